@@ -1,0 +1,93 @@
+//! Tollgate's HTTP API: poem + poem-openapi. The OpenAPI document generated here is the
+//! contract (`openapi/openapi.yaml`); [`serve`] runs the API on a listener until `shutdown`.
+
+pub mod metrics;
+pub mod middleware;
+pub mod problem;
+pub mod routes;
+pub mod security;
+pub mod state;
+
+use poem::endpoint::make_sync;
+use poem::listener::TcpAcceptor;
+use poem::web::Data;
+use poem::{get, EndpointExt, Route, Server};
+use poem_openapi::OpenApiService;
+use routes::{
+    clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
+    ops::OpsApi, session::SessionApi,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use state::{ApiConfig, AppState, ReadinessCheck};
+
+type Apis = (
+    OpsApi,
+    OAuthApi,
+    SessionApi,
+    MembersApi,
+    ClientsApi,
+    KeysApi,
+    MeApi,
+);
+
+/// The OpenAPI service (also the source of the committed spec).
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi,
+        ),
+        "Tollgate",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Metered OCR API: OAuth2 client credentials and API keys, per-tenant administration.",
+    )
+}
+
+/// The spec as YAML, exactly as committed in `openapi/openapi.yaml`.
+pub fn spec_yaml() -> String {
+    api_service().spec_yaml()
+}
+
+/// The whole HTTP application for `state`.
+pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
+    let spec = spec_yaml();
+    let mut route = Route::new()
+        .nest("/", api_service())
+        .at("/openapi.yaml", get(make_sync(move |_| spec.clone())));
+    if state.config.metrics_on_main {
+        route = route.at("/metrics", get(metrics_endpoint));
+    }
+    let mw_state = state.clone();
+    route
+        .data(state)
+        .around(move |ep, req| middleware::around(mw_state.clone(), ep, req))
+}
+
+#[poem::handler]
+fn metrics_endpoint(state: Data<&Arc<AppState>>) -> String {
+    state.metrics.render()
+}
+
+/// An app serving only `/metrics`, for a separate metrics listener.
+pub fn metrics_app(state: Arc<AppState>) -> impl poem::Endpoint {
+    Route::new()
+        .at("/metrics", get(metrics_endpoint))
+        .data(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests
+/// (for at most `grace`).
+pub async fn serve(
+    endpoint: impl poem::Endpoint + 'static,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(endpoint, shutdown, Some(grace))
+        .await
+}

@@ -1,0 +1,225 @@
+//! Tenant administrators ("members"), managed by owners of the same tenant.
+
+use super::{ctx, Tag};
+use crate::problem::ApiResult;
+use crate::security::SessionCookie;
+use crate::state::AppState;
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use std::sync::Arc;
+use tollgate_core::{AdminId, Role};
+use tollgate_store::admins::Admin;
+
+/// A member (never with a password hash).
+#[derive(Debug, Object)]
+pub struct Member {
+    /// Id.
+    pub id: String,
+    /// Email.
+    pub email: String,
+    /// `owner`, `admin` or `viewer`.
+    pub role: String,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&Admin> for Member {
+    fn from(a: &Admin) -> Self {
+        Self {
+            id: a.id.to_string(),
+            email: a.email.clone(),
+            role: a.role.clone(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// New member.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewMember {
+    /// Email (the login name).
+    pub email: String,
+    /// `owner`, `admin` or `viewer`.
+    pub role: String,
+}
+
+/// A created member with their one-time password.
+#[derive(Debug, Object)]
+pub struct CreatedMemberBody {
+    /// The member.
+    pub member: Member,
+    /// Initial password; shown once, never retrievable again.
+    pub password: String,
+}
+
+/// Role change.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct MemberPatch {
+    /// New role.
+    pub role: String,
+}
+
+/// Creation answer.
+#[derive(ApiResponse)]
+pub enum MemberCreated {
+    /// Created.
+    #[oai(status = 201)]
+    Created(
+        Json<CreatedMemberBody>,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+/// Deletion answer.
+#[derive(ApiResponse)]
+pub enum Deleted {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// Parses an id from a path; a malformed id is simply not found.
+pub(crate) fn parse_uuid(
+    s: &str,
+    what: &'static str,
+) -> Result<uuid::Uuid, tollgate_core::DomainError> {
+    uuid::Uuid::parse_str(s).map_err(|_| tollgate_core::DomainError::NotFound(what))
+}
+
+/// Member operations.
+pub struct MembersApi;
+
+#[OpenApi]
+impl MembersApi {
+    /// List the tenant's members.
+    ///
+    /// **Permissions**: a portal session (any role).
+    #[oai(
+        path = "/v1/members",
+        method = "get",
+        tag = "Tag::Members",
+        operation_id = "listMembers"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        session: SessionCookie,
+    ) -> ApiResult<Json<Vec<Member>>> {
+        let s = state.admin(&session, None, false).await?;
+        Ok(Json(
+            state
+                .auth
+                .list_members(&s)
+                .await?
+                .iter()
+                .map(Member::from)
+                .collect(),
+        ))
+    }
+
+    /// Add a member; returns a one-time password.
+    ///
+    /// **Permissions**: portal session with role `owner`, plus `X-CSRF-Token`.
+    #[oai(
+        path = "/v1/members",
+        method = "post",
+        tag = "Tag::Members",
+        operation_id = "createMember"
+    )]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        session: SessionCookie,
+        #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
+        body: Json<NewMember>,
+    ) -> ApiResult<MemberCreated> {
+        let s = state.admin(&session, csrf.0.as_deref(), true).await?;
+        let role = Role::parse(&body.0.role)?;
+        let created = state
+            .auth
+            .add_member(&s, &body.0.email, role, &ctx(req))
+            .await?;
+        Ok(MemberCreated::Created(
+            Json(CreatedMemberBody {
+                member: Member::from(&created.admin),
+                password: created.password,
+            }),
+            "no-store".into(),
+        ))
+    }
+
+    /// Get a member.
+    ///
+    /// **Permissions**: a portal session (any role).
+    #[oai(
+        path = "/v1/members/:id",
+        method = "get",
+        tag = "Tag::Members",
+        operation_id = "getMember"
+    )]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        session: SessionCookie,
+        id: Path<String>,
+    ) -> ApiResult<Json<Member>> {
+        let s = state.admin(&session, None, false).await?;
+        let id: AdminId = AdminId(parse_uuid(&id.0, "member")?);
+        Ok(Json(Member::from(&state.auth.member(&s, id).await?)))
+    }
+
+    /// Change a member's role. The last owner cannot be demoted (409 `last_owner`).
+    ///
+    /// **Permissions**: portal session with role `owner`, plus `X-CSRF-Token`.
+    #[oai(
+        path = "/v1/members/:id",
+        method = "patch",
+        tag = "Tag::Members",
+        operation_id = "updateMember"
+    )]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        session: SessionCookie,
+        #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
+        id: Path<String>,
+        body: Json<MemberPatch>,
+    ) -> ApiResult<Json<Member>> {
+        let s = state.admin(&session, csrf.0.as_deref(), true).await?;
+        let id: AdminId = AdminId(parse_uuid(&id.0, "member")?);
+        let role = Role::parse(&body.0.role)?;
+        Ok(Json(Member::from(
+            &state.auth.set_member_role(&s, id, role, &ctx(req)).await?,
+        )))
+    }
+
+    /// Remove a member. The last owner cannot be removed (409 `last_owner`).
+    ///
+    /// **Permissions**: portal session with role `owner`, plus `X-CSRF-Token`.
+    #[oai(
+        path = "/v1/members/:id",
+        method = "delete",
+        tag = "Tag::Members",
+        operation_id = "deleteMember"
+    )]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        session: SessionCookie,
+        #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
+        id: Path<String>,
+    ) -> ApiResult<Deleted> {
+        let s = state.admin(&session, csrf.0.as_deref(), true).await?;
+        let id: AdminId = AdminId(parse_uuid(&id.0, "member")?);
+        state.auth.remove_member(&s, id, &ctx(req)).await?;
+        Ok(Deleted::Done)
+    }
+}

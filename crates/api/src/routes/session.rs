@@ -1,0 +1,166 @@
+//! Portal sign-in: `POST /v1/session` sets an HttpOnly session cookie; `GET` reads the
+//! session (and its CSRF token, for a page reload); `DELETE` signs out.
+
+use super::{ctx, Tag};
+use crate::problem::ApiResult;
+use crate::security::{SessionCookie, SESSION_COOKIE};
+use crate::state::AppState;
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::Header;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use std::sync::Arc;
+use tollgate_auth::service::AdminSession;
+
+/// Credentials.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Email address.
+    pub email: String,
+    /// Password.
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("password", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signed-in admin.
+#[derive(Debug, Object)]
+pub struct SessionInfo {
+    /// Admin id.
+    pub admin_id: String,
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Email.
+    pub email: String,
+    /// `owner`, `admin` or `viewer`.
+    pub role: String,
+    /// Send this in `X-CSRF-Token` on every state-changing request.
+    pub csrf_token: String,
+}
+
+impl From<&AdminSession> for SessionInfo {
+    fn from(s: &AdminSession) -> Self {
+        Self {
+            admin_id: s.admin_id.to_string(),
+            tenant_id: s.tenant_id.to_string(),
+            email: s.email.clone(),
+            role: s.role.as_str().to_owned(),
+            csrf_token: s.csrf_token.clone(),
+        }
+    }
+}
+
+/// Login answer.
+#[derive(ApiResponse)]
+pub enum LoginResponse {
+    /// Signed in; the session cookie is set.
+    #[oai(status = 200)]
+    Ok(
+        Json<SessionInfo>,
+        #[oai(header = "Set-Cookie")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+/// Logout answer.
+#[derive(ApiResponse)]
+pub enum LogoutResponse {
+    /// Signed out; the cookie is cleared.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+}
+
+/// Portal session operations.
+pub struct SessionApi;
+
+fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
+#[OpenApi]
+impl SessionApi {
+    /// Sign in to the portal.
+    ///
+    /// Repeated failures from one address are throttled (429 with `Retry-After`).
+    ///
+    /// **Permissions**: none (email and password).
+    #[oai(
+        path = "/v1/session",
+        method = "post",
+        tag = "Tag::Session",
+        operation_id = "login"
+    )]
+    async fn login(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> ApiResult<LoginResponse> {
+        let body = body.0;
+        let out = state
+            .auth
+            .login(&body.email, body.password, &ctx(req))
+            .await?;
+        let max_age = state.auth.config.session_ttl.num_seconds();
+        Ok(LoginResponse::Ok(
+            Json(SessionInfo::from(&out.session)),
+            cookie(&state, &out.session_token, max_age),
+            "no-store".into(),
+        ))
+    }
+
+    /// The current session.
+    ///
+    /// **Permissions**: a portal session.
+    #[oai(
+        path = "/v1/session",
+        method = "get",
+        tag = "Tag::Session",
+        operation_id = "getSession"
+    )]
+    async fn current(
+        &self,
+        state: Data<&Arc<AppState>>,
+        session: SessionCookie,
+    ) -> ApiResult<Json<SessionInfo>> {
+        let s = state.admin(&session, None, false).await?;
+        Ok(Json(SessionInfo::from(&s)))
+    }
+
+    /// Sign out.
+    ///
+    /// **Permissions**: a portal session and its CSRF token.
+    #[oai(
+        path = "/v1/session",
+        method = "delete",
+        tag = "Tag::Session",
+        operation_id = "logout"
+    )]
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        session: SessionCookie,
+        #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
+    ) -> ApiResult<LogoutResponse> {
+        let s = state.admin(&session, csrf.0.as_deref(), true).await?;
+        state.auth.logout(&s, &ctx(req)).await?;
+        Ok(LogoutResponse::Done(cookie(&state, "", 0)))
+    }
+}

@@ -1,0 +1,119 @@
+//! Security schemes as the OpenAPI contract declares them, and their resolution into a
+//! [`Principal`] (API callers) or an [`AdminSession`] (portal, with CSRF protection).
+
+use crate::problem::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::payload::Json;
+use poem_openapi::SecurityScheme;
+use tollgate_auth::service::AdminSession;
+use tollgate_auth::{AuthError, Principal};
+use tollgate_core::Scope;
+
+/// An OAuth2 access token (JWT) or an API key (`tg_live_…`), as `Authorization: Bearer`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT or tg_live_/tg_test_ API key")]
+pub struct BearerAuth(pub Bearer);
+
+/// An API key in the `X-API-Key` header.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-API-Key", key_in = "header")]
+pub struct ApiKeyAuth(pub ApiKey);
+
+/// A tenant API caller: either scheme.
+#[derive(SecurityScheme)]
+pub enum ApiCaller {
+    /// `Authorization: Bearer`.
+    Bearer(BearerAuth),
+    /// `X-API-Key`.
+    ApiKey(ApiKeyAuth),
+}
+
+/// A portal session (HttpOnly cookie set by `POST /v1/session`). State-changing requests
+/// must also send the session's CSRF token in `X-CSRF-Token`.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "tollgate_session", key_in = "cookie")]
+pub struct SessionCookie(pub ApiKey);
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "tollgate_session";
+const SESSION_CHALLENGE: &str = "Cookie realm=\"tollgate-portal\"";
+
+impl AppState {
+    /// Authenticates an API caller.
+    pub async fn principal(&self, caller: &ApiCaller) -> ApiResult<Principal> {
+        let result = match caller {
+            ApiCaller::Bearer(b) => self.auth.authenticator.bearer(&b.0.token).await,
+            ApiCaller::ApiKey(k) => self.auth.authenticator.api_key(&k.0.key).await,
+        };
+        match result {
+            Ok(p) => {
+                self.metrics
+                    .tenant_requests
+                    .with_label_values(&[&p.tenant_id.to_string()])
+                    .inc();
+                Ok(p)
+            }
+            Err(AuthError::Unavailable(cause)) => {
+                Err(tollgate_core::DomainError::Unavailable(cause).into())
+            }
+            Err(e) => {
+                self.metrics
+                    .auth_failures
+                    .with_label_values(&[e.reason()])
+                    .inc();
+                Err(ApiError::unauthorized(
+                    "invalid_token",
+                    "the access token or API key is invalid, expired or revoked",
+                ))
+            }
+        }
+    }
+
+    /// Authenticates an API caller and requires `scope`.
+    pub async fn principal_with(&self, caller: &ApiCaller, scope: Scope) -> ApiResult<Principal> {
+        let p = self.principal(caller).await?;
+        if !p.scopes.contains(scope) {
+            self.metrics
+                .auth_failures
+                .with_label_values(&["insufficient_scope"])
+                .inc();
+            return Err(ApiError::insufficient_scope(scope.as_str()));
+        }
+        Ok(p)
+    }
+
+    /// Resolves a portal session; `csrf` must match for state-changing requests.
+    pub async fn admin(
+        &self,
+        cookie: &SessionCookie,
+        csrf: Option<&str>,
+        mutating: bool,
+    ) -> ApiResult<AdminSession> {
+        let Some(session) = self.auth.session(&cookie.0.key).await? else {
+            self.metrics
+                .auth_failures
+                .with_label_values(&["session"])
+                .inc();
+            return Err(ApiError::Unauthorized(
+                Json(Problem::new(401, "session_required", "sign in first")),
+                SESSION_CHALLENGE.to_owned(),
+            ));
+        };
+        if mutating {
+            let ok =
+                csrf.is_some_and(|c| tollgate_auth::secret::digests_equal(c, &session.csrf_token));
+            if !ok {
+                self.metrics
+                    .auth_failures
+                    .with_label_values(&["csrf"])
+                    .inc();
+                return Err(ApiError::forbidden(
+                    "csrf_failed",
+                    "missing or wrong X-CSRF-Token header",
+                ));
+            }
+        }
+        Ok(session)
+    }
+}

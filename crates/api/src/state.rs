@@ -1,0 +1,49 @@
+//! Shared application state, passed explicitly (no globals).
+
+use crate::metrics::Metrics;
+use std::net::IpAddr;
+use std::sync::Arc;
+use tollgate_auth::AuthService;
+use tollgate_store::Store;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Add `Secure` to the session cookie (on unless the issuer is plain http).
+    pub secure_cookies: bool,
+    /// Serve `/metrics` on the main listener (off when a separate metrics listener is set).
+    pub metrics_on_main: bool,
+}
+
+/// Something `/readyz` must be able to reach.
+#[async_trait::async_trait]
+pub trait ReadinessCheck: Send + Sync {
+    /// Name for the readiness report.
+    fn name(&self) -> &'static str;
+    /// Ok when reachable.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// Everything handlers need.
+pub struct AppState {
+    /// Credentials and their operations.
+    pub auth: Arc<AuthService>,
+    /// Database.
+    pub store: Store,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// HTTP settings.
+    pub config: ApiConfig,
+    /// Extra readiness checks (e.g. Redis).
+    pub readiness: Vec<Box<dyn ReadinessCheck>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

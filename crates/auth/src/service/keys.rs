@@ -1,0 +1,212 @@
+//! API-key management.
+
+use super::{validate_name, AuthService, RequestCtx, SUCCESS};
+use crate::secret::{digest, new_api_key};
+use chrono::{DateTime, Duration, Utc};
+use tollgate_core::api_key::{KeyEnv, DISPLAY_PREFIX_LEN};
+use tollgate_core::{DomainError, KeyId, ScopeSet, TenantId};
+use tollgate_store::api_keys::{ApiKey, NewKey};
+
+/// A key as listed (never the key itself or its digest).
+#[derive(Debug, Clone)]
+pub struct KeyView {
+    /// Id.
+    pub key_id: KeyId,
+    /// Display name.
+    pub name: String,
+    /// First characters of the key, to tell keys apart.
+    pub prefix: String,
+    /// Granted scopes.
+    pub scopes: ScopeSet,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last authenticated use (updated at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApiKey> for KeyView {
+    fn from(row: &ApiKey) -> Self {
+        Self {
+            key_id: KeyId(row.id),
+            name: row.name.clone(),
+            prefix: row.prefix.clone(),
+            scopes: ScopeSet::parse_lenient(&row.scopes),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+/// A new key with its secret value, returned once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    /// The key's metadata.
+    pub view: KeyView,
+    /// The key itself; never retrievable again.
+    pub key: String,
+}
+
+impl AuthService {
+    /// Creates a key for `tenant`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each argument is a distinct part of the request"
+    )]
+    pub async fn create_key(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        scopes: &str,
+        env: KeyEnv,
+        expires_at: Option<DateTime<Utc>>,
+        actor: &str,
+        ctx: &RequestCtx,
+    ) -> Result<CreatedKey, DomainError> {
+        let name = validate_name(name)?;
+        let scopes = ScopeSet::parse(scopes)?;
+        if scopes.is_empty() {
+            return Err(DomainError::invalid(
+                "invalid_scope",
+                "at least one scope is required",
+            ));
+        }
+        let now = self.clock.now();
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(DomainError::invalid(
+                "invalid_expiry",
+                "expiry must be in the future",
+            ));
+        }
+        self.store.tenant(tenant).await?;
+        let key = new_api_key(env);
+        let row = self
+            .store
+            .create_key(
+                tenant,
+                NewKey {
+                    name,
+                    prefix: &key[..DISPLAY_PREFIX_LEN],
+                    digest: &digest(&key),
+                    scopes: &scopes.to_string(),
+                    expires_at,
+                },
+                now,
+            )
+            .await?;
+        self.audit(
+            Some(tenant),
+            actor,
+            "key.created",
+            Some(format!("key:{}", row.id)),
+            SUCCESS,
+            ctx,
+            serde_json::json!({ "scopes": scopes.to_string(), "prefix": row.prefix }),
+        )
+        .await?;
+        Ok(CreatedKey {
+            view: KeyView::from(&row),
+            key,
+        })
+    }
+
+    /// Keys of `tenant`.
+    pub async fn list_keys(&self, tenant: TenantId) -> Result<Vec<KeyView>, DomainError> {
+        Ok(self
+            .store
+            .list_keys(tenant)
+            .await?
+            .iter()
+            .map(KeyView::from)
+            .collect())
+    }
+
+    /// One key of `tenant`.
+    pub async fn key(&self, tenant: TenantId, id: KeyId) -> Result<KeyView, DomainError> {
+        Ok(KeyView::from(&self.store.key(tenant, id).await?))
+    }
+
+    /// Revokes a key at once.
+    pub async fn revoke_key(
+        &self,
+        tenant: TenantId,
+        id: KeyId,
+        actor: &str,
+        ctx: &RequestCtx,
+    ) -> Result<(), DomainError> {
+        self.store.revoke_key(tenant, id, self.clock.now()).await?;
+        self.authenticator.forget_key(None);
+        self.audit(
+            Some(tenant),
+            actor,
+            "key.revoked",
+            Some(format!("key:{id}")),
+            SUCCESS,
+            ctx,
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Replaces a key: a new key with the same name and scopes; the old one keeps working
+    /// for `grace` (bounded), then expires.
+    pub async fn rotate_key(
+        &self,
+        tenant: TenantId,
+        id: KeyId,
+        grace: Duration,
+        actor: &str,
+        ctx: &RequestCtx,
+    ) -> Result<CreatedKey, DomainError> {
+        if grace < Duration::zero() || grace > self.config.max_key_grace {
+            return Err(DomainError::invalid(
+                "invalid_grace",
+                format!(
+                    "grace must be between 0 and {} seconds",
+                    self.config.max_key_grace.num_seconds()
+                ),
+            ));
+        }
+        let old = self.store.key(tenant, id).await?;
+        if old.revoked_at.is_some() {
+            return Err(DomainError::conflict(
+                "key_revoked",
+                "a revoked key cannot be rotated",
+            ));
+        }
+        let env = if old.prefix.starts_with(KeyEnv::Test.prefix()) {
+            KeyEnv::Test
+        } else {
+            KeyEnv::Live
+        };
+        let now = self.clock.now();
+        let key = new_api_key(env);
+        let row = self
+            .store
+            .create_key(
+                tenant,
+                NewKey {
+                    name: &old.name,
+                    prefix: &key[..DISPLAY_PREFIX_LEN],
+                    digest: &digest(&key),
+                    scopes: &old.scopes,
+                    expires_at: old.expires_at,
+                },
+                now,
+            )
+            .await?;
+        self.store.expire_key_at(tenant, id, now + grace).await?;
+        self.authenticator.forget_key(None);
+        self.audit(Some(tenant), actor, "key.rotated", Some(format!("key:{id}")), SUCCESS, ctx, serde_json::json!({ "new_key": row.id.to_string(), "grace_seconds": grace.num_seconds() }))
+            .await?;
+        Ok(CreatedKey {
+            view: KeyView::from(&row),
+            key,
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! The credential operations shared by the HTTP API and the operator CLI. Every operation
+//! that changes who can do what appends an audit event; secrets appear only in return values.
+
+mod clients;
+mod keys;
+mod oauth;
+mod portal;
+
+pub use clients::{ClientView, CreatedClient};
+pub use keys::{CreatedKey, KeyView};
+pub use oauth::{ClientAuth, Introspection};
+pub use portal::{AdminSession, CreatedMember, LoginOutcome};
+
+use crate::backoff::AttemptLimiter;
+use crate::password::PasswordHasherPool;
+use crate::principal::Authenticator;
+use crate::revocation::Denylist;
+use crate::tokens::TokenService;
+use chrono::Duration;
+use std::sync::Arc;
+use tollgate_core::{Clock, DomainError, TenantId};
+use tollgate_store::audit::NewAuditEvent;
+use tollgate_store::Store;
+
+/// Where a request came from, for audit rows and backoff keys.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCtx {
+    /// Caller's IP.
+    pub ip: Option<String>,
+    /// Caller's user agent (truncated).
+    pub user_agent: Option<String>,
+}
+
+impl RequestCtx {
+    /// The context of a CLI invocation.
+    pub fn cli() -> Self {
+        Self {
+            ip: None,
+            user_agent: Some("tollgate-cli".into()),
+        }
+    }
+}
+
+/// Tunables of the auth service.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Portal session lifetime.
+    pub session_ttl: Duration,
+    /// Failures per (account, IP) before backoff starts.
+    pub account_ip_threshold: u32,
+    /// Failures per IP before backoff starts.
+    pub ip_threshold: u32,
+    /// Longest overlap allowed when rotating a client secret.
+    pub max_secret_overlap: Duration,
+    /// Longest grace allowed when rotating an API key.
+    pub max_key_grace: Duration,
+    /// How long a denylist entry for a deleted client must live (token TTL plus leeway).
+    pub token_horizon: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::hours(12),
+            account_ip_threshold: 5,
+            ip_threshold: 50,
+            max_secret_overlap: Duration::days(7),
+            max_key_grace: Duration::days(30),
+            token_horizon: Duration::minutes(16),
+        }
+    }
+}
+
+/// Everything needed to authenticate and to manage credentials.
+pub struct AuthService {
+    /// Database.
+    pub store: Store,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Password hashing.
+    pub passwords: PasswordHasherPool,
+    /// JWT issue/verify.
+    pub tokens: Arc<TokenService>,
+    /// Revocations.
+    pub denylist: Arc<Denylist>,
+    /// Credential → principal.
+    pub authenticator: Arc<Authenticator>,
+    /// Login backoff.
+    pub attempts: Arc<dyn AttemptLimiter>,
+    /// Tunables.
+    pub config: AuthConfig,
+}
+
+impl std::fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService").finish_non_exhaustive()
+    }
+}
+
+/// Outcome labels of audit events.
+pub(crate) const SUCCESS: &str = "success";
+pub(crate) const FAILURE: &str = "failure";
+
+impl AuthService {
+    /// Appends an audit event. A failed append fails the operation: an action that cannot
+    /// be recorded is not performed silently.
+    #[expect(clippy::too_many_arguments, reason = "mirrors the audit row's columns")]
+    pub(crate) async fn audit(
+        &self,
+        tenant: Option<TenantId>,
+        actor: &str,
+        action: &'static str,
+        target: Option<String>,
+        outcome: &'static str,
+        ctx: &RequestCtx,
+        detail: serde_json::Value,
+    ) -> Result<(), DomainError> {
+        self.store
+            .append_audit(NewAuditEvent {
+                tenant,
+                actor: actor.to_owned(),
+                action,
+                target,
+                ip: ctx.ip.clone(),
+                user_agent: ctx.user_agent.clone(),
+                outcome,
+                detail,
+                at: self.clock.now(),
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Creates a tenant (operator).
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        ctx: &RequestCtx,
+    ) -> Result<TenantId, DomainError> {
+        let name = validate_name(name)?;
+        let tenant = self.store.create_tenant(name, self.clock.now()).await?;
+        let id = TenantId(tenant.id);
+        self.audit(
+            Some(id),
+            "operator",
+            "tenant.created",
+            Some(id.to_string()),
+            SUCCESS,
+            ctx,
+            serde_json::json!({ "name": name }),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Rotates the token-signing key (operator).
+    pub async fn rotate_signing_key(&self, ctx: &RequestCtx) -> Result<String, DomainError> {
+        let kid = self.tokens.keyring().rotate().await?;
+        self.audit(
+            None,
+            "operator",
+            "signing_key.rotated",
+            Some(kid.clone()),
+            SUCCESS,
+            ctx,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(kid)
+    }
+}
+
+/// Trims and bounds a display name.
+pub(crate) fn validate_name(name: &str) -> Result<&str, DomainError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "invalid_name",
+            "name must be 1-200 printable characters",
+        ));
+    }
+    Ok(name)
+}

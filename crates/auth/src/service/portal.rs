@@ -1,0 +1,355 @@
+//! Portal operations: admin login/logout with server-side sessions, and member management.
+
+use super::{AuthService, RequestCtx, FAILURE, SUCCESS};
+use crate::password::PasswordCheck;
+use crate::secret::{digest, random_base62};
+use tollgate_core::{AdminId, DomainError, Role, TenantId};
+use tollgate_store::admins::Admin;
+
+/// A signed-in admin, resolved from a session cookie.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    /// The admin.
+    pub admin_id: AdminId,
+    /// Their tenant.
+    pub tenant_id: TenantId,
+    /// Their email.
+    pub email: String,
+    /// Their role.
+    pub role: Role,
+    /// The session's CSRF token, required on state-changing requests.
+    pub csrf_token: String,
+    /// Digest of the session id.
+    pub id_hash: String,
+}
+
+impl AdminSession {
+    /// `admin:<id>`, the audit actor.
+    pub fn actor(&self) -> String {
+        format!("admin:{}", self.admin_id)
+    }
+
+    /// Fails with 403 unless the admin's role is at least `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), DomainError> {
+        if self.role.at_least(needed) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(format!(
+                "requires the {needed} role"
+            )))
+        }
+    }
+}
+
+/// A successful login.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    /// The session cookie value (secret; shown once, in `Set-Cookie`).
+    pub session_token: String,
+    /// The session.
+    pub session: AdminSession,
+}
+
+/// A member created with a generated one-time password.
+#[derive(Debug)]
+pub struct CreatedMember {
+    /// The new admin.
+    pub admin: Admin,
+    /// The password, shown once.
+    pub password: String,
+}
+
+fn normalise_email(email: &str) -> Result<String, DomainError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::invalid(
+            "invalid_email",
+            "not a valid email address",
+        ))
+    }
+}
+
+fn session_from(
+    admin: &Admin,
+    csrf_token: String,
+    id_hash: String,
+) -> Result<AdminSession, DomainError> {
+    Ok(AdminSession {
+        admin_id: AdminId(admin.id),
+        tenant_id: TenantId(admin.tenant_id),
+        email: admin.email.clone(),
+        role: Role::parse(&admin.role)?,
+        csrf_token,
+        id_hash,
+    })
+}
+
+impl AuthService {
+    /// Creates an admin with a password; when `password` is `None`, generates one (returned once).
+    pub async fn create_admin(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        role: Role,
+        password: Option<String>,
+        actor: &str,
+        ctx: &RequestCtx,
+    ) -> Result<CreatedMember, DomainError> {
+        self.store.tenant(tenant).await?;
+        let email = normalise_email(email)?;
+        let password = password.unwrap_or_else(|| random_base62(20));
+        let hash = self.passwords.hash(password.clone()).await?;
+        let admin = self
+            .store
+            .create_admin(tenant, &email, &hash, role, self.clock.now())
+            .await?;
+        self.audit(
+            Some(tenant),
+            actor,
+            "member.created",
+            Some(format!("admin:{}", admin.id)),
+            SUCCESS,
+            ctx,
+            serde_json::json!({ "role": role.as_str() }),
+        )
+        .await?;
+        Ok(CreatedMember { admin, password })
+    }
+
+    /// Logs an admin in. Wrong password and unknown email are indistinguishable, in answer
+    /// and in cost; repeated failures back off per (account, IP) and per IP.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+        ctx: &RequestCtx,
+    ) -> Result<LoginOutcome, DomainError> {
+        let email = email.trim().to_lowercase();
+        let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
+        let acct_key = format!("acct:{}:{ip}", digest(&email));
+        let ip_key = format!("ip:{ip}");
+        let blocked = match self.attempts.blocked(&acct_key).await {
+            Some(s) => Some(s),
+            None => self.attempts.blocked(&ip_key).await,
+        };
+        let admin = self.store.admin_by_email(&email).await?;
+        let tenant = admin.as_ref().map(|a| TenantId(a.tenant_id));
+        if let Some(retry_after) = blocked {
+            self.audit(
+                tenant,
+                "anonymous",
+                "login",
+                admin.as_ref().map(|a| format!("admin:{}", a.id)),
+                FAILURE,
+                ctx,
+                serde_json::json!({ "reason": "throttled" }),
+            )
+            .await?;
+            return Err(DomainError::TooManyAttempts { retry_after });
+        }
+        let check = self
+            .passwords
+            .verify(admin.as_ref().map(|a| a.password_hash.clone()), password)
+            .await?;
+        let (admin, rehash) = match (admin, check) {
+            (Some(admin), PasswordCheck::Match { rehash }) => (admin, rehash),
+            (admin, _) => {
+                self.attempts
+                    .failure(&acct_key, self.config.account_ip_threshold)
+                    .await;
+                self.attempts
+                    .failure(&ip_key, self.config.ip_threshold)
+                    .await;
+                self.audit(
+                    tenant,
+                    "anonymous",
+                    "login",
+                    admin.as_ref().map(|a| format!("admin:{}", a.id)),
+                    FAILURE,
+                    ctx,
+                    serde_json::json!({ "reason": "bad_credentials" }),
+                )
+                .await?;
+                return Err(DomainError::Unauthenticated("invalid email or password"));
+            }
+        };
+        self.attempts.reset(&acct_key).await;
+        let tenant = TenantId(admin.tenant_id);
+        if let Some(hash) = rehash {
+            self.store
+                .set_admin_password_hash(tenant, AdminId(admin.id), &hash)
+                .await?;
+        }
+        let token = random_base62(43);
+        let id_hash = digest(&token);
+        let csrf = random_base62(32);
+        let now = self.clock.now();
+        self.store
+            .create_session(
+                &id_hash,
+                AdminId(admin.id),
+                tenant,
+                &csrf,
+                now,
+                now + self.config.session_ttl,
+            )
+            .await?;
+        let session = session_from(&admin, csrf, id_hash)?;
+        self.audit(
+            Some(tenant),
+            &session.actor(),
+            "login",
+            Some(session.actor()),
+            SUCCESS,
+            ctx,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(LoginOutcome {
+            session_token: token,
+            session,
+        })
+    }
+
+    /// Resolves a session cookie value.
+    pub async fn session(&self, token: &str) -> Result<Option<AdminSession>, DomainError> {
+        if token.len() != 43 || !tollgate_core::base62::is_base62(token) {
+            return Ok(None);
+        }
+        let id_hash = digest(token);
+        let Some(row) = self.store.session(&id_hash, self.clock.now()).await? else {
+            return Ok(None);
+        };
+        let admin = match self
+            .store
+            .admin(TenantId(row.tenant_id), AdminId(row.admin_id))
+            .await
+        {
+            Ok(a) => a,
+            Err(DomainError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        session_from(&admin, row.csrf_token, id_hash).map(Some)
+    }
+
+    /// Ends a session.
+    pub async fn logout(
+        &self,
+        session: &AdminSession,
+        ctx: &RequestCtx,
+    ) -> Result<(), DomainError> {
+        self.store.delete_session(&session.id_hash).await?;
+        self.audit(
+            Some(session.tenant_id),
+            &session.actor(),
+            "logout",
+            Some(session.actor()),
+            SUCCESS,
+            ctx,
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// Members of the admin's tenant.
+    pub async fn list_members(&self, session: &AdminSession) -> Result<Vec<Admin>, DomainError> {
+        self.store.list_admins(session.tenant_id).await
+    }
+
+    /// One member of the admin's tenant.
+    pub async fn member(&self, session: &AdminSession, id: AdminId) -> Result<Admin, DomainError> {
+        self.store.admin(session.tenant_id, id).await
+    }
+
+    /// Adds a member (owners only).
+    pub async fn add_member(
+        &self,
+        session: &AdminSession,
+        email: &str,
+        role: Role,
+        ctx: &RequestCtx,
+    ) -> Result<CreatedMember, DomainError> {
+        session.require(Role::Owner)?;
+        self.create_admin(session.tenant_id, email, role, None, &session.actor(), ctx)
+            .await
+    }
+
+    /// Changes a member's role (owners only); the last owner cannot be demoted.
+    pub async fn set_member_role(
+        &self,
+        session: &AdminSession,
+        id: AdminId,
+        role: Role,
+        ctx: &RequestCtx,
+    ) -> Result<Admin, DomainError> {
+        session.require(Role::Owner)?;
+        let member = self.store.admin(session.tenant_id, id).await?;
+        if member.role == Role::Owner.as_str()
+            && role != Role::Owner
+            && self.store.count_owners(session.tenant_id).await? <= 1
+        {
+            return Err(DomainError::conflict(
+                "last_owner",
+                "a tenant must keep at least one owner",
+            ));
+        }
+        self.store
+            .set_admin_role(session.tenant_id, id, role)
+            .await?;
+        // A changed role takes effect at once: end the member's other sessions.
+        if id != session.admin_id {
+            self.store.delete_sessions_of(session.tenant_id, id).await?;
+        }
+        self.audit(
+            Some(session.tenant_id),
+            &session.actor(),
+            "member.role_changed",
+            Some(format!("admin:{id}")),
+            SUCCESS,
+            ctx,
+            serde_json::json!({ "from": member.role, "to": role.as_str() }),
+        )
+        .await?;
+        self.store.admin(session.tenant_id, id).await
+    }
+
+    /// Removes a member (owners only); the last owner cannot be removed.
+    pub async fn remove_member(
+        &self,
+        session: &AdminSession,
+        id: AdminId,
+        ctx: &RequestCtx,
+    ) -> Result<(), DomainError> {
+        session.require(Role::Owner)?;
+        let member = self.store.admin(session.tenant_id, id).await?;
+        if member.role == Role::Owner.as_str()
+            && self.store.count_owners(session.tenant_id).await? <= 1
+        {
+            return Err(DomainError::conflict(
+                "last_owner",
+                "a tenant must keep at least one owner",
+            ));
+        }
+        self.store.delete_admin(session.tenant_id, id).await?;
+        self.audit(
+            Some(session.tenant_id),
+            &session.actor(),
+            "member.removed",
+            Some(format!("admin:{id}")),
+            SUCCESS,
+            ctx,
+            serde_json::json!({}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,67 @@
+//! The one domain error. Every crate converts its own failures into it; the API maps it to
+//! HTTP in exactly one place.
+
+/// A failure the caller can act on, plus `Internal` for everything it cannot.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The addressed thing does not exist (or belongs to another tenant: same answer).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was violated.
+    #[error("{detail}")]
+    Conflict {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+    },
+    /// The input is well-formed but not acceptable.
+    #[error("{detail}")]
+    Invalid {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+    },
+    /// No valid credentials.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+    /// A dependency (database, cache) is unavailable.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the text is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    /// Shorthand for [`DomainError::Invalid`].
+    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Invalid {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// Shorthand for [`DomainError::Conflict`].
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// Shorthand for [`DomainError::Internal`] from any displayable cause.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+}

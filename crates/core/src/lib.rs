@@ -1,0 +1,16 @@
+//! Tollgate's domain vocabulary: identifiers, scopes, roles, the API-key format, the clock
+//! and the one error type every other crate converts into. Pure: no I/O, no framework types.
+
+pub mod api_key;
+pub mod base62;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod role;
+pub mod scope;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::DomainError;
+pub use ids::{AdminId, KeyId, TenantId};
+pub use role::Role;
+pub use scope::{Scope, ScopeSet};

@@ -1,0 +1,178 @@
+//! Configuration: command-line flags, `TOLLGATE_*` environment variables, `DATABASE_URL` and
+//! `REDIS_URL`, with embedded defaults so `tollgate serve` runs with nothing set. Secrets may
+//! come from `*_FILE`; they never appear in `Debug` output.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use tollgate_auth::master::MasterKey;
+
+/// Settings shared by every subcommand (so operator commands reach a running server's database).
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Directory for the embedded database and generated secrets.
+    #[arg(
+        long,
+        env = "TOLLGATE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL (`postgres://…` or `sqlite://…`); default: SQLite under the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis URL; default: in-process limiter and revocation cache.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Separate address for `/metrics` (otherwise served on the main listener).
+    #[arg(long, env = "TOLLGATE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Do not apply migrations on start.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// Settings that only come from the environment.
+#[derive(Clone)]
+pub struct EnvSettings {
+    /// `iss` of tokens (`TOLLGATE_ISSUER`); default `http://<listen>`.
+    pub issuer: Option<String>,
+    /// `aud` of tokens (`TOLLGATE_AUDIENCE`).
+    pub audience: String,
+    /// Access-token lifetime in seconds (`TOLLGATE_TOKEN_TTL_SECS`).
+    pub token_ttl_secs: i64,
+    /// Proxies trusted for X-Forwarded-For (`TOLLGATE_TRUSTED_PROXIES`, comma-separated).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Master key (`TOLLGATE_MASTER_KEY` or `TOLLGATE_MASTER_KEY_FILE`), if given.
+    pub master_key: Option<MasterKey>,
+}
+
+impl std::fmt::Debug for EnvSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvSettings")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl EnvSettings {
+    /// Reads and validates the environment.
+    pub fn from_env() -> Result<Self> {
+        let token_ttl_secs = match var("TOLLGATE_TOKEN_TTL_SECS") {
+            Some(v) => v
+                .parse()
+                .context("TOLLGATE_TOKEN_TTL_SECS must be a number of seconds")?,
+            None => 900,
+        };
+        if !(60..=86_400).contains(&token_ttl_secs) {
+            bail!("TOLLGATE_TOKEN_TTL_SECS must be between 60 and 86400");
+        }
+        let trusted_proxies = var("TOLLGATE_TRUSTED_PROXIES")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| {
+                        s.trim().parse::<IpAddr>().with_context(|| {
+                            format!("TOLLGATE_TRUSTED_PROXIES: `{s}` is not an IP address")
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let master_key = match (var("TOLLGATE_MASTER_KEY"), var("TOLLGATE_MASTER_KEY_FILE")) {
+            (Some(_), Some(_)) => {
+                bail!("set TOLLGATE_MASTER_KEY or TOLLGATE_MASTER_KEY_FILE, not both")
+            }
+            (Some(k), None) => {
+                Some(MasterKey::from_base64(&k).map_err(|e| anyhow::anyhow!("{e}"))?)
+            }
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading TOLLGATE_MASTER_KEY_FILE {path}"))?;
+                Some(MasterKey::from_base64(&text).map_err(|e| anyhow::anyhow!("{e}"))?)
+            }
+            (None, None) => None,
+        };
+        Ok(Self {
+            issuer: var("TOLLGATE_ISSUER"),
+            audience: var("TOLLGATE_AUDIENCE").unwrap_or_else(|| "tollgate-api".into()),
+            token_ttl_secs,
+            trusted_proxies,
+            master_key,
+        })
+    }
+}
+
+impl CommonArgs {
+    /// The database URL, defaulting to SQLite under the data directory.
+    pub fn database_url(&self) -> Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("tollgate.db").display()
+        ))
+    }
+}
+
+/// The master key: from the environment, or `<data-dir>/master.key` (created with mode 0600).
+pub fn master_key(env: &EnvSettings, data_dir: &Path) -> Result<MasterKey> {
+    if let Some(k) = &env.master_key {
+        return Ok(k.clone());
+    }
+    let path = data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let key = MasterKey::generate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_private(&path, &key.to_base64())?;
+    tracing::info!(path = %path.display(), "generated a new master key");
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("creating {}", path.display()))
+}

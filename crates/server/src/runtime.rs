@@ -1,0 +1,112 @@
+//! Wires the services from configuration: database (migrated), optional Redis, keyring,
+//! denylist, authenticator and the auth service. Shared by `serve` and operator commands.
+
+use crate::config::{master_key, CommonArgs, EnvSettings};
+use anyhow::{Context, Result};
+use chrono::Duration;
+use redis::aio::ConnectionManager;
+use std::sync::Arc;
+use tollgate_auth::backoff::{AttemptLimiter, LocalAttempts, RedisAttempts};
+use tollgate_auth::keyring::Keyring;
+use tollgate_auth::password::{PasswordHasherPool, PasswordParams};
+use tollgate_auth::revocation::Denylist;
+use tollgate_auth::tokens::TokenService;
+use tollgate_auth::{AuthConfig, AuthService, Authenticator};
+use tollgate_core::{Clock, SystemClock};
+use tollgate_store::Store;
+
+/// Explicit clock-skew allowance for token time claims.
+pub const TOKEN_LEEWAY_SECS: i64 = 30;
+
+/// The wired services.
+pub struct Services {
+    /// Database.
+    pub store: Store,
+    /// Redis, when configured.
+    pub redis: Option<ConnectionManager>,
+    /// Auth.
+    pub auth: Arc<AuthService>,
+}
+
+/// Connects to Redis, failing fast with a clear message.
+pub async fn connect_redis(url: &str) -> Result<ConnectionManager> {
+    let client = redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
+    let conn = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.get_connection_manager(),
+    )
+    .await
+    .context("timed out connecting to Redis (REDIS_URL)")?
+    .context("cannot connect to Redis (REDIS_URL)")?;
+    Ok(conn)
+}
+
+/// Builds every service. `issuer` is the `iss` of tokens.
+pub async fn build(
+    common: &CommonArgs,
+    env: &EnvSettings,
+    issuer: String,
+    migrate: bool,
+) -> Result<Services> {
+    let url = common.database_url()?;
+    let store = Store::connect(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if migrate {
+        store
+            .migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    }
+    let redis = match &common.redis_url {
+        Some(url) => Some(connect_redis(url).await?),
+        None => None,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = AuthConfig {
+        token_horizon: Duration::seconds(env.token_ttl_secs + TOKEN_LEEWAY_SECS + 60),
+        ..AuthConfig::default()
+    };
+    let master = master_key(env, &common.data_dir)?;
+    let keyring = Arc::new(
+        Keyring::open(store.clone(), master, clock.clone(), config.token_horizon)
+            .await
+            .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?,
+    );
+    let tokens = Arc::new(TokenService::new(
+        keyring,
+        clock.clone(),
+        issuer,
+        env.audience.clone(),
+        Duration::seconds(env.token_ttl_secs),
+        TOKEN_LEEWAY_SECS,
+    ));
+    let denylist = Arc::new(
+        Denylist::open(store.clone(), redis.clone(), clock.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("revocations: {e}"))?,
+    );
+    let authenticator = Arc::new(Authenticator::new(
+        tokens.clone(),
+        denylist.clone(),
+        store.clone(),
+        clock.clone(),
+    ));
+    let attempts: Arc<dyn AttemptLimiter> = match &redis {
+        Some(conn) => Arc::new(RedisAttempts::new(conn.clone())),
+        None => Arc::new(LocalAttempts::new(clock.clone())),
+    };
+    let passwords =
+        PasswordHasherPool::new(PasswordParams::OWASP).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let auth = Arc::new(AuthService {
+        store: store.clone(),
+        clock,
+        passwords,
+        tokens,
+        denylist,
+        authenticator,
+        attempts,
+        config,
+    });
+    Ok(Services { store, redis, auth })
+}

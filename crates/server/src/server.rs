@@ -1,0 +1,199 @@
+//! The server lifecycle: bind, serve the API (and optionally a metrics listener), run the
+//! background workers, and on shutdown drain requests and stop the workers.
+
+use crate::config::{CommonArgs, EnvSettings, ServeArgs};
+use crate::runtime::{build, Services};
+use anyhow::{Context, Result};
+use redis::aio::ConnectionManager;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tollgate_api::{ApiConfig, AppState, ReadinessCheck};
+
+const DRAIN: Duration = Duration::from_secs(20);
+
+struct RedisReady(ConnectionManager);
+
+#[async_trait::async_trait]
+impl ReadinessCheck for RedisReady {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        let mut conn = self.0.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        match tokio::time::timeout(Duration::from_secs(1), ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("timeout".into()),
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    /// Where the API listens.
+    pub addr: SocketAddr,
+    /// Where `/metrics` listens, if separate.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The services (tests use them to seed data).
+    pub services: Arc<ServicesHandle>,
+    cancel: CancellationToken,
+    task: JoinHandle<Result<()>>,
+}
+
+/// Services shared with tests.
+pub struct ServicesHandle {
+    /// The auth service.
+    pub auth: Arc<tollgate_auth::AuthService>,
+    /// The store.
+    pub store: tollgate_store::Store,
+}
+
+impl Running {
+    /// Stops accepting, drains in-flight requests and stops background workers.
+    pub async fn shutdown(self) -> Result<()> {
+        self.cancel.cancel();
+        self.task.await.context("server task panicked")?
+    }
+
+    /// A token that stops the server when cancelled.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Waits until the server stops by itself or through its cancel token.
+    pub async fn wait(self) -> Result<()> {
+        self.task.await.context("server task panicked")?
+    }
+}
+
+/// Binds and starts the server; returns once it is accepting connections.
+pub async fn start(common: &CommonArgs, serve: &ServeArgs, env: &EnvSettings) -> Result<Running> {
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
+    let addr = listener.local_addr()?;
+    let metrics_listener = match serve.metrics_listen {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .with_context(|| format!("cannot listen on {a}"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(|l| l.local_addr())
+        .transpose()?;
+    let issuer = env
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let secure_cookies = issuer.starts_with("https://");
+    let Services { store, redis, auth } = build(common, env, issuer, !serve.no_migrate).await?;
+    let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
+    if let Some(conn) = &redis {
+        readiness.push(Box::new(RedisReady(conn.clone())));
+    }
+    let state = Arc::new(AppState {
+        auth: auth.clone(),
+        store: store.clone(),
+        metrics: tollgate_api::metrics::Metrics::new().context("metrics registry")?,
+        config: ApiConfig {
+            trusted_proxies: env.trusted_proxies.clone(),
+            secure_cookies,
+            metrics_on_main: metrics_listener.is_none(),
+        },
+        readiness,
+    });
+    let cancel = CancellationToken::new();
+    let workers = vec![
+        tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
+        tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
+    ];
+    let metrics_task = metrics_listener.map(|l| {
+        let c = cancel.clone();
+        tokio::spawn(tollgate_api::serve(
+            tollgate_api::metrics_app(state.clone()),
+            l,
+            async move { c.cancelled().await },
+            DRAIN,
+        ))
+    });
+    let c = cancel.clone();
+    let app = tollgate_api::app(state);
+    let task = tokio::spawn(async move {
+        let stop = c.clone();
+        let served =
+            tollgate_api::serve(app, listener, async move { stop.cancelled().await }, DRAIN).await;
+        c.cancel();
+        for w in workers {
+            let _ = w.await;
+        }
+        if let Some(m) = metrics_task {
+            let _ = m.await;
+        }
+        served.context("server failed")
+    });
+    tracing::info!(%addr, metrics = ?metrics_addr, "tollgate listening");
+    Ok(Running {
+        addr,
+        metrics_addr,
+        services: Arc::new(ServicesHandle { auth, store }),
+        cancel,
+        task,
+    })
+}
+
+/// Picks up key rotations made by other instances or the CLI.
+async fn refresh_keys(auth: Arc<tollgate_auth::AuthService>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+        if let Err(e) = auth.tokens.keyring().reload().await {
+            tracing::warn!(error = %e, "signing key reload failed");
+        }
+    }
+}
+
+/// Runs until SIGINT/SIGTERM.
+pub async fn run(common: CommonArgs, serve: ServeArgs) -> Result<()> {
+    let env = EnvSettings::from_env()?;
+    let running = start(&common, &serve, &env).await?;
+    let cancel = running.cancel_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining requests");
+        cancel.cancel();
+    });
+    running.wait().await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

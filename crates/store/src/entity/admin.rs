@@ -1,0 +1,21 @@
+//! `admins`: tenant administrators who log in to the portal.
+use sea_orm::entity::prelude::*;
+
+/// An admin row. `password_hash` never leaves the auth layer.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "admins")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: DateTimeUtc,
+}
+
+/// No navigable relations are declared; queries filter by `tenant_id` explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

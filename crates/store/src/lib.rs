@@ -1,0 +1,100 @@
+//! Tollgate persistence. Every query on tenant-owned data takes a [`TenantId`] and filters by
+//! it, so a caller cannot reach another tenant's rows by guessing ids. PostgreSQL in
+//! production, SQLite as the embedded default; the same code serves both.
+
+pub mod admins;
+pub mod api_keys;
+pub mod audit;
+pub mod clients;
+pub mod entity;
+pub mod revocations;
+pub mod sessions;
+pub mod signing_keys;
+pub mod tenants;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use std::time::Duration;
+use tollgate_core::DomainError;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Handle to the database. Cheap to clone (a pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`postgres://…` or `sqlite://…?mode=rwc`).
+    pub async fn connect(url: &str) -> Result<Self, DomainError> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        let sqlite = url.starts_with("sqlite:");
+        opts.max_connections(if sqlite { 4 } else { 16 })
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        let db = Database::connect(opts).await.map_err(|e| {
+            DomainError::Unavailable(format!("cannot connect to the database: {e}"))
+        })?;
+        if sqlite {
+            // WAL lets readers proceed during a write; a busy timeout queues writers
+            // instead of failing them with "database is locked".
+            db.execute_unprepared(
+                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
+            )
+            .await
+            .map_err(map_db_err)?;
+        }
+        Ok(Self { db })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), DomainError> {
+        Migrator::up(&self.db, None).await.map_err(map_db_err)
+    }
+
+    /// Round-trips a trivial query; used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), DomainError> {
+        self.db.ping().await.map_err(map_db_err)
+    }
+
+    /// The underlying connection, for repositories in this crate.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// Maps a database error to the domain: uniqueness → 409, missing → 404, connectivity →
+/// 503, anything else → internal (logged, never shown).
+pub fn map_db_err(err: DbErr) -> DomainError {
+    if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+        return DomainError::conflict(
+            "already_exists",
+            "a record with these values already exists",
+        );
+    }
+    match err {
+        DbErr::RecordNotFound(_) => DomainError::NotFound("record"),
+        DbErr::Conn(e) => DomainError::Unavailable(e.to_string()),
+        DbErr::ConnectionAcquire(e) => DomainError::Unavailable(e.to_string()),
+        other => DomainError::internal(other),
+    }
+}
+
+/// Maps a uniqueness violation to a specific conflict code, other errors as [`map_db_err`].
+pub(crate) fn conflict_as(
+    code: &'static str,
+    detail: &'static str,
+) -> impl Fn(DbErr) -> DomainError {
+    move |err| match map_db_err(err) {
+        DomainError::Conflict { .. } => DomainError::conflict(code, detail),
+        other => other,
+    }
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
+}

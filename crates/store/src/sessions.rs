@@ -1,0 +1,72 @@
+//! Portal sessions repository. Only a digest of the cookie value is stored.
+
+use crate::entity::session;
+use crate::{map_db_err, Store};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use tollgate_core::{AdminId, DomainError, TenantId};
+
+pub use session::Model as Session;
+
+impl Store {
+    /// Stores a new session.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        admin: AdminId,
+        tenant: TenantId,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        session::ActiveModel {
+            id_hash: Set(id_hash.to_owned()),
+            admin_id: Set(admin.0),
+            tenant_id: Set(tenant.0),
+            csrf_token: Set(csrf_token.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+        }
+        .insert(self.conn())
+        .await
+        .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    /// A live (unexpired) session by digest.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, DomainError> {
+        session::Entity::find_by_id(id_hash.to_owned())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .one(self.conn())
+            .await
+            .map_err(map_db_err)
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), DomainError> {
+        session::Entity::delete_by_id(id_hash.to_owned())
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
+    /// Ends every session of one admin (role change, removal, password change).
+    pub async fn delete_sessions_of(
+        &self,
+        tenant: TenantId,
+        admin: AdminId,
+    ) -> Result<(), DomainError> {
+        session::Entity::delete_many()
+            .filter(session::Column::AdminId.eq(admin.0))
+            .filter(session::Column::TenantId.eq(tenant.0))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+}

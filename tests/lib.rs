@@ -1,0 +1,1 @@
+//! Tollgate end-to-end test crate; the tests live in `it/`.
