@@ -63,6 +63,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     let mw_state = state.clone();
     route
         .data(state)
+        .with(poem::middleware::CookieJarManager::new())
         .around(move |ep, req| middleware::around(mw_state.clone(), ep, req))
 }
 
