@@ -21,7 +21,8 @@ pub enum Backend {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("TOLLGATE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TOLLGATE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn redis_url() -> String {
@@ -41,13 +42,18 @@ static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 async fn template() -> Result<String> {
     TEMPLATE
         .get_or_try_init(|| async {
-            let names: Vec<String> = migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+            let names: Vec<String> = migration::Migrator::migrations()
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect();
             let tag = tollgate_store::sha256_hex(names.join(",").as_bytes());
             let name = format!("tollgate_tmpl_{}", &tag[..12]);
             let admin = Database::connect(pg_admin_url())
                 .await
                 .context("PostgreSQL is required for the test suite (TOLLGATE_TEST_PG)")?;
-            admin.execute_unprepared("SELECT pg_advisory_lock(7243901)").await?;
+            admin
+                .execute_unprepared("SELECT pg_advisory_lock(7243901)")
+                .await?;
             let exists = admin
                 .query_one(sea_orm::Statement::from_string(
                     sea_orm::DbBackend::Postgres,
@@ -58,19 +64,29 @@ async fn template() -> Result<String> {
             let result = async {
                 if !exists {
                     let building = format!("{name}_build");
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await?;
-                    admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}"))
+                        .await?;
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE {building}"))
+                        .await?;
                     {
-                        let store = tollgate_store::Store::connect(&pg_url_for(&building)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                        let store = tollgate_store::Store::connect(&pg_url_for(&building))
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
                         store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
                         store.conn().clone().close().await?;
                     }
-                    admin.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await?;
+                    admin
+                        .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                        .await?;
                 }
                 anyhow::Ok(())
             }
             .await;
-            admin.execute_unprepared("SELECT pg_advisory_unlock(7243901)").await?;
+            admin
+                .execute_unprepared("SELECT pg_advisory_unlock(7243901)")
+                .await?;
             result?;
             Ok(name)
         })
@@ -85,7 +101,10 @@ pub async fn fresh_pg_database() -> Result<String> {
     let admin = Database::connect(pg_admin_url()).await?;
     // CREATE DATABASE … TEMPLATE fails if another session is connected to the template.
     for attempt in 0..50 {
-        match admin.execute_unprepared(&format!("CREATE DATABASE {db} TEMPLATE {tmpl}")).await {
+        match admin
+            .execute_unprepared(&format!("CREATE DATABASE {db} TEMPLATE {tmpl}"))
+            .await
+        {
             Ok(_) => break,
             Err(e) if attempt < 49 && e.to_string().contains("being accessed") => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -103,12 +122,14 @@ pub struct ServerSpec {
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
     pub master_key: MasterKey,
-    pub backend: Backend,
+    /// Token issuer; instances that share a database must share it (default: own address).
+    pub issuer: Option<String>,
 }
 
 impl ServerSpec {
     pub async fn new(backend: Backend, redis: bool) -> Result<Self> {
-        let data_dir = std::env::temp_dir().join(format!("tollgate-it-{}", uuid::Uuid::new_v4().simple()));
+        let data_dir =
+            std::env::temp_dir().join(format!("tollgate-it-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&data_dir)?;
         let database_url = match backend {
             Backend::Sqlite => None,
@@ -119,7 +140,7 @@ impl ServerSpec {
             database_url,
             redis_url: redis.then(redis_url),
             master_key: MasterKey::generate().map_err(|e| anyhow::anyhow!("{e}"))?,
-            backend,
+            issuer: None,
         })
     }
 
@@ -133,9 +154,13 @@ impl ServerSpec {
     }
 
     pub async fn start(&self) -> Result<TestServer> {
-        let serve = ServeArgs { listen: "127.0.0.1:0".parse()?, metrics_listen: None, no_migrate: false };
+        let serve = ServeArgs {
+            listen: "127.0.0.1:0".parse()?,
+            metrics_listen: None,
+            no_migrate: false,
+        };
         let env = EnvSettings {
-            issuer: None,
+            issuer: self.issuer.clone(),
             audience: "tollgate-api".into(),
             token_ttl_secs: 900,
             trusted_proxies: vec![],
@@ -143,14 +168,13 @@ impl ServerSpec {
         };
         let running = tollgate::server::start(&self.common(), &serve, &env).await?;
         let base = format!("http://{}", running.addr);
-        Ok(TestServer { base, running, spec: self.clone() })
+        Ok(TestServer { base, running })
     }
 }
 
 pub struct TestServer {
     pub base: String,
     pub running: Running,
-    pub spec: ServerSpec,
 }
 
 /// A tenant with an owner, a client and a key.
@@ -189,15 +213,36 @@ impl TestServer {
     pub async fn tenant(&self, scopes: &str) -> Result<Tenant> {
         let ctx = tollgate_auth::RequestCtx::cli();
         let auth = self.auth();
-        let id = auth.create_tenant("Test tenant", &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
-        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
-        auth.create_admin(id, &email, tollgate_core::Role::Owner, Some(password.clone()), "operator", &ctx)
+        let id = auth
+            .create_tenant("Test tenant", &ctx)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let client = auth.create_client(id, "test client", scopes, "operator", &ctx).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        auth.create_admin(
+            id,
+            &email,
+            tollgate_core::Role::Owner,
+            Some(password.clone()),
+            "operator",
+            &ctx,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = auth
+            .create_client(id, "test client", scopes, "operator", &ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let key = auth
-            .create_key(id, "test key", scopes, tollgate_core::api_key::KeyEnv::Live, None, "operator", &ctx)
+            .create_key(
+                id,
+                "test key",
+                scopes,
+                tollgate_core::api_key::KeyEnv::Live,
+                None,
+                "operator",
+                &ctx,
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Tenant {
@@ -212,7 +257,12 @@ impl TestServer {
     }
 
     /// Gets an access token with `client_secret_basic`.
-    pub async fn token(&self, client_id: &str, secret: &str, scope: Option<&str>) -> Result<String> {
+    pub async fn token(
+        &self,
+        client_id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> Result<String> {
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(s) = scope {
             form.push(("scope", s));
@@ -223,14 +273,25 @@ impl TestServer {
             .form(&form)
             .send()
             .await?;
-        anyhow::ensure!(resp.status() == 200, "token request failed: {}", resp.status());
+        anyhow::ensure!(
+            resp.status() == 200,
+            "token request failed: {}",
+            resp.status()
+        );
         let body: Value = resp.json().await?;
-        Ok(body["access_token"].as_str().context("no access_token")?.to_owned())
+        Ok(body["access_token"]
+            .as_str()
+            .context("no access_token")?
+            .to_owned())
     }
 
     /// `GET /v1/me` with a bearer credential; returns status and body.
     pub async fn me(&self, bearer: &str) -> Result<(u16, Value)> {
-        let resp = reqwest::Client::new().get(self.url("/v1/me")).bearer_auth(bearer).send().await?;
+        let resp = reqwest::Client::new()
+            .get(self.url("/v1/me"))
+            .bearer_auth(bearer)
+            .send()
+            .await?;
         let status = resp.status().as_u16();
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
     }
@@ -238,7 +299,11 @@ impl TestServer {
     /// Signs in to the portal; the returned client keeps the session cookie.
     pub async fn login(&self, email: &str, password: &str) -> Result<Portal> {
         let http = reqwest::Client::builder().cookie_store(true).build()?;
-        let resp = http.post(self.url("/v1/session")).json(&json!({ "email": email, "password": password })).send().await?;
+        let resp = http
+            .post(self.url("/v1/session"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await?;
         anyhow::ensure!(resp.status() == 200, "login failed: {}", resp.status());
         let cookie = resp
             .headers()
@@ -247,11 +312,26 @@ impl TestServer {
             .and_then(|v| v.split(';').next())
             .context("no session cookie")?
             .to_owned();
-        let attrs = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        anyhow::ensure!(attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"), "cookie attributes: {attrs}");
+        let attrs = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        anyhow::ensure!(
+            attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
+            "cookie attributes: {attrs}"
+        );
         let body: Value = resp.json().await?;
-        let csrf = body["csrf_token"].as_str().context("no csrf_token")?.to_owned();
-        Ok(Portal { http, base: self.base.clone(), csrf, cookie })
+        let csrf = body["csrf_token"]
+            .as_str()
+            .context("no csrf_token")?
+            .to_owned();
+        Ok(Portal {
+            http,
+            base: self.base.clone(),
+            csrf,
+            cookie,
+        })
     }
 }
 
@@ -275,16 +355,30 @@ impl Portal {
 
     pub async fn get(&self, path: &str) -> Result<(u16, Value)> {
         let resp = self.http.get(format!("{}{path}", self.base)).send().await?;
-        Ok((resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null)))
+        Ok((
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        ))
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).headers(self.headers());
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .headers(self.headers());
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await?;
-        Ok((resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null)))
+        Ok((
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        ))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {

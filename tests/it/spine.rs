@@ -39,11 +39,18 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
 
     let (status, me) = srv.me(&jwt).await?;
     assert_eq!(status, 200);
-    assert_eq!(me, json!({ "tenant_id": t.id, "kind": "client", "id": t.client_id, "scopes": ["ocr:read"] }));
+    assert_eq!(
+        me,
+        json!({ "tenant_id": t.id, "kind": "client", "id": t.client_id, "scopes": ["ocr:read"] })
+    );
 
     let post = http
         .post(srv.url("/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", &t.client_id), ("client_secret", &t.client_secret)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &t.client_id),
+            ("client_secret", &t.client_secret),
+        ])
         .send()
         .await?;
     assert_eq!(post.status(), 200);
@@ -54,7 +61,11 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
     let both = http
         .post(srv.url("/oauth/token"))
         .basic_auth(&t.client_id, Some(&t.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("client_id", &t.client_id), ("client_secret", &t.client_secret)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &t.client_id),
+            ("client_secret", &t.client_secret),
+        ])
         .send()
         .await?;
     assert_eq!(both.status(), 400);
@@ -64,7 +75,10 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
     let up = http
         .post(srv.url("/oauth/token"))
         .basic_auth(&t.client_id, Some(&t.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "ocr:read audit:read")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "ocr:read audit:read"),
+        ])
         .send()
         .await?;
     assert_eq!(up.status(), 400);
@@ -78,7 +92,9 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
         .send()
         .await?;
     assert_eq!(bad.status(), 401);
-    assert!(bad.headers()["www-authenticate"].to_str()?.starts_with("Basic"));
+    assert!(bad.headers()["www-authenticate"]
+        .to_str()?
+        .starts_with("Basic"));
     assert_eq!(bad.headers()["cache-control"], "no-store");
     assert_eq!(bad.json::<Value>().await?["error"], "invalid_client");
 
@@ -88,14 +104,21 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
         .form(&[("grant_type", "password")])
         .send()
         .await?;
-    assert_eq!(unsupported.json::<Value>().await?["error"], "unsupported_grant_type");
+    assert_eq!(
+        unsupported.json::<Value>().await?["error"],
+        "unsupported_grant_type"
+    );
 
     // The API key, by Bearer and by X-API-Key.
     let (status, me) = srv.me(&t.key).await?;
     assert_eq!(status, 200);
     assert_eq!(me["kind"], "key");
     assert_eq!(me["id"], t.key_id);
-    let resp = http.get(srv.url("/v1/me")).header("x-api-key", &t.key).send().await?;
+    let resp = http
+        .get(srv.url("/v1/me"))
+        .header("x-api-key", &t.key)
+        .send()
+        .await?;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await?["tenant_id"], t.id);
     srv.stop().await
@@ -107,15 +130,25 @@ async fn me_without_or_with_bad_credentials(backend: Backend) -> Result<()> {
     let http = reqwest::Client::new();
     let none = http.get(srv.url("/v1/me")).send().await?;
     assert_eq!(none.status(), 401);
-    assert_eq!(none.headers()["www-authenticate"], "Bearer realm=\"tollgate\"");
+    assert_eq!(
+        none.headers()["www-authenticate"],
+        "Bearer realm=\"tollgate\""
+    );
     assert_eq!(none.headers()["content-type"], "application/problem+json");
     let body: Value = none.json().await?;
     assert_eq!(body["code"], "unauthenticated");
     assert!(body["request_id"].is_string());
 
-    let bad = http.get(srv.url("/v1/me")).bearer_auth("not-a-jwt").send().await?;
+    let bad = http
+        .get(srv.url("/v1/me"))
+        .bearer_auth("not-a-jwt")
+        .send()
+        .await?;
     assert_eq!(bad.status(), 401);
-    assert_eq!(bad.headers()["www-authenticate"], "Bearer realm=\"tollgate\", error=\"invalid_token\"");
+    assert_eq!(
+        bad.headers()["www-authenticate"],
+        "Bearer realm=\"tollgate\", error=\"invalid_token\""
+    );
     assert_eq!(bad.json::<Value>().await?["code"], "invalid_token");
 
     // A key with one character changed fails its checksum.
@@ -126,7 +159,11 @@ async fn me_without_or_with_bad_credentials(backend: Backend) -> Result<()> {
     assert_eq!(status, 401);
 
     // The request id is echoed, or generated.
-    let resp = http.get(srv.url("/healthz")).header("x-request-id", "abc-123").send().await?;
+    let resp = http
+        .get(srv.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await?;
     assert_eq!(resp.headers()["x-request-id"], "abc-123");
     let resp = http.get(srv.url("/healthz")).send().await?;
     assert_eq!(resp.headers()["x-request-id"].len(), 32);
@@ -147,7 +184,10 @@ async fn session_survives_restart_and_logout_ends_it(backend: Backend) -> Result
     // Restart on the same database: the cookie still works.
     srv.stop().await?;
     let srv = spec.start().await?;
-    let portal = crate::harness::Portal { base: srv.base.clone(), ..portal };
+    let portal = crate::harness::Portal {
+        base: srv.base.clone(),
+        ..portal
+    };
     let (status, body) = portal.get("/v1/clients").await?;
     assert_eq!(status, 200, "{body}");
 
@@ -155,8 +195,15 @@ async fn session_survives_restart_and_logout_ends_it(backend: Backend) -> Result
     assert_eq!(status, 204);
     // The browser drops the cookie; replaying the old value finds no session either.
     let (status, body) = portal.get("/v1/clients").await?;
-    assert_eq!((status, body["code"].as_str()), (401, Some("unauthenticated")));
-    let replay = reqwest::Client::new().get(srv.url("/v1/clients")).header("cookie", &portal.cookie).send().await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let replay = reqwest::Client::new()
+        .get(srv.url("/v1/clients"))
+        .header("cookie", &portal.cookie)
+        .send()
+        .await?;
     assert_eq!(replay.status(), 401);
     assert_eq!(replay.json::<Value>().await?["code"], "session_required");
 
@@ -172,7 +219,10 @@ async fn session_survives_restart_and_logout_ends_it(backend: Backend) -> Result
         .send()
         .await?;
     assert_eq!(unknown.status(), 401);
-    assert_eq!(unknown.json::<Value>().await?["detail"], "invalid email or password");
+    assert_eq!(
+        unknown.json::<Value>().await?["detail"],
+        "invalid email or password"
+    );
     srv.stop().await
 }
 
@@ -199,7 +249,9 @@ async fn csrf_is_required_for_changes(backend: Backend) -> Result<()> {
     let (status, keys) = portal.get("/v1/keys").await?;
     assert_eq!(status, 200);
     assert_eq!(keys.as_array().unwrap().len(), 1, "nothing was created");
-    let (status, _) = portal.post("/v1/keys", json!({ "name": "k", "scopes": ["ocr:read"] })).await?;
+    let (status, _) = portal
+        .post("/v1/keys", json!({ "name": "k", "scopes": ["ocr:read"] }))
+        .await?;
     assert_eq!(status, 201);
     srv.stop().await
 }
@@ -208,7 +260,12 @@ async fn client_lifecycle(backend: Backend) -> Result<()> {
     let srv = TestServer::start(backend).await?;
     let t = srv.tenant("ocr:read").await?;
     let portal = srv.login(&t.owner_email, &t.owner_password).await?;
-    let (status, created) = portal.post("/v1/clients", json!({ "name": "batch", "scopes": ["ocr:read", "usage:read"] })).await?;
+    let (status, created) = portal
+        .post(
+            "/v1/clients",
+            json!({ "name": "batch", "scopes": ["ocr:read", "usage:read"] }),
+        )
+        .await?;
     assert_eq!(status, 201);
     let id = created["client"]["client_id"].as_str().unwrap().to_owned();
     let secret = created["client_secret"].as_str().unwrap().to_owned();
@@ -221,25 +278,50 @@ async fn client_lifecycle(backend: Backend) -> Result<()> {
     assert!(!text.contains(&secret) && !text.contains("digest") && !text.contains("hash"));
 
     // Rotate with an overlap: both secrets work; with no overlap only the new one.
-    let (status, rotated) = portal.post(&format!("/v1/clients/{id}/rotate"), json!({ "overlap_seconds": 600 })).await?;
+    let (status, rotated) = portal
+        .post(
+            &format!("/v1/clients/{id}/rotate"),
+            json!({ "overlap_seconds": 600 }),
+        )
+        .await?;
     assert_eq!(status, 200);
     let secret2 = rotated["client_secret"].as_str().unwrap().to_owned();
     assert!(rotated["client"]["previous_secret_expires_at"].is_string());
     srv.token(&id, &secret, None).await?;
     srv.token(&id, &secret2, None).await?;
-    let (_, rotated) = portal.post(&format!("/v1/clients/{id}/rotate"), json!({ "overlap_seconds": 0 })).await?;
+    let (_, rotated) = portal
+        .post(
+            &format!("/v1/clients/{id}/rotate"),
+            json!({ "overlap_seconds": 0 }),
+        )
+        .await?;
     let secret3 = rotated["client_secret"].as_str().unwrap().to_owned();
     assert!(srv.token(&id, &secret2, None).await.is_err());
     let jwt = srv.token(&id, &secret3, None).await?;
-    let (status, _) = portal.post(&format!("/v1/clients/{id}/rotate"), json!({ "overlap_seconds": 99_999_999 })).await?;
+    let (status, _) = portal
+        .post(
+            &format!("/v1/clients/{id}/rotate"),
+            json!({ "overlap_seconds": 99_999_999 }),
+        )
+        .await?;
     assert_eq!(status, 422);
 
     // Narrow scopes.
-    let (status, patched) = portal.patch(&format!("/v1/clients/{id}"), json!({ "scopes": ["ocr:read"] })).await?;
+    let (status, patched) = portal
+        .patch(
+            &format!("/v1/clients/{id}"),
+            json!({ "scopes": ["ocr:read"] }),
+        )
+        .await?;
     assert_eq!(status, 200);
     assert_eq!(patched["scopes"], json!(["ocr:read"]));
-    let (status, body) = portal.patch(&format!("/v1/clients/{id}"), json!({ "scopes": ["root"] })).await?;
-    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_scope")));
+    let (status, body) = portal
+        .patch(&format!("/v1/clients/{id}"), json!({ "scopes": ["root"] }))
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_scope"))
+    );
 
     // Delete: the client's live token stops working.
     assert_eq!(srv.me(&jwt).await?.0, 200);
@@ -256,7 +338,12 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
     let srv = TestServer::start(backend).await?;
     let t = srv.tenant("ocr:read").await?;
     let portal = srv.login(&t.owner_email, &t.owner_password).await?;
-    let (status, created) = portal.post("/v1/keys", json!({ "name": "ci", "scopes": ["ocr:read"], "environment": "test" })).await?;
+    let (status, created) = portal
+        .post(
+            "/v1/keys",
+            json!({ "name": "ci", "scopes": ["ocr:read"], "environment": "test" }),
+        )
+        .await?;
     assert_eq!(status, 201);
     let key = created["key"].as_str().unwrap().to_owned();
     let key_id = created["key_id"].as_str().unwrap().to_owned();
@@ -270,7 +357,12 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
     assert!(!one.to_string().contains(&key));
 
     // Rotate with grace: both work; the old one gets an expiry.
-    let (status, rotated) = portal.post(&format!("/v1/keys/{key_id}/rotate"), json!({ "grace_seconds": 3600 })).await?;
+    let (status, rotated) = portal
+        .post(
+            &format!("/v1/keys/{key_id}/rotate"),
+            json!({ "grace_seconds": 3600 }),
+        )
+        .await?;
     assert_eq!(status, 201);
     let new_key = rotated["key"].as_str().unwrap().to_owned();
     assert!(new_key.starts_with("tg_test_"));
@@ -286,7 +378,12 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
     let (status, _) = portal.delete(&format!("/v1/keys/{key_id}")).await?;
     assert_eq!(status, 404, "revoking twice finds nothing to revoke");
     let (_, list) = portal.get("/v1/keys").await?;
-    let revoked = list.as_array().unwrap().iter().find(|k| k["key_id"] == key_id.as_str()).unwrap();
+    let revoked = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key_id"] == key_id.as_str())
+        .unwrap();
     assert!(revoked["revoked_at"].is_string());
 
     // Last use is recorded.
@@ -295,7 +392,9 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
     let (_, fresh) = portal.get(&format!("/v1/keys/{new_id}")).await?;
     assert!(fresh["last_used_at"].is_string());
 
-    let (status, _) = portal.post("/v1/keys", json!({ "name": "x", "scopes": [] })).await?;
+    let (status, _) = portal
+        .post("/v1/keys", json!({ "name": "x", "scopes": [] }))
+        .await?;
     assert_eq!(status, 422);
     let (status, _) = portal.get("/v1/keys/not-a-uuid").await?;
     assert_eq!(status, 404);
@@ -307,34 +406,57 @@ async fn members_and_roles(backend: Backend) -> Result<()> {
     let t = srv.tenant("ocr:read").await?;
     let owner = srv.login(&t.owner_email, &t.owner_password).await?;
     let email = format!("viewer-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (status, created) = owner.post("/v1/members", json!({ "email": email, "role": "viewer" })).await?;
+    let (status, created) = owner
+        .post("/v1/members", json!({ "email": email, "role": "viewer" }))
+        .await?;
     assert_eq!(status, 201);
     let password = created["password"].as_str().unwrap().to_owned();
     let member_id = created["member"]["id"].as_str().unwrap().to_owned();
     assert!(created["member"].get("password_hash").is_none());
 
-    let (status, body) = owner.post("/v1/members", json!({ "email": email, "role": "viewer" })).await?;
+    let (status, body) = owner
+        .post("/v1/members", json!({ "email": email, "role": "viewer" }))
+        .await?;
     assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
-    let (status, _) = owner.post("/v1/members", json!({ "email": "x@y.z", "role": "god" })).await?;
+    let (status, _) = owner
+        .post("/v1/members", json!({ "email": "x@y.z", "role": "god" }))
+        .await?;
     assert_eq!(status, 422);
 
     // A viewer reads but cannot change.
     let viewer = srv.login(&email, &password).await?;
     assert_eq!(viewer.get("/v1/clients").await?.0, 200);
-    let (status, _) = viewer.post("/v1/clients", json!({ "name": "x", "scopes": ["ocr:read"] })).await?;
+    let (status, _) = viewer
+        .post(
+            "/v1/clients",
+            json!({ "name": "x", "scopes": ["ocr:read"] }),
+        )
+        .await?;
     assert_eq!(status, 403);
-    let (status, _) = viewer.post("/v1/members", json!({ "email": "a@b.co", "role": "owner" })).await?;
+    let (status, _) = viewer
+        .post("/v1/members", json!({ "email": "a@b.co", "role": "owner" }))
+        .await?;
     assert_eq!(status, 403);
 
     // Promote; the promoted member's old session is ended so the new role applies cleanly.
-    let (status, patched) = owner.patch(&format!("/v1/members/{member_id}"), json!({ "role": "admin" })).await?;
+    let (status, patched) = owner
+        .patch(
+            &format!("/v1/members/{member_id}"),
+            json!({ "role": "admin" }),
+        )
+        .await?;
     assert_eq!((status, patched["role"].as_str()), (200, Some("admin")));
     assert_eq!(viewer.get("/v1/clients").await?.0, 401);
 
     // The last owner can be neither demoted nor removed.
     let (_, me) = owner.get("/v1/session").await?;
     let owner_id = me["admin_id"].as_str().unwrap();
-    let (status, body) = owner.patch(&format!("/v1/members/{owner_id}"), json!({ "role": "viewer" })).await?;
+    let (status, body) = owner
+        .patch(
+            &format!("/v1/members/{owner_id}"),
+            json!({ "role": "viewer" }),
+        )
+        .await?;
     assert_eq!((status, body["code"].as_str()), (409, Some("last_owner")));
     let (status, _) = owner.delete(&format!("/v1/members/{owner_id}")).await?;
     assert_eq!(status, 409);
@@ -352,10 +474,26 @@ async fn bodies_reject_unknown_fields(backend: Backend) -> Result<()> {
     let owner = srv.login(&t.owner_email, &t.owner_password).await?;
     let other_tenant = uuid::Uuid::new_v4().to_string();
     let attempts = [
-        (Method::POST, "/v1/keys".to_owned(), json!({ "name": "k", "scopes": ["ocr:read"], "tenant_id": other_tenant })),
-        (Method::POST, "/v1/clients".to_owned(), json!({ "name": "c", "scopes": ["ocr:read"], "is_admin": true })),
-        (Method::POST, "/v1/members".to_owned(), json!({ "email": "m@example.com", "role": "viewer", "tenant_id": other_tenant })),
-        (Method::PATCH, format!("/v1/clients/{}", t.client_id), json!({ "name": "c", "tenant_id": other_tenant })),
+        (
+            Method::POST,
+            "/v1/keys".to_owned(),
+            json!({ "name": "k", "scopes": ["ocr:read"], "tenant_id": other_tenant }),
+        ),
+        (
+            Method::POST,
+            "/v1/clients".to_owned(),
+            json!({ "name": "c", "scopes": ["ocr:read"], "is_admin": true }),
+        ),
+        (
+            Method::POST,
+            "/v1/members".to_owned(),
+            json!({ "email": "m@example.com", "role": "viewer", "tenant_id": other_tenant }),
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/clients/{}", t.client_id),
+            json!({ "name": "c", "tenant_id": other_tenant }),
+        ),
     ];
     for (method, path, body) in attempts {
         let (status, problem) = owner.send(method.clone(), &path, Some(body)).await?;

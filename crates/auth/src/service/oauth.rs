@@ -76,14 +76,21 @@ impl AuthService {
             Some(client) if ok => Ok(ClientAuth { client }),
             row => {
                 let tenant = row.as_ref().map(|c| TenantId(c.tenant_id));
+                // An unknown presented id is not recorded: users paste secrets into it.
+                let target = row.as_ref().map(|c| format!("client:{}", c.client_id));
+                let reason = if row.is_some() {
+                    "invalid_secret"
+                } else {
+                    "unknown_client"
+                };
                 self.audit(
                     tenant,
                     "anonymous",
                     "token.refused",
-                    Some(format!("client:{}", truncate(client_id))),
+                    target,
                     FAILURE,
                     ctx,
-                    serde_json::json!({ "reason": "invalid_client" }),
+                    serde_json::json!({ "reason": reason }),
                 )
                 .await?;
                 Err(DomainError::Unauthenticated("invalid_client"))
@@ -210,12 +217,5 @@ impl AuthService {
             tenant_id: Some(claims.tenant_id),
             token_type: Some("Bearer".into()),
         })
-    }
-}
-
-fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(64) {
-        Some((i, _)) => &s[..i],
-        None => s,
     }
 }

@@ -1,0 +1,212 @@
+//! The operator CLI, as a person runs it: the real binary, `--json` output, against the
+//! database of a running server (PostgreSQL here), the secrets it prints usable at once.
+
+use crate::harness::{Backend, ServerSpec};
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn binary() -> Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("target dir")?;
+    let bin = dir.join("tollgate");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} not built: run `cargo build -p tollgate` first (scripts/test does)",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
+    let mut cmd = Command::new(binary()?);
+    cmd.args(args)
+        .arg("--json")
+        .env("TOLLGATE_DATA_DIR", &spec.data_dir)
+        .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match &spec.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    cmd.env_remove("REDIS_URL");
+    let mut child = cmd.spawn()?;
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .context("stdin")?
+            .write_all(input.as_bytes())?;
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout)?;
+    anyhow::ensure!(
+        stdout.lines().count() == 1,
+        "one JSON object expected, got: {stdout}"
+    );
+    Ok(serde_json::from_str(&stdout)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_work_against_a_running_server() -> Result<()> {
+    let spec = ServerSpec::new(Backend::Postgres, false).await?;
+    let srv = spec.start().await?;
+    let tenant = run(&spec, &["tenant", "create", "--name", "Acme"], None)?;
+    let tenant_id = tenant["tenant_id"]
+        .as_str()
+        .context("tenant_id")?
+        .to_owned();
+
+    let admin = run(
+        &spec,
+        &[
+            "admin",
+            "create",
+            "--tenant",
+            &tenant_id,
+            "--email",
+            "Ops@Acme.example",
+            "--role",
+            "owner",
+        ],
+        None,
+    )?;
+    let password = admin["password"].as_str().context("generated password")?;
+    assert_eq!(admin["email"], "ops@acme.example");
+    srv.login("ops@acme.example", password).await?;
+    let chosen = run(
+        &spec,
+        &[
+            "admin",
+            "create",
+            "--tenant",
+            &tenant_id,
+            "--email",
+            "second@acme.example",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        Some("a chosen password 123\n"),
+    )?;
+    assert!(
+        chosen["password"].is_null(),
+        "a password read from stdin is not echoed"
+    );
+    srv.login("second@acme.example", "a chosen password 123")
+        .await?;
+
+    let client = run(
+        &spec,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            &tenant_id,
+            "--name",
+            "ci",
+            "--scopes",
+            "ocr:read usage:read",
+        ],
+        None,
+    )?;
+    let token = srv
+        .token(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str().unwrap(),
+            Some("usage:read"),
+        )
+        .await?;
+    assert_eq!(
+        srv.me(&token).await?.1["scopes"],
+        serde_json::json!(["usage:read"])
+    );
+
+    let key = run(
+        &spec,
+        &[
+            "key", "create", "--tenant", &tenant_id, "--name", "k", "--scopes", "ocr:read",
+        ],
+        None,
+    )?;
+    assert!(key["key"].as_str().unwrap().starts_with("tg_live_"));
+    assert_eq!(
+        srv.me(key["key"].as_str().unwrap()).await?.1["tenant_id"],
+        tenant_id.as_str()
+    );
+
+    // Rotation through the CLI: the next key (already published) starts signing; tokens
+    // signed before stay valid because the retired key stays published.
+    let jwks_before: Value = reqwest::get(srv.url("/.well-known/jwks.json"))
+        .await?
+        .json()
+        .await?;
+    let rotated = run(&spec, &["keys", "rotate"], None)?;
+    let kid = rotated["active_kid"].as_str().unwrap();
+    let published: Vec<&str> = jwks_before["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(
+        published.contains(&kid),
+        "the new signing key was published before it signed"
+    );
+    srv.auth()
+        .tokens
+        .keyring()
+        .reload()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(srv.me(&token).await?.0, 200);
+    let fresh = srv
+        .token(
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str().unwrap(),
+            None,
+        )
+        .await?;
+    let header = jsonwebtoken::decode_header(&fresh)?;
+    assert_eq!(header.kid.as_deref(), Some(kid));
+    let jwks_after: Value = reqwest::get(srv.url("/.well-known/jwks.json"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        jwks_after["keys"].as_array().unwrap().len(),
+        3,
+        "retired + active + next"
+    );
+
+    let verify = run(&spec, &["audit", "verify", "--tenant", &tenant_id], None)?;
+    assert_eq!(verify["intact"], true);
+    assert!(verify["events"].as_u64().unwrap() >= 5);
+    let platform = run(&spec, &["audit", "verify"], None)?;
+    assert_eq!(platform["intact"], true);
+
+    let bad = Command::new(binary()?)
+        .args([
+            "client", "create", "--tenant", &tenant_id, "--name", "x", "--scopes", "root",
+        ])
+        .env("TOLLGATE_DATA_DIR", &spec.data_dir)
+        .env("DATABASE_URL", spec.database_url.as_deref().unwrap())
+        .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
+        .output()?;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
+    srv.stop().await
+}

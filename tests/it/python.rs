@@ -1,0 +1,52 @@
+//! A second, independent OAuth2 client: Python's `authlib` (tests/python) gets tokens by
+//! `client_secret_basic` and `client_secret_post` from a real server and calls `/v1/me`.
+
+use crate::harness::{Backend, TestServer};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn python() -> Result<PathBuf> {
+    if let Ok(p) = std::env::var("TOLLGATE_PYTHON") {
+        return Ok(PathBuf::from(p));
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    anyhow::ensure!(
+        venv.exists(),
+        "no Python environment for tests/python: run scripts/test (it creates .venv), or set TOLLGATE_PYTHON"
+    );
+    Ok(venv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authlib_client_gets_tokens_and_calls_the_api() -> Result<()> {
+    let srv = TestServer::start(Backend::Postgres).await?;
+    let t = srv.tenant("ocr:read usage:read").await?;
+    let py = python()?;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python");
+    let base = srv.base.clone();
+    let (id, secret) = (t.client_id.clone(), t.client_secret.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(py)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(&dir)
+            .env("TOLLGATE_URL", base)
+            .env("TOLLGATE_CLIENT_ID", id)
+            .env("TOLLGATE_CLIENT_SECRET", secret)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+    })
+    .await?
+    .context("running pytest")?;
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "authlib tests failed:\n{report}");
+    assert!(
+        report.contains("5 passed"),
+        "expected 5 authlib tests to pass:\n{report}"
+    );
+    srv.stop().await
+}
