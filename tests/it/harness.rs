@@ -124,6 +124,8 @@ pub struct ServerSpec {
     pub master_key: MasterKey,
     /// Token issuer; instances that share a database must share it (default: own address).
     pub issuer: Option<String>,
+    /// Redis namespace shared by the instances of this spec only.
+    pub redis_prefix: String,
 }
 
 impl ServerSpec {
@@ -141,6 +143,7 @@ impl ServerSpec {
             redis_url: redis.then(redis_url),
             master_key: MasterKey::generate().map_err(|e| anyhow::anyhow!("{e}"))?,
             issuer: None,
+            redis_prefix: format!("tollgate-test-{}", uuid::Uuid::new_v4().simple()),
         })
     }
 
@@ -165,6 +168,7 @@ impl ServerSpec {
             token_ttl_secs: 900,
             trusted_proxies: vec![],
             master_key: Some(self.master_key.clone()),
+            redis_prefix: self.redis_prefix.clone(),
         };
         let running = tollgate::server::start(&self.common(), &serve, &env).await?;
         let base = format!("http://{}", running.addr);

@@ -7,11 +7,16 @@
     reason = "tests fail loudly"
 )]
 
+mod audit;
+mod brute_force;
 mod canary;
 mod cli;
 mod harness;
+mod isolation;
+mod jwt_attacks;
 mod openapi;
 mod ops;
 mod python;
 mod revocation;
+mod secrets_at_rest;
 mod spine;

@@ -54,27 +54,29 @@ impl LocalAttempts {
 
 #[async_trait]
 impl AttemptLimiter for LocalAttempts {
+    // Times are kept in milliseconds so a one-second block lasts a full second.
     async fn blocked(&self, key: &str) -> Option<u64> {
-        let now = self.clock.now().timestamp();
+        let now = self.clock.now().timestamp_millis();
         let map = self.map.lock().ok()?;
         let (_, _, until) = map.get(key)?;
-        (*until > now).then(|| (*until - now) as u64)
+        (*until > now).then(|| ((*until - now) as u64).div_ceil(1000))
     }
 
     async fn failure(&self, key: &str, threshold: u32) {
-        let now = self.clock.now().timestamp();
+        let now = self.clock.now().timestamp_millis();
+        let window = WINDOW_SECS * 1000;
         let Ok(mut map) = self.map.lock() else { return };
         if map.len() > 100_000 {
-            map.retain(|_, (_, start, until)| now - *start < WINDOW_SECS || *until > now);
+            map.retain(|_, (_, start, until)| now - *start < window || *until > now);
         }
         let entry = map.entry(key.to_owned()).or_insert((0, now, 0));
-        if now - entry.1 >= WINDOW_SECS {
+        if now - entry.1 >= window {
             *entry = (0, now, entry.2);
         }
         entry.0 += 1;
         let block = block_secs(entry.0, threshold);
         if block > 0 {
-            entry.2 = now + block;
+            entry.2 = now + block * 1000;
         }
     }
 
@@ -89,6 +91,7 @@ impl AttemptLimiter for LocalAttempts {
 #[derive(Clone)]
 pub struct RedisAttempts {
     conn: ConnectionManager,
+    prefix: String,
 }
 
 impl std::fmt::Debug for RedisAttempts {
@@ -98,9 +101,12 @@ impl std::fmt::Debug for RedisAttempts {
 }
 
 impl RedisAttempts {
-    /// Counters in the Redis behind `conn`.
-    pub fn new(conn: ConnectionManager) -> Self {
-        Self { conn }
+    /// Counters in the Redis behind `conn`, under keys starting with `prefix`.
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            conn,
+            prefix: format!("{prefix}:login"),
+        }
     }
 }
 
@@ -114,7 +120,7 @@ impl AttemptLimiter for RedisAttempts {
     async fn blocked(&self, key: &str) -> Option<u64> {
         let mut conn = self.conn.clone();
         let ttl: i64 = redis::cmd("PTTL")
-            .arg(format!("tollgate:login:block:{key}"))
+            .arg(format!("{}:block:{key}", self.prefix))
             .query_async(&mut conn)
             .await
             .ok()?;
@@ -124,7 +130,7 @@ impl AttemptLimiter for RedisAttempts {
     async fn failure(&self, key: &str, threshold: u32) {
         let mut conn = self.conn.clone();
         let count: Result<u32, _> = redis::Script::new(FAILURE_SCRIPT)
-            .key(format!("tollgate:login:count:{key}"))
+            .key(format!("{}:count:{key}", self.prefix))
             .arg(WINDOW_SECS)
             .invoke_async(&mut conn)
             .await;
@@ -133,7 +139,7 @@ impl AttemptLimiter for RedisAttempts {
                 let block = block_secs(n, threshold);
                 if block > 0 {
                     let _: Result<(), _> = redis::cmd("SET")
-                        .arg(format!("tollgate:login:block:{key}"))
+                        .arg(format!("{}:block:{key}", self.prefix))
                         .arg(1)
                         .arg("EX")
                         .arg(block)
@@ -148,8 +154,8 @@ impl AttemptLimiter for RedisAttempts {
     async fn reset(&self, key: &str) {
         let mut conn = self.conn.clone();
         let _: Result<(), _> = redis::cmd("DEL")
-            .arg(format!("tollgate:login:count:{key}"))
-            .arg(format!("tollgate:login:block:{key}"))
+            .arg(format!("{}:count:{key}", self.prefix))
+            .arg(format!("{}:block:{key}", self.prefix))
             .query_async(&mut conn)
             .await;
     }

@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 use tollgate_core::{Clock, DomainError};
 use tollgate_store::Store;
 
-const REDIS_KEY: &str = "tollgate:revocations";
 /// How often instances pull revocations from Redis.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// How far back each poll looks, to tolerate clock skew between instances.
@@ -24,6 +23,7 @@ pub struct Denylist {
     local: RwLock<HashMap<String, i64>>,
     store: Store,
     redis: Option<ConnectionManager>,
+    redis_key: String,
     clock: Arc<dyn Clock>,
 }
 
@@ -46,16 +46,18 @@ pub fn client_entry(client_id: &str) -> String {
 }
 
 impl Denylist {
-    /// Loads the durable entries.
+    /// Loads the durable entries. Redis keys are namespaced by `redis_prefix`.
     pub async fn open(
         store: Store,
         redis: Option<ConnectionManager>,
+        redis_prefix: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, DomainError> {
         let list = Self {
             local: RwLock::new(HashMap::new()),
             store,
             redis,
+            redis_key: format!("{redis_prefix}:revocations"),
             clock,
         };
         list.reload_from_db().await?;
@@ -101,7 +103,7 @@ impl Denylist {
             let member = format!("{}|{entry}", expires_at.timestamp());
             let score = self.clock.now().timestamp_millis();
             let res: Result<(), redis::RedisError> = redis::cmd("ZADD")
-                .arg(REDIS_KEY)
+                .arg(&self.redis_key)
                 .arg(score)
                 .arg(member)
                 .query_async(&mut conn)
@@ -149,7 +151,7 @@ impl Denylist {
                 let mut conn = redis.clone();
                 let now_ms = self.clock.now().timestamp_millis();
                 let res: Result<Vec<String>, redis::RedisError> = redis::cmd("ZRANGEBYSCORE")
-                    .arg(REDIS_KEY)
+                    .arg(&self.redis_key)
                     .arg(since)
                     .arg("+inf")
                     .query_async(&mut conn)
@@ -164,7 +166,7 @@ impl Denylist {
                 if ticks % 300 == 0 {
                     let horizon = now_ms - 24 * 3600 * 1000;
                     let _: Result<(), _> = redis::cmd("ZREMRANGEBYSCORE")
-                        .arg(REDIS_KEY)
+                        .arg(&self.redis_key)
                         .arg("-inf")
                         .arg(horizon)
                         .query_async(&mut conn)

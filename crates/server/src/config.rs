@@ -57,6 +57,8 @@ pub struct EnvSettings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Master key (`TOLLGATE_MASTER_KEY` or `TOLLGATE_MASTER_KEY_FILE`), if given.
     pub master_key: Option<MasterKey>,
+    /// Namespace of every Redis key (`TOLLGATE_REDIS_PREFIX`), so deployments can share a Redis.
+    pub redis_prefix: String,
 }
 
 impl std::fmt::Debug for EnvSettings {
@@ -66,6 +68,7 @@ impl std::fmt::Debug for EnvSettings {
             .field("audience", &self.audience)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
+            .field("redis_prefix", &self.redis_prefix)
             .finish()
     }
 }
@@ -118,6 +121,7 @@ impl EnvSettings {
             token_ttl_secs,
             trusted_proxies,
             master_key,
+            redis_prefix: var("TOLLGATE_REDIS_PREFIX").unwrap_or_else(|| "tollgate".into()),
         })
     }
 }

@@ -82,9 +82,14 @@ pub async fn build(
         TOKEN_LEEWAY_SECS,
     ));
     let denylist = Arc::new(
-        Denylist::open(store.clone(), redis.clone(), clock.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("revocations: {e}"))?,
+        Denylist::open(
+            store.clone(),
+            redis.clone(),
+            &env.redis_prefix,
+            clock.clone(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("revocations: {e}"))?,
     );
     let authenticator = Arc::new(Authenticator::new(
         tokens.clone(),
@@ -93,7 +98,7 @@ pub async fn build(
         clock.clone(),
     ));
     let attempts: Arc<dyn AttemptLimiter> = match &redis {
-        Some(conn) => Arc::new(RedisAttempts::new(conn.clone())),
+        Some(conn) => Arc::new(RedisAttempts::new(conn.clone(), &env.redis_prefix)),
         None => Arc::new(LocalAttempts::new(clock.clone())),
     };
     let passwords =

@@ -103,8 +103,17 @@ impl Store {
         let chain = chain_of(event.tenant);
         let detail = event.detail.to_string();
         let at = event.at.trunc_subsecs(6);
+        let _serial = self.audit_lock.lock().await;
         let mut last_err = None;
-        for _ in 0..8 {
+        for attempt in 0..20u64 {
+            if attempt > 0 {
+                // Another process won the race for this sequence number: back off with jitter.
+                let jitter = (uuid::Uuid::new_v4().as_u128() % 10) as u64;
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    attempt.min(10) * 2 + jitter,
+                ))
+                .await;
+            }
             let txn = self.conn().begin().await.map_err(map_db_err)?;
             let last = audit_event::Entity::find()
                 .filter(audit_event::Column::Chain.eq(chain.clone()))
@@ -138,7 +147,7 @@ impl Store {
                 },
                 Err(e) => {
                     let err = map_db_err(e);
-                    if !matches!(err, DomainError::Conflict { .. }) {
+                    if !retryable(&err) {
                         return Err(err);
                     }
                     last_err = Some(err);
@@ -168,6 +177,17 @@ impl Store {
     ) -> Result<ChainCheck, DomainError> {
         let rows = self.audit_events(tenant).await?;
         Ok(check_rows(&rows))
+    }
+}
+
+/// A lost race (unique violation) or, on SQLite, a busy database: worth another try.
+fn retryable(err: &DomainError) -> bool {
+    match err {
+        DomainError::Conflict { .. } => true,
+        DomainError::Internal(m) | DomainError::Unavailable(m) => {
+            m.contains("locked") || m.contains("busy")
+        }
+        _ => false,
     }
 }
 

@@ -23,6 +23,9 @@ pub use sea_orm::DatabaseConnection as Db;
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Serialises audit appends of this process, so they never race each other for a
+    /// chain's next sequence number; races with other processes are retried.
+    audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -47,7 +50,10 @@ impl Store {
             .await
             .map_err(map_db_err)?;
         }
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            audit_lock: Default::default(),
+        })
     }
 
     /// Applies pending migrations.
