@@ -94,11 +94,38 @@ async fn template() -> Result<String> {
         .cloned()
 }
 
+/// Drops per-test databases left by runs that ended over an hour ago (their names carry
+/// their creation time), so the server does not fill up across runs.
+async fn drop_stale_databases(admin: &sea_orm::DatabaseConnection, now: i64) {
+    let Ok(rows) = admin
+        .query_all(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            r"SELECT datname FROM pg_database WHERE datname LIKE 'tollgate\_t\_%'".to_owned(),
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let created = name.split('_').nth(2).and_then(|t| t.parse::<i64>().ok());
+        if created.is_none_or(|t| now - t > 3600) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                .await;
+        }
+    }
+}
+
 /// A fresh PostgreSQL database for one test.
 pub async fn fresh_pg_database() -> Result<String> {
     let tmpl = template().await?;
-    let db = format!("tollgate_t_{}", uuid::Uuid::new_v4().simple());
+    let now = chrono::Utc::now().timestamp();
+    let db = format!("tollgate_t_{now}_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(pg_admin_url()).await?;
+    drop_stale_databases(&admin, now).await;
     // CREATE DATABASE … TEMPLATE fails if another session is connected to the template.
     for attempt in 0..50 {
         match admin

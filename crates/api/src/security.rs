@@ -48,9 +48,12 @@ impl AppState {
         };
         match result {
             Ok(p) => {
+                // Rendered on the stack: this runs on every authenticated request.
+                let mut buf = uuid::Uuid::encode_buffer();
+                let tenant = p.tenant_id.0.hyphenated().encode_lower(&mut buf);
                 self.metrics
                     .tenant_requests
-                    .with_label_values(&[&p.tenant_id.to_string()])
+                    .with_label_values(&[tenant])
                     .inc();
                 Ok(p)
             }

@@ -20,7 +20,7 @@ const POLL_OVERLAP_MS: i64 = 5_000;
 
 /// The denylist.
 pub struct Denylist {
-    local: RwLock<HashMap<String, i64>>,
+    local: RwLock<Local>,
     store: Store,
     redis: Option<ConnectionManager>,
     redis_key: String,
@@ -32,6 +32,24 @@ impl std::fmt::Debug for Denylist {
         f.debug_struct("Denylist")
             .field("redis", &self.redis.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// Denied token ids and clients, each with the expiry (unix seconds) of its entry. Two maps
+/// so a request looks both up by the ids it has, without building keys.
+#[derive(Default)]
+struct Local {
+    jtis: HashMap<String, i64>,
+    clients: HashMap<String, i64>,
+}
+
+impl Local {
+    fn insert(&mut self, entry: &str, exp: i64) {
+        if let Some(jti) = entry.strip_prefix("jti:") {
+            self.jtis.insert(jti.to_owned(), exp);
+        } else if let Some(client) = entry.strip_prefix("client:") {
+            self.clients.insert(client.to_owned(), exp);
+        }
     }
 }
 
@@ -54,7 +72,7 @@ impl Denylist {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, DomainError> {
         let list = Self {
-            local: RwLock::new(HashMap::new()),
+            local: RwLock::new(Local::default()),
             store,
             redis,
             redis_key: format!("{redis_prefix}:revocations"),
@@ -68,24 +86,22 @@ impl Denylist {
         let rows = self.store.active_revocations(self.clock.now()).await?;
         if let Ok(mut map) = self.local.write() {
             for (entry, exp) in rows {
-                map.insert(entry, exp.timestamp());
+                map.insert(&entry, exp.timestamp());
             }
         }
         Ok(())
     }
 
-    /// True when `entry` is denied now.
-    pub fn contains(&self, entry: &str) -> bool {
+    /// True when a token with this `jti` for this client is denied now.
+    pub fn token_denied(&self, jti: &str, client_id: &str) -> bool {
         let now = self.clock.now().timestamp();
         self.local
             .read()
-            .map(|m| m.get(entry).is_some_and(|exp| *exp > now))
+            .map(|m| {
+                m.jtis.get(jti).is_some_and(|exp| *exp > now)
+                    || m.clients.get(client_id).is_some_and(|exp| *exp > now)
+            })
             .unwrap_or(true)
-    }
-
-    /// True when a token with this `jti` for this client is denied.
-    pub fn token_denied(&self, jti: &str, client_id: &str) -> bool {
-        self.contains(&jti_entry(jti)) || self.contains(&client_entry(client_id))
     }
 
     /// Denies `entry` until `expires_at`, locally, durably and (if configured) in Redis.
@@ -95,7 +111,7 @@ impl Denylist {
         expires_at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         if let Ok(mut map) = self.local.write() {
-            map.insert(entry.clone(), expires_at.timestamp());
+            map.insert(&entry, expires_at.timestamp());
         }
         self.store.insert_revoked(&entry, expires_at).await?;
         if let Some(redis) = &self.redis {
@@ -123,7 +139,7 @@ impl Denylist {
         for m in members {
             if let Some((exp, entry)) = m.split_once('|') {
                 if let Ok(exp) = exp.parse::<i64>() {
-                    map.insert(entry.to_owned(), exp);
+                    map.insert(entry, exp);
                 }
             }
         }
@@ -132,7 +148,8 @@ impl Denylist {
     fn prune(&self) {
         let now = self.clock.now().timestamp();
         if let Ok(mut map) = self.local.write() {
-            map.retain(|_, exp| *exp > now);
+            map.jtis.retain(|_, exp| *exp > now);
+            map.clients.retain(|_, exp| *exp > now);
         }
     }
 

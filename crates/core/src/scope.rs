@@ -1,7 +1,6 @@
 //! OAuth2 scopes granted to clients and API keys.
 
 use crate::DomainError;
-use std::collections::BTreeSet;
 use std::fmt;
 
 /// A scope Tollgate knows about. Unknown scopes are refused, not ignored.
@@ -42,18 +41,25 @@ impl Scope {
 }
 
 /// A set of scopes, written on the wire as a space-separated string (RFC 6749 §3.3).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScopeSet(BTreeSet<Scope>);
+/// A bitmask: copying one costs nothing on the request path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScopeSet(u8);
+
+impl Scope {
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
 
 impl ScopeSet {
     /// Parses a space-separated scope string; unknown scopes are an error.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let mut set = BTreeSet::new();
+        let mut set = 0;
         for item in s.split_ascii_whitespace() {
             let scope = Scope::parse(item).ok_or_else(|| {
                 DomainError::invalid("invalid_scope", format!("unknown scope `{item}`"))
             })?;
-            set.insert(scope);
+            set |= scope.bit();
         }
         Ok(Self(set))
     }
@@ -63,40 +69,43 @@ impl ScopeSet {
         Self(
             s.split_ascii_whitespace()
                 .filter_map(Scope::parse)
-                .collect(),
+                .fold(0, |set, scope| set | scope.bit()),
         )
     }
 
     /// True when `scope` is granted.
     pub fn contains(&self, scope: Scope) -> bool {
-        self.0.contains(&scope)
+        self.0 & scope.bit() != 0
     }
 
     /// True when every scope of `other` is also in `self`.
     pub fn is_superset(&self, other: &ScopeSet) -> bool {
-        self.0.is_superset(&other.0)
+        other.0 & !self.0 == 0
     }
 
     /// True when no scope is granted.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0 == 0
     }
 
-    /// The scope names, sorted.
+    /// The granted scopes, in [`Scope::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        Scope::ALL.into_iter().filter(|s| self.contains(*s))
+    }
+
+    /// The scope names, in [`Scope::ALL`] order.
     pub fn names(&self) -> Vec<String> {
-        self.0.iter().map(|s| s.as_str().to_owned()).collect()
+        self.iter().map(|s| s.as_str().to_owned()).collect()
     }
 }
 
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for scope in &self.0 {
-            if !first {
+        for (i, scope) in self.iter().enumerate() {
+            if i > 0 {
                 f.write_str(" ")?;
             }
             f.write_str(scope.as_str())?;
-            first = false;
         }
         Ok(())
     }

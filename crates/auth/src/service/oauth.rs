@@ -108,7 +108,7 @@ impl AuthService {
     ) -> Result<IssuedToken, DomainError> {
         let granted = ScopeSet::parse_lenient(&client.client.scopes);
         let requested = match scope.map(str::trim).filter(|s| !s.is_empty()) {
-            None => granted.clone(),
+            None => granted,
             Some(s) => match ScopeSet::parse(s) {
                 Ok(req) if granted.is_superset(&req) => req,
                 _ => {
