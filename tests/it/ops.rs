@@ -84,3 +84,37 @@ async fn health_readiness_metrics_and_discovery() -> Result<()> {
     assert_eq!(spec, tollgate_api::spec_yaml());
     srv.stop().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_have_their_own_listener() -> Result<()> {
+    let spec = crate::harness::ServerSpec::new(Backend::Sqlite, false).await?;
+    let serve = tollgate::config::ServeArgs {
+        listen: "127.0.0.1:0".parse()?,
+        metrics_listen: Some("127.0.0.1:0".parse()?),
+        no_migrate: false,
+    };
+    let env = tollgate::config::EnvSettings {
+        issuer: None,
+        audience: "tollgate-api".into(),
+        token_ttl_secs: 900,
+        trusted_proxies: vec![],
+        master_key: Some(spec.master_key.clone()),
+        redis_prefix: spec.redis_prefix.clone(),
+    };
+    let running = tollgate::server::start(&spec.common(), &serve, &env).await?;
+    let metrics_addr = running.metrics_addr.expect("metrics listener");
+    reqwest::get(format!("http://{}/healthz", running.addr)).await?;
+    let on_main = reqwest::get(format!("http://{}/metrics", running.addr)).await?;
+    assert_eq!(on_main.status(), 404, "not exposed on the public listener");
+    let text = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        text.contains(
+            "tollgate_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    running.shutdown().await
+}

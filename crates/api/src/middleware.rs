@@ -114,6 +114,41 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
     problem_response(status, code, detail)
 }
 
+/// Largest request body the JSON and form endpoints accept. Checked against the bytes
+/// actually read, so a chunked body without Content-Length cannot get around it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Buffers the body up to [`MAX_BODY_BYTES`]; `Err` is the 413/400 answer.
+async fn bounded_body(req: &mut Request) -> Result<(), Response> {
+    let too_large = || {
+        problem_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            req.set_body(bytes);
+            Ok(())
+        }
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
+        Err(_) => Err(problem_response(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body could not be read".into(),
+        )),
+    }
+}
+
 /// Wraps the application: request id, client info, logging, metrics, error normalisation.
 pub async fn around(
     state: Arc<AppState>,
@@ -142,7 +177,16 @@ pub async fn around(
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let route = route_label(&path);
+    let has_body = !matches!(
+        *req.method(),
+        poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::OPTIONS
+    );
     let result = REQUEST_ID.scope(request_id.clone(), async {
+        if has_body {
+            if let Err(resp) = bounded_body(&mut req).await {
+                return resp;
+            }
+        }
         match next.call(req).await {
             Ok(resp) => resp.into_response(),
             Err(err) => error_to_response(err, &path),
