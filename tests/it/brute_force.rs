@@ -1,6 +1,7 @@
 //! Login brute-force protection: failures back off per (account, address) — so an attacker
-//! cannot lock a user out from the user's own address — and per address, so one address
-//! cannot sweep many accounts; a success clears the account's count; an unknown email costs
+//! cannot lock a user out from the user's own address — per address, so one address
+//! cannot sweep many accounts, and per account for addresses it never signed in from, so a
+//! botnet cannot guess one password from many addresses; a success clears the account's count; an unknown email costs
 //! as much as a wrong password; and weak password hashes are upgraded on login.
 //!
 //! Different source addresses come from binding the client to other loopback addresses
@@ -175,6 +176,36 @@ async fn per_address_backoff_stops_sweeps_across_accounts() -> Result<()> {
     srv.stop().await
 }
 
+/// A botnet guessing one account's password from many addresses (each under the
+/// per-address threshold) trips the per-account backoff — but the owner, signing in from an
+/// address they used before, is not locked out by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distributed_guessing_backs_off_per_account_except_known_addresses() -> Result<()> {
+    let srv = local_server().await?;
+    let t = srv.tenant("ocr:read").await?;
+    let home = from_ip([127, 0, 2, 1])?;
+    let answer = login(&srv, &home, &t.owner_email, &t.owner_password).await?;
+    assert_eq!(answer.status, 200, "owner's first sign-in: {}", answer.body);
+    for n in 0..20u8 {
+        let bot = from_ip([127, 0, 2, 10 + n])?;
+        let answer = login(&srv, &bot, &t.owner_email, &format!("botnet guess {n}")).await?;
+        assert_eq!(answer.status, 401, "guess {n}: {}", answer.body);
+    }
+    let fresh = from_ip([127, 0, 2, 60])?;
+    let answer = login(&srv, &fresh, &t.owner_email, &t.owner_password).await?;
+    assert_throttled(
+        &answer,
+        "right password from a new address after 20 distributed failures",
+    )?;
+    let answer = login(&srv, &home, &t.owner_email, &t.owner_password).await?;
+    assert_eq!(
+        answer.status, 200,
+        "the owner's known address is exempt from the per-account block: {}",
+        answer.body
+    );
+    srv.stop().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_resets_the_account_count() -> Result<()> {
     let srv = local_server().await?;
@@ -295,5 +326,46 @@ async fn weak_password_hash_is_upgraded_on_login() -> Result<()> {
     assert_eq!(again, upgraded, "a hash at the current parameters is kept");
     let wrong = login(&srv, &reqwest::Client::new(), &email, "not the password").await?;
     assert_eq!(wrong.status, 401);
+    srv.stop().await
+}
+
+/// Bad client secrets back off per (client id, address): the 11th attempt from that
+/// address is refused with 429 before the secret is even checked (no audit row either),
+/// while the client keeps working from its own address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_client_secrets_back_off_per_address() -> Result<()> {
+    let srv = local_server().await?;
+    let t = srv.tenant("ocr:read").await?;
+    let tenant: TenantId = t.id.parse()?;
+    let attacker = from_ip([127, 0, 3, 1])?;
+    let token = |http: &reqwest::Client, secret: &str| {
+        http.post(srv.url("/oauth/token"))
+            .basic_auth(&t.client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    for n in 0..10 {
+        let resp = token(&attacker, &format!("tgs_wrong_{n}")).await?;
+        assert_eq!(resp.status().as_u16(), 401, "attempt {n}");
+    }
+    let audited = srv.store().audit_events(Some(tenant)).await?.len();
+    let resp = token(&attacker, &t.client_secret).await?;
+    assert_eq!(resp.status().as_u16(), 429, "11th attempt, right secret");
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let body: Value = resp.json().await?;
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert_eq!(
+        srv.store().audit_events(Some(tenant)).await?.len(),
+        audited,
+        "a throttled attempt writes no audit row"
+    );
+    let own = token(&from_ip([127, 0, 3, 2])?, &t.client_secret).await?;
+    assert_eq!(own.status().as_u16(), 200, "the client's own address");
     srv.stop().await
 }

@@ -1,8 +1,9 @@
 //! Operational surface: health, readiness, metrics and discovery documents.
 
-use crate::harness::{Backend, TestServer};
-use anyhow::Result;
-use serde_json::Value;
+use crate::harness::{pg_admin_url, Backend, PrivateRedis, ServerSpec, TestServer};
+use anyhow::{Context, Result};
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_discovery() -> Result<()> {
@@ -117,4 +118,59 @@ async fn metrics_can_have_their_own_listener() -> Result<()> {
         "{text}"
     );
     running.shutdown().await
+}
+
+async fn ready(srv: &TestServer) -> Result<(u16, Value)> {
+    let resp = reqwest::get(srv.url("/readyz")).await?;
+    Ok((resp.status().as_u16(), resp.json().await?))
+}
+
+/// `/readyz` names what fails — Redis stopped, then the database gone — while `/healthz`
+/// (the process) stays up, and portal logins still answer (backoff counts in-process while
+/// Redis is away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_the_failing_dependency() -> Result<()> {
+    let mut redis = PrivateRedis::start().await?;
+    let mut spec = ServerSpec::new(Backend::Postgres, false).await?;
+    spec.redis_url = Some(redis.url());
+    let srv = spec.start().await?;
+    let t = srv.tenant("ocr:read").await?;
+    assert_eq!(
+        ready(&srv).await?,
+        (200, json!({ "status": "ready", "failing": [] }))
+    );
+
+    redis.kill();
+    let (status, body) = ready(&srv).await?;
+    assert_eq!(
+        (status, &body["failing"]),
+        (503, &json!(["redis"])),
+        "{body}"
+    );
+    let resp = reqwest::Client::new()
+        .post(srv.url("/v1/session"))
+        .json(&json!({ "email": t.owner_email, "password": "a wrong password" }))
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 401, "logins answer without Redis");
+    assert_eq!(reqwest::get(srv.url("/healthz")).await?.status(), 200);
+
+    let db = spec
+        .database_url
+        .as_deref()
+        .and_then(|u| u.rsplit('/').next())
+        .context("a PostgreSQL spec has a database")?
+        .to_owned();
+    let admin = sea_orm::Database::connect(pg_admin_url()).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE \"{db}\" WITH (FORCE)"))
+        .await?;
+    let (status, body) = ready(&srv).await?;
+    assert_eq!(
+        (status, &body["failing"]),
+        (503, &json!(["database", "redis"])),
+        "{body}"
+    );
+    assert_eq!(reqwest::get(srv.url("/healthz")).await?.status(), 200);
+    srv.stop().await
 }

@@ -3,7 +3,7 @@
 
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::auth::{ApiKey, Basic, Bearer};
 use poem_openapi::payload::Json;
 use poem_openapi::SecurityScheme;
 use tollgate_auth::service::AdminSession;
@@ -27,6 +27,25 @@ pub enum ApiCaller {
     Bearer(BearerAuth),
     /// `X-API-Key`.
     ApiKey(ApiKeyAuth),
+}
+
+/// OAuth2 client authentication by `client_secret_basic` (RFC 6749 §2.3.1: the client id
+/// and secret, each form-urlencoded, as HTTP Basic credentials).
+#[derive(SecurityScheme)]
+#[oai(ty = "basic")]
+pub struct ClientSecretBasic(pub Basic);
+
+/// How an OAuth2 client authenticates: HTTP Basic, or `client_secret_post` (the
+/// `client_id` and `client_secret` form parameters), which OpenAPI cannot express as a
+/// security scheme and so appears as the fallback. The endpoints parse the credentials
+/// themselves, since RFC 6749 form-encodes them inside the Basic header.
+#[derive(SecurityScheme)]
+pub enum ClientAuthScheme {
+    /// `client_secret_basic`.
+    Basic(ClientSecretBasic),
+    /// `client_secret_post`.
+    #[oai(fallback)]
+    Post,
 }
 
 /// A portal session (HttpOnly cookie set by `POST /v1/session`). State-changing requests
@@ -61,6 +80,7 @@ impl AppState {
                 Err(tollgate_core::DomainError::Unavailable(cause).into())
             }
             Err(e) => {
+                tracing::info!(reason = e.reason(), "API credentials refused");
                 self.metrics
                     .auth_failures
                     .with_label_values(&[e.reason()])

@@ -1,8 +1,13 @@
-//! Brute-force backoff for portal logins. Failures are counted per (account, IP) and per IP
-//! in a 15-minute window; past a threshold each further failure doubles a block (capped at
-//! 15 minutes). Counting per (account, IP) rather than per account means an attacker cannot
-//! lock a user out from the user's own address, and the per-IP counter stops one address
-//! from sweeping every account. In-process by default, Redis when configured.
+//! Brute-force backoff for portal logins and OAuth client authentication. Failures are
+//! counted in a 15-minute window per (account, IP), per IP and per account; past a threshold
+//! each further failure doubles a block (capped at 15 minutes).
+//!
+//! The per-(account, IP) and per-IP counters stop one address from guessing one password or
+//! sweeping every account. The per-account counter (with a much higher threshold) stops a
+//! botnet guessing one account's password from many addresses; so that it cannot be used to
+//! lock the real user out, an address the account has signed in from before is *remembered*
+//! and exempt from the per-account block. In-process by default, Redis when configured (with
+//! the in-process counters taking over while Redis is unreachable).
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
@@ -33,6 +38,10 @@ pub trait AttemptLimiter: Send + Sync + std::fmt::Debug {
     async fn failure(&self, key: &str, threshold: u32);
     /// Clears `key` (after a success).
     async fn reset(&self, key: &str);
+    /// Remembers `key` for `secs` seconds (an address an account signed in from).
+    async fn remember(&self, key: &str, secs: i64);
+    /// Whether `key` is remembered.
+    async fn remembered(&self, key: &str) -> bool;
 }
 
 /// Per-process counters, for the embedded default.
@@ -40,7 +49,11 @@ pub trait AttemptLimiter: Send + Sync + std::fmt::Debug {
 pub struct LocalAttempts {
     clock: Arc<dyn Clock>,
     map: Mutex<HashMap<String, (u32, i64, i64)>>,
+    known: Mutex<HashMap<String, i64>>,
 }
+
+/// Entries kept before expired ones are swept.
+const LOCAL_SWEEP_AT: usize = 100_000;
 
 impl LocalAttempts {
     /// Empty counters.
@@ -48,6 +61,7 @@ impl LocalAttempts {
         Self {
             clock,
             map: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -66,7 +80,7 @@ impl AttemptLimiter for LocalAttempts {
         let now = self.clock.now().timestamp_millis();
         let window = WINDOW_SECS * 1000;
         let Ok(mut map) = self.map.lock() else { return };
-        if map.len() > 100_000 {
+        if map.len() > LOCAL_SWEEP_AT {
             map.retain(|_, (_, start, until)| now - *start < window || *until > now);
         }
         let entry = map.entry(key.to_owned()).or_insert((0, now, 0));
@@ -85,13 +99,32 @@ impl AttemptLimiter for LocalAttempts {
             map.remove(key);
         }
     }
+
+    async fn remember(&self, key: &str, secs: i64) {
+        let now = self.clock.now().timestamp_millis();
+        let Ok(mut known) = self.known.lock() else {
+            return;
+        };
+        if known.len() > LOCAL_SWEEP_AT {
+            known.retain(|_, until| *until > now);
+        }
+        known.insert(key.to_owned(), now + secs * 1000);
+    }
+
+    async fn remembered(&self, key: &str) -> bool {
+        let now = self.clock.now().timestamp_millis();
+        self.known
+            .lock()
+            .is_ok_and(|known| known.get(key).is_some_and(|until| *until > now))
+    }
 }
 
-/// Redis counters, shared by every instance.
-#[derive(Clone)]
+/// Redis counters, shared by every instance. While Redis cannot be reached, each instance
+/// counts in-process instead, so backoff never switches off.
 pub struct RedisAttempts {
     conn: ConnectionManager,
     prefix: String,
+    fallback: LocalAttempts,
 }
 
 impl std::fmt::Debug for RedisAttempts {
@@ -102,12 +135,17 @@ impl std::fmt::Debug for RedisAttempts {
 
 impl RedisAttempts {
     /// Counters in the Redis behind `conn`, under keys starting with `prefix`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: ConnectionManager, prefix: &str, clock: Arc<dyn Clock>) -> Self {
         Self {
             conn,
             prefix: format!("{prefix}:login"),
+            fallback: LocalAttempts::new(clock),
         }
     }
+}
+
+fn unreachable(e: &redis::RedisError) {
+    tracing::warn!(error = %e, "Redis unreachable; login backoff counted in-process");
 }
 
 const FAILURE_SCRIPT: &str = r"
@@ -119,12 +157,18 @@ return n";
 impl AttemptLimiter for RedisAttempts {
     async fn blocked(&self, key: &str) -> Option<u64> {
         let mut conn = self.conn.clone();
-        let ttl: i64 = redis::cmd("PTTL")
+        let ttl: Result<i64, _> = redis::cmd("PTTL")
             .arg(format!("{}:block:{key}", self.prefix))
             .query_async(&mut conn)
-            .await
-            .ok()?;
-        (ttl > 0).then(|| (ttl as u64).div_ceil(1000))
+            .await;
+        let local = self.fallback.blocked(key).await;
+        match ttl {
+            Ok(ttl) => (ttl > 0).then(|| (ttl as u64).div_ceil(1000)).max(local),
+            Err(e) => {
+                unreachable(&e);
+                local
+            }
+        }
     }
 
     async fn failure(&self, key: &str, threshold: u32) {
@@ -138,26 +182,55 @@ impl AttemptLimiter for RedisAttempts {
             Ok(n) => {
                 let block = block_secs(n, threshold);
                 if block > 0 {
-                    let _: Result<(), _> = redis::cmd("SET")
+                    let set: Result<(), _> = redis::cmd("SET")
                         .arg(format!("{}:block:{key}", self.prefix))
                         .arg(1)
                         .arg("EX")
                         .arg(block)
                         .query_async(&mut conn)
                         .await;
+                    if let Err(e) = set {
+                        unreachable(&e);
+                        self.fallback.failure(key, threshold).await;
+                    }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "login failure not counted in Redis"),
+            Err(e) => {
+                unreachable(&e);
+                self.fallback.failure(key, threshold).await;
+            }
         }
     }
 
     async fn reset(&self, key: &str) {
+        self.fallback.reset(key).await;
         let mut conn = self.conn.clone();
         let _: Result<(), _> = redis::cmd("DEL")
             .arg(format!("{}:count:{key}", self.prefix))
             .arg(format!("{}:block:{key}", self.prefix))
             .query_async(&mut conn)
             .await;
+    }
+
+    async fn remember(&self, key: &str, secs: i64) {
+        self.fallback.remember(key, secs).await;
+        let mut conn = self.conn.clone();
+        let _: Result<(), _> = redis::cmd("SET")
+            .arg(format!("{}:known:{key}", self.prefix))
+            .arg(1)
+            .arg("EX")
+            .arg(secs.max(1))
+            .query_async(&mut conn)
+            .await;
+    }
+
+    async fn remembered(&self, key: &str) -> bool {
+        let mut conn = self.conn.clone();
+        let hit: Result<bool, _> = redis::cmd("EXISTS")
+            .arg(format!("{}:known:{key}", self.prefix))
+            .query_async(&mut conn)
+            .await;
+        hit.unwrap_or(false) || self.fallback.remembered(key).await
     }
 }
 
@@ -188,5 +261,16 @@ mod tests {
         clock.advance(chrono::Duration::seconds(3));
         assert_eq!(lim.blocked("k").await, None);
         assert_eq!(lim.blocked("other").await, None);
+    }
+
+    #[tokio::test]
+    async fn local_remembers_until_expiry() {
+        let clock = ManualClock::new(chrono::Utc::now());
+        let lim = LocalAttempts::new(Arc::new(clock.clone()));
+        assert!(!lim.remembered("k").await);
+        lim.remember("k", 10).await;
+        assert!(lim.remembered("k").await);
+        clock.advance(chrono::Duration::seconds(11));
+        assert!(!lim.remembered("k").await);
     }
 }

@@ -1,12 +1,21 @@
 //! Admin passwords: argon2id at (at least) OWASP's parameters, hashed on the blocking pool so
 //! a login never stalls the async runtime. Hashes with weaker parameters are upgraded on the
 //! next successful login, and an unknown email costs the same as a wrong password.
+//!
+//! Each hash holds `m_cost` KiB (19 MiB at OWASP's parameters) for its duration, so the
+//! number running at once is bounded: a burst of logins queues for a short while and is then
+//! refused with 503, instead of running hundreds of hashes side by side.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 use tollgate_core::DomainError;
+
+/// How long a hash waits for a free slot before the request is refused as busy.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +58,7 @@ pub struct PasswordHasherPool {
     params: PasswordParams,
     argon: Arc<Argon2<'static>>,
     dummy_hash: Arc<String>,
+    slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for PasswordHasherPool {
@@ -66,15 +76,41 @@ fn argon(params: PasswordParams) -> Result<Argon2<'static>, DomainError> {
 }
 
 impl PasswordHasherPool {
-    /// A hasher with `params`; computes a dummy hash used to equalise the cost of unknown emails.
+    /// A hasher with `params` running at most two hashes per core at once; computes a
+    /// dummy hash used to equalise the cost of unknown emails.
     pub fn new(params: PasswordParams) -> Result<Self, DomainError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_slots(params, 2 * cores)
+    }
+
+    /// A hasher running at most `slots` hashes at once.
+    pub fn with_slots(params: PasswordParams, slots: usize) -> Result<Self, DomainError> {
         let argon = argon(params)?;
         let dummy = hash_with(&argon, "tollgate-dummy-password-for-timing")?;
         Ok(Self {
             params,
             argon: Arc::new(argon),
             dummy_hash: Arc::new(dummy),
+            slots: Arc::new(Semaphore::new(slots.max(1))),
         })
+    }
+
+    /// Runs `work` on the blocking pool once a hashing slot is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
+    ) -> Result<T, DomainError> {
+        let permit = tokio::time::timeout(QUEUE_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| DomainError::Unavailable("password hashing is saturated".into()))?
+            .map_err(DomainError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(DomainError::internal)?
     }
 
     /// The configured parameters.
@@ -91,9 +127,7 @@ impl PasswordHasherPool {
             ));
         }
         let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || hash_with(&argon, &password))
-            .await
-            .map_err(DomainError::internal)?
+        self.run(move || hash_with(&argon, &password)).await
     }
 
     /// Verifies `password` against `stored`, or against a dummy hash when `stored` is `None`
@@ -107,7 +141,7 @@ impl PasswordHasherPool {
         let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let argon = self.argon.clone();
         let params = self.params;
-        tokio::task::spawn_blocking(move || {
+        self.run(move || {
             let parsed = PasswordHash::new(&stored)
                 .map_err(|e| DomainError::internal(format!("stored hash: {e}")))?;
             let ok = Argon2::default()
@@ -124,7 +158,6 @@ impl PasswordHasherPool {
             Ok(PasswordCheck::Match { rehash })
         })
         .await
-        .map_err(DomainError::internal)?
     }
 }
 
@@ -189,6 +222,19 @@ mod tests {
             pool.verify(None, "anything".into()).await.unwrap(),
             PasswordCheck::Mismatch
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_saturated_pool_refuses_as_unavailable() {
+        let pool = PasswordHasherPool::with_slots(LOW, 1).unwrap();
+        let held = pool.slots.clone().acquire_owned().await.unwrap();
+        let err = pool.hash("a long password here".into()).await.unwrap_err();
+        assert!(matches!(err, DomainError::Unavailable(_)), "{err:?}");
+        let err = pool.verify(None, "anything".into()).await.unwrap_err();
+        assert!(matches!(err, DomainError::Unavailable(_)), "{err:?}");
+        // Once the slot is free again, hashing goes through.
+        drop(held);
+        assert!(pool.hash("a long password here".into()).await.is_ok());
     }
 
     #[tokio::test]

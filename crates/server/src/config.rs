@@ -77,6 +77,9 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Longest access-token lifetime that may be configured.
+pub const MAX_TOKEN_TTL_SECS: i64 = 86_400;
+
 impl EnvSettings {
     /// Reads and validates the environment.
     pub fn from_env() -> Result<Self> {
@@ -86,8 +89,8 @@ impl EnvSettings {
                 .context("TOLLGATE_TOKEN_TTL_SECS must be a number of seconds")?,
             None => 900,
         };
-        if !(60..=86_400).contains(&token_ttl_secs) {
-            bail!("TOLLGATE_TOKEN_TTL_SECS must be between 60 and 86400");
+        if !(60..=MAX_TOKEN_TTL_SECS).contains(&token_ttl_secs) {
+            bail!("TOLLGATE_TOKEN_TTL_SECS must be between 60 and {MAX_TOKEN_TTL_SECS}");
         }
         let trusted_proxies = var("TOLLGATE_TRUSTED_PROXIES")
             .map(|v| {

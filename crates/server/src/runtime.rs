@@ -1,7 +1,7 @@
 //! Wires the services from configuration: database (migrated), optional Redis, keyring,
 //! denylist, authenticator and the auth service. Shared by `serve` and operator commands.
 
-use crate::config::{master_key, CommonArgs, EnvSettings};
+use crate::config::{master_key, CommonArgs, EnvSettings, MAX_TOKEN_TTL_SECS};
 use anyhow::{Context, Result};
 use chrono::Duration;
 use redis::aio::ConnectionManager;
@@ -28,12 +28,21 @@ pub struct Services {
     pub auth: Arc<AuthService>,
 }
 
-/// Connects to Redis, failing fast with a clear message.
+/// Connects to Redis, failing fast with a clear message. Commands time out after a second
+/// and a lost connection is retried once, briefly, per command: while Redis is away every
+/// caller gets an error at once (and takes its fallback path) instead of queueing behind
+/// minutes of exponential reconnect backoff; the next command after Redis returns reconnects.
 pub async fn connect_redis(url: &str) -> Result<ConnectionManager> {
     let client = redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(std::time::Duration::from_millis(500))
+        .set_response_timeout(std::time::Duration::from_secs(1))
+        .set_number_of_retries(1)
+        .set_factor(50)
+        .set_max_delay(200);
     let conn = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        client.get_connection_manager(),
+        ConnectionManager::new_with_config(client, config),
     )
     .await
     .context("timed out connecting to Redis (REDIS_URL)")?
@@ -68,8 +77,12 @@ pub async fn build(
         ..AuthConfig::default()
     };
     let master = master_key(env, &common.data_dir)?;
+    // A retired key stays published for the longest lifetime *any* instance may give a
+    // token, not this process's: `tollgate keys rotate` may run with another configuration
+    // than the servers that signed with the key.
+    let retire_grace = Duration::seconds(MAX_TOKEN_TTL_SECS + TOKEN_LEEWAY_SECS + 60);
     let keyring = Arc::new(
-        Keyring::open(store.clone(), master, clock.clone(), config.token_horizon)
+        Keyring::open(store.clone(), master, clock.clone(), retire_grace)
             .await
             .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?,
     );
@@ -98,7 +111,11 @@ pub async fn build(
         clock.clone(),
     ));
     let attempts: Arc<dyn AttemptLimiter> = match &redis {
-        Some(conn) => Arc::new(RedisAttempts::new(conn.clone(), &env.redis_prefix)),
+        Some(conn) => Arc::new(RedisAttempts::new(
+            conn.clone(),
+            &env.redis_prefix,
+            clock.clone(),
+        )),
         None => Arc::new(LocalAttempts::new(clock.clone())),
     };
     let passwords =

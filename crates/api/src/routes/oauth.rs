@@ -2,6 +2,7 @@
 //! `/oauth/introspect` (RFC 7662). Errors here are RFC 6749 §5.2 bodies, not problem+json.
 
 use super::{ctx, Tag};
+use crate::security::ClientAuthScheme;
 use crate::state::AppState;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -41,6 +42,13 @@ pub enum OAuthError {
     InvalidClient(
         Json<OAuthErrorBody>,
         #[oai(header = "WWW-Authenticate")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+    /// Too many failed client authentications from this address; retry after `Retry-After`.
+    #[oai(status = 429)]
+    TooMany(
+        Json<OAuthErrorBody>,
+        #[oai(header = "Retry-After")] u64,
         #[oai(header = "Cache-Control")] String,
     ),
     /// The service is temporarily unable to answer.
@@ -84,6 +92,14 @@ impl From<DomainError> for OAuthError {
                 detail,
             } => OAuthError::BadRequest(body("invalid_scope", &detail), NO_STORE.into()),
             DomainError::Invalid { detail, .. } => invalid_request(&detail),
+            DomainError::TooManyAttempts { retry_after } => OAuthError::TooMany(
+                body(
+                    "temporarily_unavailable",
+                    "too many failed client authentications; retry later",
+                ),
+                retry_after.max(1),
+                NO_STORE.into(),
+            ),
             DomainError::Unavailable(cause) => {
                 tracing::warn!(%cause, "dependency unavailable");
                 OAuthError::Unavailable(body("temporarily_unavailable", "retry shortly"), 1)
@@ -286,6 +302,7 @@ impl OAuthApi {
     )]
     async fn token(
         &self,
+        _client_auth: ClientAuthScheme,
         state: Data<&Arc<AppState>>,
         req: &Request,
         form: Form<TokenRequest>,
@@ -341,6 +358,7 @@ impl OAuthApi {
     )]
     async fn revoke(
         &self,
+        _client_auth: ClientAuthScheme,
         state: Data<&Arc<AppState>>,
         req: &Request,
         form: Form<TokenParam>,
@@ -373,6 +391,7 @@ impl OAuthApi {
     )]
     async fn introspect(
         &self,
+        _client_auth: ClientAuthScheme,
         state: Data<&Arc<AppState>>,
         req: &Request,
         form: Form<TokenParam>,

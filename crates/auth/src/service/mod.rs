@@ -48,8 +48,14 @@ pub struct AuthConfig {
     pub session_ttl: Duration,
     /// Failures per (account, IP) before backoff starts.
     pub account_ip_threshold: u32,
-    /// Failures per IP before backoff starts.
+    /// Failures per IP before backoff starts (portal logins and OAuth client authentication
+    /// are counted apart).
     pub ip_threshold: u32,
+    /// Failed OAuth client authentications per (client id, IP) before backoff starts.
+    pub client_ip_threshold: u32,
+    /// Failures per account, from any address, before backoff starts for addresses the
+    /// account has not signed in from.
+    pub account_threshold: u32,
     /// Longest overlap allowed when rotating a client secret.
     pub max_secret_overlap: Duration,
     /// Longest grace allowed when rotating an API key.
@@ -64,6 +70,8 @@ impl Default for AuthConfig {
             session_ttl: Duration::hours(12),
             account_ip_threshold: 5,
             ip_threshold: 50,
+            client_ip_threshold: 10,
+            account_threshold: 20,
             max_secret_overlap: Duration::days(7),
             max_key_grace: Duration::days(30),
             token_horizon: Duration::minutes(16),

@@ -50,13 +50,25 @@ pub struct Introspection {
 
 impl AuthService {
     /// Authenticates a client by id and secret. The current secret and, within its overlap
-    /// window, the previous one are both compared, in constant time, every time.
+    /// window, the previous one are both compared, in constant time, every time. Repeated
+    /// failures back off per (client id, IP) and per IP, checked before any lookup, so a
+    /// flood of bad credentials costs neither database reads nor audit rows.
     pub async fn authenticate_client(
         &self,
         client_id: &str,
         secret: &str,
         ctx: &RequestCtx,
     ) -> Result<ClientAuth, DomainError> {
+        let ip = ctx.ip.as_deref().unwrap_or("unknown");
+        let client_key = format!("oauth:{}:{ip}", digest(client_id));
+        let ip_key = format!("oauth-ip:{ip}");
+        let mut blocked = self.attempts.blocked(&client_key).await;
+        if blocked.is_none() {
+            blocked = self.attempts.blocked(&ip_key).await;
+        }
+        if let Some(retry_after) = blocked {
+            return Err(DomainError::TooManyAttempts { retry_after });
+        }
         let presented = digest(secret);
         let row = if client_id.len() <= 64 {
             self.store.client_by_client_id(client_id).await?
@@ -75,6 +87,12 @@ impl AuthService {
         match row {
             Some(client) if ok => Ok(ClientAuth { client }),
             row => {
+                self.attempts
+                    .failure(&client_key, self.config.client_ip_threshold)
+                    .await;
+                self.attempts
+                    .failure(&ip_key, self.config.ip_threshold)
+                    .await;
                 let tenant = row.as_ref().map(|c| TenantId(c.tenant_id));
                 // An unknown presented id is not recorded: users paste secrets into it.
                 let target = row.as_ref().map(|c| format!("client:{}", c.client_id));

@@ -6,6 +6,9 @@ use crate::secret::{digest, random_base62};
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
 use tollgate_store::admins::Admin;
 
+/// How long an address an account signed in from stays exempt from the per-account block.
+const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 3600;
+
 /// A signed-in admin, resolved from a session cookie.
 #[derive(Debug, Clone)]
 pub struct AdminSession {
@@ -127,7 +130,8 @@ impl AuthService {
     }
 
     /// Logs an admin in. Wrong password and unknown email are indistinguishable, in answer
-    /// and in cost; repeated failures back off per (account, IP) and per IP.
+    /// and in cost; repeated failures back off per (account, IP), per IP and per account
+    /// (the last one not for addresses the account has signed in from before).
     pub async fn login(
         &self,
         email: &str,
@@ -136,12 +140,18 @@ impl AuthService {
     ) -> Result<LoginOutcome, DomainError> {
         let email = email.trim().to_lowercase();
         let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
-        let acct_key = format!("acct:{}:{ip}", digest(&email));
+        let account = digest(&email);
+        let acct_ip_key = format!("acct:{account}:{ip}");
+        let acct_key = format!("acct:{account}");
+        let known_key = format!("known:{account}:{ip}");
         let ip_key = format!("ip:{ip}");
-        let blocked = match self.attempts.blocked(&acct_key).await {
-            Some(s) => Some(s),
-            None => self.attempts.blocked(&ip_key).await,
-        };
+        let mut blocked = self.attempts.blocked(&acct_ip_key).await;
+        if blocked.is_none() {
+            blocked = self.attempts.blocked(&ip_key).await;
+        }
+        if blocked.is_none() && !self.attempts.remembered(&known_key).await {
+            blocked = self.attempts.blocked(&acct_key).await;
+        }
         let admin = self.store.admin_by_email(&email).await?;
         let tenant = admin.as_ref().map(|a| TenantId(a.tenant_id));
         if let Some(retry_after) = blocked {
@@ -165,10 +175,13 @@ impl AuthService {
             (Some(admin), PasswordCheck::Match { rehash }) => (admin, rehash),
             (admin, _) => {
                 self.attempts
-                    .failure(&acct_key, self.config.account_ip_threshold)
+                    .failure(&acct_ip_key, self.config.account_ip_threshold)
                     .await;
                 self.attempts
                     .failure(&ip_key, self.config.ip_threshold)
+                    .await;
+                self.attempts
+                    .failure(&acct_key, self.config.account_threshold)
                     .await;
                 self.audit(
                     tenant,
@@ -183,7 +196,10 @@ impl AuthService {
                 return Err(DomainError::Unauthenticated("invalid email or password"));
             }
         };
-        self.attempts.reset(&acct_key).await;
+        // The per-account counter is not reset: a botnet guessing in parallel with the real
+        // user must not get a fresh allowance each time the user signs in.
+        self.attempts.reset(&acct_ip_key).await;
+        self.attempts.remember(&known_key, KNOWN_ADDRESS_SECS).await;
         let tenant = TenantId(admin.tenant_id);
         if let Some(hash) = rehash {
             self.store
