@@ -113,6 +113,49 @@ async fn actions_are_recorded_with_actor_outcome_and_ip(backend: Backend) -> Res
         .await?;
     assert_eq!(refused.status(), 401);
 
+    // Every other credential and member change.
+    let (status, _) = owner
+        .patch(
+            &format!("/v1/clients/{client_id}"),
+            json!({ "name": "renamed client" }),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (status, _) = owner
+        .post(
+            &format!("/v1/clients/{client_id}/rotate"),
+            json!({ "overlap_seconds": 0 }),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (status, _) = owner.delete(&format!("/v1/clients/{client_id}")).await?;
+    assert_eq!(status, 204);
+    let (status, _) = owner
+        .post(
+            &format!("/v1/keys/{}/rotate", t.key_id),
+            json!({ "grace_seconds": 0 }),
+        )
+        .await?;
+    assert_eq!(status, 201);
+    let (status, created) = owner
+        .post(
+            "/v1/members",
+            json!({ "email": format!("m-{}@example.com", uuid::Uuid::new_v4().simple()), "role": "viewer" }),
+        )
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    let member_id = str_field(&created, "/member/id")?;
+    let member = format!("admin:{member_id}");
+    let (status, _) = owner
+        .patch(
+            &format!("/v1/members/{member_id}"),
+            json!({ "role": "admin" }),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (status, _) = owner.delete(&format!("/v1/members/{member_id}")).await?;
+    assert_eq!(status, 204);
+
     let (status, _) = owner.delete("/v1/session").await?;
     assert_eq!(status, 204);
 
@@ -143,6 +186,19 @@ async fn actions_are_recorded_with_actor_outcome_and_ip(backend: Backend) -> Res
         event("key.revoked", "success", &admin, &key, ip),
         event("token.issued", "success", &client, "jti:", ip),
         event("token.refused", "failure", "anonymous", &client, ip),
+        event("client.updated", "success", &admin, &client, ip),
+        event("client.secret_rotated", "success", &admin, &client, ip),
+        event("client.deleted", "success", &admin, &client, ip),
+        event(
+            "key.rotated",
+            "success",
+            &admin,
+            &format!("key:{}", t.key_id),
+            ip,
+        ),
+        event("member.created", "success", &admin, &member, ip),
+        event("member.role_changed", "success", &admin, &member, ip),
+        event("member.removed", "success", &admin, &member, ip),
         event("logout", "success", &admin, &admin, ip),
     ];
 

@@ -130,6 +130,19 @@ async fn no_secret_reaches_logs_error_bodies_or_audit_rows() -> Result<()> {
         log_text.contains("\"request_id\""),
         "logs were captured as JSON"
     );
+    // Events logged inside a request (not only the access-log line) carry its id.
+    let inside_requests = log_text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            v["message"] == "API credentials refused" && v["span"]["request_id"].is_string()
+        })
+        .count();
+    assert!(
+        inside_requests > 0,
+        "no event logged inside a request carries the request id:\n{}",
+        log_text.lines().take(30).collect::<Vec<_>>().join("\n")
+    );
     let bodies = bodies.join("\n");
     for (name, secret) in &canaries {
         assert!(

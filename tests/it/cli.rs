@@ -182,6 +182,13 @@ async fn operator_commands_work_against_a_running_server() -> Result<()> {
         .await?;
     let header = jsonwebtoken::decode_header(&fresh)?;
     assert_eq!(header.kid.as_deref(), Some(kid));
+    let platform = srv.store().audit_events(None).await?;
+    assert!(
+        platform
+            .iter()
+            .any(|e| e.action == "signing_key.rotated" && e.outcome == "success"),
+        "key rotation is audited on the platform chain"
+    );
     let jwks_after: Value = reqwest::get(srv.url("/.well-known/jwks.json"))
         .await?
         .json()

@@ -667,6 +667,37 @@ async fn issuer_audience_and_typ_are_enforced() -> Result<()> {
     srv.stop().await
 }
 
+/// A portal session (the cookie a signed-in admin holds) is not an API credential: as a
+/// bearer token, as an API key, or as the cookie itself on an API route, it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_session_does_not_work_on_the_api() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let portal = srv.login(&t.owner_email, &t.owner_password).await?;
+    let (status, _) = portal.get("/v1/session").await?;
+    assert_eq!(status, 200, "the session itself is valid");
+    let session = portal
+        .cookie
+        .split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .context("cookie without a value")?;
+    assert_refused(&srv, &session, "session cookie value as a bearer token").await?;
+    let http = reqwest::Client::new();
+    let as_key = http
+        .get(srv.url("/v1/me"))
+        .header("x-api-key", &session)
+        .send()
+        .await?;
+    assert_eq!(as_key.status().as_u16(), 401, "session value as X-API-Key");
+    let as_cookie = http
+        .get(srv.url("/v1/me"))
+        .header("cookie", &portal.cookie)
+        .send()
+        .await?;
+    assert_eq!(as_cookie.status().as_u16(), 401, "session cookie on /v1/me");
+    srv.stop().await
+}
+
 /// Tokens over `MAX_TOKEN_LEN` are refused before parsing, even when validly signed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_tokens_are_refused() -> Result<()> {

@@ -371,6 +371,29 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
     let (_, old) = portal.get(&format!("/v1/keys/{key_id}")).await?;
     assert!(old["expires_at"].is_string());
 
+    // A short grace ends: the rotated-away key stops working, its successor works, and an
+    // expired key cannot be rotated into a new one.
+    let second_id = rotated["key_id"].as_str().unwrap().to_owned();
+    let (status, third) = portal
+        .post(
+            &format!("/v1/keys/{second_id}/rotate"),
+            json!({ "grace_seconds": 1 }),
+        )
+        .await?;
+    assert_eq!(status, 201, "{third}");
+    let third_key = third["key"].as_str().unwrap().to_owned();
+    assert_eq!(srv.me(&new_key).await?.0, 200, "within its grace");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(srv.me(&new_key).await?.0, 401, "past its grace");
+    assert_eq!(srv.me(&third_key).await?.0, 200);
+    let (status, body) = portal
+        .post(
+            &format!("/v1/keys/{second_id}/rotate"),
+            json!({ "grace_seconds": 0 }),
+        )
+        .await?;
+    assert_eq!((status, body["code"].as_str()), (409, Some("key_expired")));
+
     // Revoke: refused at once on this instance.
     let (status, _) = portal.delete(&format!("/v1/keys/{key_id}")).await?;
     assert_eq!(status, 204);
@@ -388,7 +411,7 @@ async fn key_lifecycle(backend: Backend) -> Result<()> {
 
     // Last use is recorded.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let new_id = rotated["key_id"].as_str().unwrap();
+    let new_id = third["key_id"].as_str().unwrap();
     let (_, fresh) = portal.get(&format!("/v1/keys/{new_id}")).await?;
     assert!(fresh["last_used_at"].is_string());
 

@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 use tollgate_auth::RequestCtx;
+use tracing::Instrument;
 
 /// Per-request facts extracted once, available to handlers via request extensions.
 #[derive(Debug, Clone)]
@@ -181,17 +182,23 @@ pub async fn around(
         *req.method(),
         poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::OPTIONS
     );
-    let result = REQUEST_ID.scope(request_id.clone(), async {
-        if has_body {
-            if let Err(resp) = bounded_body(&mut req).await {
-                return resp;
+    // Every event logged while the request runs carries its id (the span's field).
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let result = REQUEST_ID.scope(
+        request_id.clone(),
+        async {
+            if has_body {
+                if let Err(resp) = bounded_body(&mut req).await {
+                    return resp;
+                }
+            }
+            match next.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => error_to_response(err, &path),
             }
         }
-        match next.call(req).await {
-            Ok(resp) => resp.into_response(),
-            Err(err) => error_to_response(err, &path),
-        }
-    });
+        .instrument(span),
+    );
     let mut resp = result.await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);

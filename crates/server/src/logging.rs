@@ -19,7 +19,8 @@ where
             builder
                 .json()
                 .flatten_event(true)
-                .with_current_span(false)
+                .with_current_span(true)
+                .with_span_list(false)
                 .finish(),
         )
     } else {

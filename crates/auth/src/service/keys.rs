@@ -179,12 +179,18 @@ impl AuthService {
                 "a revoked key cannot be rotated",
             ));
         }
+        let now = self.clock.now();
+        if old.expires_at.is_some_and(|at| at <= now) {
+            return Err(DomainError::conflict(
+                "key_expired",
+                "an expired key cannot be rotated; create a new key",
+            ));
+        }
         let env = if old.prefix.starts_with(KeyEnv::Test.prefix()) {
             KeyEnv::Test
         } else {
             KeyEnv::Live
         };
-        let now = self.clock.now();
         let key = new_api_key(env);
         let row = self
             .store
@@ -200,7 +206,9 @@ impl AuthService {
                 now,
             )
             .await?;
-        self.store.expire_key_at(tenant, id, now + grace).await?;
+        // The grace period shortens the old key's life, never lengthens it.
+        let old_until = old.expires_at.map_or(now + grace, |at| at.min(now + grace));
+        self.store.expire_key_at(tenant, id, old_until).await?;
         self.authenticator.forget_key(None);
         self.audit(Some(tenant), actor, "key.rotated", Some(format!("key:{id}")), SUCCESS, ctx, serde_json::json!({ "new_key": row.id.to_string(), "grace_seconds": grace.num_seconds() }))
             .await?;
