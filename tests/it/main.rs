@@ -14,6 +14,7 @@ mod cli;
 mod harness;
 mod isolation;
 mod jwt_attacks;
+mod ocr;
 mod openapi;
 mod ops;
 mod python;

@@ -90,19 +90,10 @@ async fn health_readiness_metrics_and_discovery() -> Result<()> {
 async fn metrics_can_have_their_own_listener() -> Result<()> {
     let spec = crate::harness::ServerSpec::new(Backend::Sqlite, false).await?;
     let serve = tollgate::config::ServeArgs {
-        listen: "127.0.0.1:0".parse()?,
         metrics_listen: Some("127.0.0.1:0".parse()?),
-        no_migrate: false,
+        ..spec.serve_args()?
     };
-    let env = tollgate::config::EnvSettings {
-        issuer: None,
-        audience: "tollgate-api".into(),
-        token_ttl_secs: 900,
-        trusted_proxies: vec![],
-        master_key: Some(spec.master_key.clone()),
-        redis_prefix: spec.redis_prefix.clone(),
-    };
-    let running = tollgate::server::start(&spec.common(), &serve, &env).await?;
+    let running = crate::harness::start_server(&spec.common(), &serve, &spec.env()).await?;
     let metrics_addr = running.metrics_addr.expect("metrics listener");
     reqwest::get(format!("http://{}/healthz", running.addr)).await?;
     let on_main = reqwest::get(format!("http://{}/metrics", running.addr)).await?;

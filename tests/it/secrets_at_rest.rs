@@ -2,10 +2,10 @@
 //! key refuses to start, clearly), the embedded default generates a private (0600) master key,
 //! and no credential is stored in a recoverable form.
 
-use crate::harness::{Backend, ServerSpec};
+use crate::harness::{start_server, Backend, ServerSpec};
 use anyhow::Result;
 use sea_orm::{ConnectionTrait, Statement};
-use tollgate::config::{EnvSettings, ServeArgs};
+use tollgate::config::EnvSettings;
 
 async fn column_values(srv: &crate::harness::TestServer, sql: &str) -> Result<Vec<String>> {
     let conn = srv.store().conn();
@@ -70,20 +70,12 @@ async fn signing_keys_are_sealed_and_need_the_right_master_key() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_default_generates_a_private_master_key_and_keeps_it() -> Result<()> {
     let spec = ServerSpec::new(Backend::Sqlite, false).await?;
-    let serve = ServeArgs {
-        listen: "127.0.0.1:0".parse()?,
-        metrics_listen: None,
-        no_migrate: false,
-    };
+    let serve = spec.serve_args()?;
     let env = EnvSettings {
-        issuer: None,
-        audience: "tollgate-api".into(),
-        token_ttl_secs: 900,
-        trusted_proxies: vec![],
         master_key: None,
-        redis_prefix: spec.redis_prefix.clone(),
+        ..spec.env()
     };
-    let first = tollgate::server::start(&spec.common(), &serve, &env).await?;
+    let first = start_server(&spec.common(), &serve, &env).await?;
     let jwks1 = first.services.auth.tokens.keyring().snapshot().jwks.clone();
     first.shutdown().await?;
     let path = spec.data_dir.join("master.key");
@@ -97,7 +89,7 @@ async fn embedded_default_generates_a_private_master_key_and_keeps_it() -> Resul
     }
     assert!(spec.data_dir.join("tollgate.db").exists());
     // A restart reuses the key file and the signing keys it protects.
-    let second = tollgate::server::start(&spec.common(), &serve, &env).await?;
+    let second = start_server(&spec.common(), &serve, &env).await?;
     assert_eq!(second.services.auth.tokens.keyring().snapshot().jwks, jwks1);
     second.shutdown().await
 }

@@ -15,7 +15,7 @@ use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
     clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
-    ops::OpsApi, session::SessionApi,
+    ocr::OcrApi, ops::OpsApi, session::SessionApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,13 +30,14 @@ type Apis = (
     ClientsApi,
     KeysApi,
     MeApi,
+    OcrApi,
 );
 
 /// The OpenAPI service (also the source of the committed spec).
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi,
+            OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi, OcrApi,
         ),
         "Tollgate",
         env!("CARGO_PKG_VERSION"),

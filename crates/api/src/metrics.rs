@@ -104,6 +104,8 @@ pub fn route_label(path: &str) -> String {
         "/v1/members",
         "/v1/clients",
         "/v1/keys",
+        "/v1/ocr",
+        "/v1/models",
         "/oauth/token",
         "/oauth/revoke",
         "/oauth/introspect",

@@ -119,13 +119,13 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
 /// actually read, so a chunked body without Content-Length cannot get around it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Buffers the body up to [`MAX_BODY_BYTES`]; `Err` is the 413/400 answer.
-async fn bounded_body(req: &mut Request) -> Result<(), Response> {
+/// Buffers the body up to `limit` bytes; `Err` is the 413/400 answer.
+async fn bounded_body(req: &mut Request, limit: usize) -> Result<(), Response> {
     let too_large = || {
         problem_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+            format!("request bodies here are limited to {limit} bytes"),
         )
     };
     let declared = req
@@ -133,10 +133,10 @@ async fn bounded_body(req: &mut Request) -> Result<(), Response> {
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
+    match req.take_body().into_bytes_limit(limit).await {
         Ok(bytes) => {
             req.set_body(bytes);
             Ok(())
@@ -184,11 +184,17 @@ pub async fn around(
     );
     // Every event logged while the request runs carries its id (the span's field).
     let span = tracing::info_span!("request", request_id = %request_id);
+    // Images go to one route; every other body is small JSON or a form.
+    let body_limit = if route == "/v1/ocr" {
+        state.config.ocr_max_body
+    } else {
+        MAX_BODY_BYTES
+    };
     let result = REQUEST_ID.scope(
         request_id.clone(),
         async {
             if has_body {
-                if let Err(resp) = bounded_body(&mut req).await {
+                if let Err(resp) = bounded_body(&mut req, body_limit).await {
                     return resp;
                 }
             }

@@ -78,6 +78,12 @@ pub enum ApiError {
     /// Conflicts with existing state.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Problem>),
+    /// The body is over a size limit.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The body's media type is not accepted.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// Well-formed but invalid input.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
@@ -100,7 +106,12 @@ pub fn bad_request(err: poem::Error) -> ApiError {
     let status = err.status().as_u16();
     let detail = err.to_string();
     match status {
-        415 | 422 => ApiError::Unprocessable(Json(Problem::new(422, "invalid_body", detail))),
+        415 => ApiError::UnsupportedMediaType(Json(Problem::new(
+            415,
+            "unsupported_media_type",
+            detail,
+        ))),
+        422 => ApiError::Unprocessable(Json(Problem::new(422, "invalid_body", detail))),
         _ => ApiError::BadRequest(Json(Problem::new(400, "bad_request", detail))),
     }
 }
@@ -144,6 +155,8 @@ impl ApiError {
             | ApiError::NotFound(p)
             | ApiError::Conflict(p)
             | ApiError::Unprocessable(p)
+            | ApiError::PayloadTooLarge(p)
+            | ApiError::UnsupportedMediaType(p)
             | ApiError::TooMany(p, _)
             | ApiError::Internal(p)
             | ApiError::Unavailable(p, _) => p.0.status,
@@ -177,6 +190,14 @@ impl From<DomainError> for ApiError {
                 )),
                 retry_after.max(1),
             ),
+            DomainError::TooLarge { code, detail } => {
+                ApiError::PayloadTooLarge(Json(Problem::new(413, code, detail)))
+            }
+            DomainError::Busy {
+                code,
+                detail,
+                retry_after,
+            } => ApiError::Unavailable(Json(Problem::new(503, code, detail)), retry_after.max(1)),
             DomainError::Unavailable(cause) => {
                 tracing::warn!(%cause, "dependency unavailable");
                 ApiError::Unavailable(
@@ -213,6 +234,21 @@ mod tests {
             (DomainError::Forbidden("x".into()), 403),
             (DomainError::TooManyAttempts { retry_after: 3 }, 429),
             (DomainError::Unavailable("db down".into()), 503),
+            (
+                DomainError::TooLarge {
+                    code: "image_too_large",
+                    detail: "x".into(),
+                },
+                413,
+            ),
+            (
+                DomainError::Busy {
+                    code: "ocr_busy",
+                    detail: "x".into(),
+                    retry_after: 2,
+                },
+                503,
+            ),
             (DomainError::Internal("secret sql text".into()), 500),
         ];
         for (err, status) in cases {

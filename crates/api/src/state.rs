@@ -15,6 +15,8 @@ pub struct ApiConfig {
     pub secure_cookies: bool,
     /// Serve `/metrics` on the main listener (off when a separate metrics listener is set).
     pub metrics_on_main: bool,
+    /// Largest `POST /v1/ocr` body (the image, plus room for multipart framing).
+    pub ocr_max_body: usize,
 }
 
 /// Something `/readyz` must be able to reach.
@@ -38,6 +40,8 @@ pub struct AppState {
     pub config: ApiConfig,
     /// Extra readiness checks (e.g. Redis).
     pub readiness: Vec<Box<dyn ReadinessCheck>>,
+    /// The OCR engine.
+    pub ocr: Arc<tollgate_ocr::Engine>,
 }
 
 impl std::fmt::Debug for AppState {

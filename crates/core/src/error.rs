@@ -35,6 +35,25 @@ pub enum DomainError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// The input is over a size limit.
+    #[error("{detail}")]
+    TooLarge {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+    },
+    /// Temporarily unable to serve this request (a full queue, a deadline passed, a model
+    /// still loading); the caller may retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Busy {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
     /// A dependency (database, cache) is unavailable.
     #[error("service unavailable: {0}")]
     Unavailable(String),

@@ -59,6 +59,63 @@ pub struct EnvSettings {
     pub master_key: Option<MasterKey>,
     /// Namespace of every Redis key (`TOLLGATE_REDIS_PREFIX`), so deployments can share a Redis.
     pub redis_prefix: String,
+    /// The OCR engine.
+    pub ocr: OcrSettings,
+}
+
+/// OCR engine settings (`TOLLGATE_OCR_*`).
+#[derive(Debug, Clone)]
+pub struct OcrSettings {
+    /// `cpu` (default) or `cuda` (`TOLLGATE_OCR_DEVICE`).
+    pub device: tollgate_ocr::DeviceKind,
+    /// Queue, batch, timeout and image limits.
+    pub engine: tollgate_ocr::EngineConfig,
+}
+
+impl Default for OcrSettings {
+    fn default() -> Self {
+        Self {
+            device: tollgate_ocr::DeviceKind::Cpu,
+            engine: tollgate_ocr::EngineConfig::default(),
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
+    match var(name) {
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a positive number, not `{v}`")),
+        None => Ok(default),
+    }
+}
+
+impl OcrSettings {
+    /// Reads `TOLLGATE_OCR_DEVICE`, `_QUEUE`, `_MAX_BATCH`, `_TIMEOUT_SECS`, `_MAX_BYTES`,
+    /// `_MAX_PIXELS`.
+    pub fn from_env() -> Result<Self> {
+        let d = Self::default();
+        let device = match var("TOLLGATE_OCR_DEVICE") {
+            Some(v) => v
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("TOLLGATE_OCR_DEVICE: {e}"))?,
+            None => d.device,
+        };
+        let mut engine = d.engine;
+        engine.queue_capacity = number("TOLLGATE_OCR_QUEUE", engine.queue_capacity)?;
+        engine.max_batch = number("TOLLGATE_OCR_MAX_BATCH", engine.max_batch)?;
+        engine.timeout = std::time::Duration::from_secs(number(
+            "TOLLGATE_OCR_TIMEOUT_SECS",
+            engine.timeout.as_secs(),
+        )?);
+        engine.limits.max_bytes = number("TOLLGATE_OCR_MAX_BYTES", engine.limits.max_bytes)?;
+        engine.limits.max_pixels = number("TOLLGATE_OCR_MAX_PIXELS", engine.limits.max_pixels)?;
+        if engine.queue_capacity == 0 || engine.max_batch == 0 || engine.timeout.is_zero() {
+            bail!("TOLLGATE_OCR_QUEUE, TOLLGATE_OCR_MAX_BATCH and TOLLGATE_OCR_TIMEOUT_SECS must be above 0");
+        }
+        Ok(Self { device, engine })
+    }
 }
 
 impl std::fmt::Debug for EnvSettings {
@@ -125,6 +182,7 @@ impl EnvSettings {
             trusted_proxies,
             master_key,
             redis_prefix: var("TOLLGATE_REDIS_PREFIX").unwrap_or_else(|| "tollgate".into()),
+            ocr: OcrSettings::from_env()?,
         })
     }
 }

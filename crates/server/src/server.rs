@@ -72,8 +72,50 @@ impl Running {
     }
 }
 
-/// Binds and starts the server; returns once it is accepting connections.
+/// The OCR engine is ready once its models are loaded and warmed up.
+struct OcrReady(Arc<tollgate_ocr::Engine>);
+
+#[async_trait::async_trait]
+impl ReadinessCheck for OcrReady {
+    fn name(&self) -> &'static str {
+        "ocr"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        if self.0.is_ready() {
+            Ok(())
+        } else if self.0.has_failed() {
+            Err("the OCR models failed to load".into())
+        } else {
+            Err("the OCR models are loading".into())
+        }
+    }
+}
+
+/// Starts the OCR engine the settings describe (models load and warm up in the background).
+pub fn start_ocr(env: &EnvSettings) -> Result<Arc<tollgate_ocr::Engine>> {
+    let engine = tollgate_ocr::start(env.ocr.device, env.ocr.engine.clone())
+        .map_err(|e| anyhow::anyhow!("OCR engine: {e}"))?;
+    Ok(Arc::new(engine))
+}
+
+/// Multipart framing allowed on top of the largest image.
+const MULTIPART_SLACK: usize = 64 * 1024;
+
+/// Binds and starts the server; returns once it is accepting connections (the OCR models
+/// may still be loading: `/readyz` says when they are).
 pub async fn start(common: &CommonArgs, serve: &ServeArgs, env: &EnvSettings) -> Result<Running> {
+    let ocr = start_ocr(env)?;
+    start_with_ocr(common, serve, env, ocr).await
+}
+
+/// [`start`] with an OCR engine made elsewhere (tests share one across servers).
+pub async fn start_with_ocr(
+    common: &CommonArgs,
+    serve: &ServeArgs,
+    env: &EnvSettings,
+    ocr: Arc<tollgate_ocr::Engine>,
+) -> Result<Running> {
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
@@ -100,6 +142,7 @@ pub async fn start(common: &CommonArgs, serve: &ServeArgs, env: &EnvSettings) ->
     if let Some(conn) = &redis {
         readiness.push(Box::new(RedisReady(conn.clone())));
     }
+    readiness.push(Box::new(OcrReady(ocr.clone())));
     let state = Arc::new(AppState {
         auth: auth.clone(),
         store: store.clone(),
@@ -108,8 +151,10 @@ pub async fn start(common: &CommonArgs, serve: &ServeArgs, env: &EnvSettings) ->
             trusted_proxies: env.trusted_proxies.clone(),
             secure_cookies,
             metrics_on_main: metrics_listener.is_none(),
+            ocr_max_body: ocr.config().limits.max_bytes + MULTIPART_SLACK,
         },
         readiness,
+        ocr,
     });
     let cancel = CancellationToken::new();
     let workers = vec![

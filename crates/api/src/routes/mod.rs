@@ -6,6 +6,7 @@ pub mod keys;
 pub mod me;
 pub mod members;
 pub mod oauth;
+pub mod ocr;
 pub mod ops;
 pub mod session;
 
@@ -30,6 +31,8 @@ pub enum Tag {
     Clients,
     /// API keys of the tenant.
     Keys,
+    /// Reading text from images.
+    Ocr,
     /// Health and readiness.
     Ops,
 }

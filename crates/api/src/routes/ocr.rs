@@ -1,0 +1,223 @@
+//! `POST /v1/ocr` (read the text of an image) and `GET /v1/models` (what is loaded).
+
+use super::Tag;
+use crate::problem::{ApiError, ApiResult, Problem};
+use crate::security::ApiCaller;
+use crate::state::AppState;
+use poem::web::Data;
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiRequest, Multipart, Object, OpenApi};
+use std::sync::Arc;
+use std::time::Instant;
+use tollgate_core::Scope;
+
+/// A multipart upload.
+#[derive(Debug, Multipart)]
+pub struct OcrUpload {
+    /// The image (PNG, JPEG, WebP, TIFF or BMP).
+    pub file: Upload,
+}
+
+/// The image: as a multipart `file` part, or as the raw body with its image media type.
+#[derive(Debug, ApiRequest)]
+pub enum OcrInput {
+    /// `multipart/form-data` with a `file` part.
+    Multipart(OcrUpload),
+    /// A PNG image.
+    #[oai(content_type = "image/png")]
+    Png(Binary<Vec<u8>>),
+    /// A JPEG image.
+    #[oai(content_type = "image/jpeg")]
+    Jpeg(Binary<Vec<u8>>),
+    /// A WebP image.
+    #[oai(content_type = "image/webp")]
+    Webp(Binary<Vec<u8>>),
+    /// A TIFF image.
+    #[oai(content_type = "image/tiff")]
+    Tiff(Binary<Vec<u8>>),
+    /// A BMP image.
+    #[oai(content_type = "image/bmp")]
+    Bmp(Binary<Vec<u8>>),
+}
+
+/// One line of text.
+#[derive(Debug, Object)]
+pub struct OcrLine {
+    /// The text.
+    pub text: String,
+    /// Mean probability of its characters, 0 to 1.
+    pub confidence: f32,
+    /// The line's box: four `[x, y]` corners in image pixels, clockwise from the text's
+    /// top-left (for a line upside down in the image, that corner is at its bottom-right).
+    #[oai(rename = "box")]
+    pub polygon: Vec<Vec<f32>>,
+}
+
+/// Where the time went, in milliseconds.
+#[derive(Debug, Object)]
+pub struct OcrTiming {
+    /// Decoding the image.
+    pub decode_ms: f64,
+    /// Waiting for the model.
+    pub queue_ms: f64,
+    /// Running the models on the batch this image was part of.
+    pub inference_ms: f64,
+    /// The whole request, as the server saw it.
+    pub total_ms: f64,
+}
+
+/// What the image says.
+#[derive(Debug, Object)]
+pub struct OcrResult {
+    /// Lines in reading order.
+    pub lines: Vec<OcrLine>,
+    /// All lines, joined by newlines.
+    pub text: String,
+    /// Image width in pixels (after EXIF orientation).
+    pub width: u32,
+    /// Image height in pixels (after EXIF orientation).
+    pub height: u32,
+    /// Whether the page was read turned by 180° (most lines were upside down).
+    pub upside_down: bool,
+    /// The model set that read it.
+    pub model: String,
+    /// Timing.
+    pub timing: OcrTiming,
+}
+
+/// A loaded model.
+#[derive(Debug, Object)]
+pub struct ModelInfo {
+    /// Model name.
+    pub name: String,
+    /// `detection`, `classification` or `recognition`.
+    pub task: String,
+}
+
+/// What the OCR engine has loaded.
+#[derive(Debug, Object)]
+pub struct Models {
+    /// The model set, as `/v1/ocr` reports it.
+    pub model: String,
+    /// Whether the models are loaded and warmed up.
+    pub ready: bool,
+    /// The device they run on (once ready).
+    #[oai(skip_serializing_if_is_none)]
+    pub device: Option<String>,
+    /// The models.
+    pub models: Vec<ModelInfo>,
+}
+
+/// OCR operations.
+pub struct OcrApi;
+
+#[OpenApi]
+impl OcrApi {
+    /// Read the text in an image.
+    ///
+    /// Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
+    /// media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
+    /// Size limits are checked before decoding: too many bytes is 413 (`payload_too_large`),
+    /// too many pixels 422 (`image_too_large`); an undecodable image is 422
+    /// (`corrupt_image`, `unsupported_image`, `empty_image`); another media type is 415.
+    /// When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
+    /// `Retry-After`.
+    ///
+    /// **Permissions**: scope `ocr:read`.
+    #[oai(
+        path = "/v1/ocr",
+        method = "post",
+        tag = "Tag::Ocr",
+        operation_id = "ocr"
+    )]
+    async fn ocr(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: ApiCaller,
+        input: OcrInput,
+    ) -> ApiResult<Json<OcrResult>> {
+        let started = Instant::now();
+        state.principal_with(&auth, Scope::OcrRead).await?;
+        let bytes = match input {
+            OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
+                ApiError::BadRequest(Json(Problem::new(
+                    400,
+                    "bad_request",
+                    "the file part could not be read",
+                )))
+            })?,
+            OcrInput::Png(b)
+            | OcrInput::Jpeg(b)
+            | OcrInput::Webp(b)
+            | OcrInput::Tiff(b)
+            | OcrInput::Bmp(b) => b.0,
+        };
+        let out = state
+            .ocr
+            .read(bytes, None)
+            .await
+            .map_err(tollgate_core::DomainError::from)?;
+        let text = out
+            .page
+            .lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(Json(OcrResult {
+            lines: out
+                .page
+                .lines
+                .into_iter()
+                .map(|l| OcrLine {
+                    text: l.text,
+                    confidence: l.confidence,
+                    polygon: l.polygon.iter().map(|p| vec![p[0], p[1]]).collect(),
+                })
+                .collect(),
+            text,
+            width: out.width,
+            height: out.height,
+            upside_down: out.page.upside_down,
+            model: tollgate_ocr::MODEL_ID.to_owned(),
+            timing: OcrTiming {
+                decode_ms: out.timing.decode_ms,
+                queue_ms: out.timing.queue_ms,
+                inference_ms: out.timing.inference_ms,
+                total_ms: started.elapsed().as_secs_f64() * 1000.0,
+            },
+        }))
+    }
+
+    /// List the OCR models and whether they are loaded.
+    ///
+    /// **Permissions**: any valid access token or API key; no scope needed.
+    #[oai(
+        path = "/v1/models",
+        method = "get",
+        tag = "Tag::Ocr",
+        operation_id = "listModels"
+    )]
+    async fn models(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: ApiCaller,
+    ) -> ApiResult<Json<Models>> {
+        state.principal(&auth).await?;
+        let tasks = ["detection", "classification", "recognition"];
+        Ok(Json(Models {
+            model: tollgate_ocr::MODEL_ID.to_owned(),
+            ready: state.ocr.is_ready(),
+            device: state.ocr.info().map(|i| i.device.clone()),
+            models: tollgate_ocr::MODEL_NAMES
+                .iter()
+                .zip(tasks)
+                .map(|(name, task)| ModelInfo {
+                    name: (*name).to_owned(),
+                    task: task.to_owned(),
+                })
+                .collect(),
+        }))
+    }
+}
