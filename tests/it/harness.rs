@@ -203,6 +203,7 @@ impl ServerSpec {
             master_key: Some(self.master_key.clone()),
             redis_prefix: self.redis_prefix.clone(),
             ocr: OcrSettings::default(),
+            meter: tollgate_meter::MeterConfig::default(),
         }
     }
 
@@ -271,6 +272,15 @@ impl TestServer {
 
     pub fn auth(&self) -> &tollgate_auth::AuthService {
         &self.running.services.auth
+    }
+
+    pub fn meter(&self) -> &tollgate_meter::Meter {
+        &self.running.services.meter
+    }
+
+    /// Whether the server's limiter currently uses Redis.
+    pub fn meter_uses_redis(&self) -> bool {
+        self.meter().using_redis()
     }
 
     pub fn store(&self) -> &tollgate_store::Store {
@@ -500,6 +510,11 @@ impl PrivateRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        Self::start_on(port).await
+    }
+
+    /// Starts one on `port` (e.g. again after [`PrivateRedis::kill`]).
+    pub async fn start_on(port: u16) -> Result<Self> {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -521,6 +536,17 @@ impl PrivateRedis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// How many keys match `pattern`.
+    pub async fn keys(&self, pattern: &str) -> Result<usize> {
+        let client = redis::Client::open(self.url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(pattern)
+            .query_async(&mut conn)
+            .await?;
+        Ok(keys.len())
     }
 
     /// Stops the server (as a crash would: no goodbye to clients).

@@ -1,6 +1,8 @@
 //! Tollgate's HTTP API: poem + poem-openapi. The OpenAPI document generated here is the
 //! contract (`openapi/openapi.yaml`); [`serve`] runs the API on a listener until `shutdown`.
 
+pub mod bench;
+pub mod metering;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
@@ -15,7 +17,7 @@ use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
     clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
-    ocr::OcrApi, ops::OpsApi, session::SessionApi,
+    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi, usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,13 +33,24 @@ type Apis = (
     KeysApi,
     MeApi,
     OcrApi,
+    UsageApi,
+    OperatorApi,
 );
 
 /// The OpenAPI service (also the source of the committed spec).
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi, OcrApi,
+            OpsApi,
+            OAuthApi,
+            SessionApi,
+            MembersApi,
+            ClientsApi,
+            KeysApi,
+            MeApi,
+            OcrApi,
+            UsageApi,
+            OperatorApi,
         ),
         "Tollgate",
         env!("CARGO_PKG_VERSION"),
@@ -60,6 +73,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/openapi.yaml", get(make_sync(move |_| spec.clone())));
     if state.config.metrics_on_main {
         route = route.at("/metrics", get(metrics_endpoint));
+    }
+    if state.config.bench_routes {
+        route = route.nest("/", bench::routes());
     }
     let mw_state = state.clone();
     route

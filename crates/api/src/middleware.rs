@@ -2,11 +2,13 @@
 //! trusted proxies), structured access logs (path only: query strings can carry secrets) and
 //! metrics, plus turning any error that escaped an operation into problem+json.
 
+use crate::metering::{apply, ResponseMeta, RESPONSE_META};
 use crate::metrics::route_label;
 use crate::problem::{Problem, REQUEST_ID};
 use crate::state::AppState;
 use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -192,18 +194,26 @@ pub async fn around(
     };
     let result = REQUEST_ID.scope(
         request_id.clone(),
-        async {
-            if has_body {
-                if let Err(resp) = bounded_body(&mut req, body_limit).await {
-                    return resp;
+        RESPONSE_META.scope(
+            RefCell::new(ResponseMeta::default()),
+            async {
+                let mut resp = if has_body {
+                    bounded_body(&mut req, body_limit).await.err()
+                } else {
+                    None
+                };
+                if resp.is_none() {
+                    resp = Some(match next.call(req).await {
+                        Ok(resp) => resp.into_response(),
+                        Err(err) => error_to_response(err, &path),
+                    });
                 }
+                let mut resp = resp.unwrap_or_default();
+                let _ = RESPONSE_META.try_with(|m| apply(&mut resp, &m.borrow()));
+                resp
             }
-            match next.call(req).await {
-                Ok(resp) => resp.into_response(),
-                Err(err) => error_to_response(err, &path),
-            }
-        }
-        .instrument(span),
+            .instrument(span),
+        ),
     );
     let mut resp = result.await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {

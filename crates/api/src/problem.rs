@@ -190,6 +190,11 @@ impl From<DomainError> for ApiError {
                 )),
                 retry_after.max(1),
             ),
+            DomainError::Limited {
+                code,
+                detail,
+                retry_after,
+            } => ApiError::TooMany(Json(Problem::new(429, code, detail)), retry_after.max(1)),
             DomainError::TooLarge { code, detail } => {
                 ApiError::PayloadTooLarge(Json(Problem::new(413, code, detail)))
             }
@@ -234,6 +239,14 @@ mod tests {
             (DomainError::Forbidden("x".into()), 403),
             (DomainError::TooManyAttempts { retry_after: 3 }, 429),
             (DomainError::Unavailable("db down".into()), 503),
+            (
+                DomainError::Limited {
+                    code: "rate_limited",
+                    detail: "x".into(),
+                    retry_after: 1,
+                },
+                429,
+            ),
             (
                 DomainError::TooLarge {
                     code: "image_too_large",

@@ -59,8 +59,15 @@ pub const SESSION_COOKIE: &str = "tollgate_session";
 const SESSION_CHALLENGE: &str = "Cookie realm=\"tollgate-portal\"";
 
 impl AppState {
-    /// Authenticates an API caller.
+    /// Authenticates an API caller and applies its rate limits.
     pub async fn principal(&self, caller: &ApiCaller) -> ApiResult<Principal> {
+        let p = self.authenticate(caller).await?;
+        self.throttle(&p).await?;
+        Ok(p)
+    }
+
+    /// Authenticates an API caller (no rate limit: metered calls are limited on admission).
+    pub async fn authenticate(&self, caller: &ApiCaller) -> ApiResult<Principal> {
         let result = match caller {
             ApiCaller::Bearer(b) => self.auth.authenticator.bearer(&b.0.token).await,
             ApiCaller::ApiKey(k) => self.auth.authenticator.api_key(&k.0.key).await,
@@ -93,9 +100,16 @@ impl AppState {
         }
     }
 
-    /// Authenticates an API caller and requires `scope`.
+    /// Authenticates an API caller, requires `scope`, and applies its rate limits.
     pub async fn principal_with(&self, caller: &ApiCaller, scope: Scope) -> ApiResult<Principal> {
-        let p = self.principal(caller).await?;
+        let p = self.authorized(caller, scope).await?;
+        self.throttle(&p).await?;
+        Ok(p)
+    }
+
+    /// Authenticates an API caller and requires `scope` (no rate limit yet).
+    pub async fn authorized(&self, caller: &ApiCaller, scope: Scope) -> ApiResult<Principal> {
+        let p = self.authenticate(caller).await?;
         if !p.scopes.contains(scope) {
             self.metrics
                 .auth_failures

@@ -17,6 +17,8 @@ pub struct ApiConfig {
     pub metrics_on_main: bool,
     /// Largest `POST /v1/ocr` body (the image, plus room for multipart framing).
     pub ocr_max_body: usize,
+    /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`).
+    pub bench_routes: bool,
 }
 
 /// Something `/readyz` must be able to reach.
@@ -42,6 +44,8 @@ pub struct AppState {
     pub readiness: Vec<Box<dyn ReadinessCheck>>,
     /// The OCR engine.
     pub ocr: Arc<tollgate_ocr::Engine>,
+    /// Rate limits, quotas and usage.
+    pub meter: Arc<tollgate_meter::Meter>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -35,6 +35,16 @@ pub enum DomainError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// Over a rate, concurrency or quota limit; retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Limited {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
     /// The input is over a size limit.
     #[error("{detail}")]
     TooLarge {

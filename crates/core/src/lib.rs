@@ -6,6 +6,7 @@ pub mod base62;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod plan;
 pub mod role;
 pub mod scope;
 

@@ -14,15 +14,19 @@ pub enum Scope {
     AuditRead,
     /// Read the tenant's invoices.
     BillingRead,
+    /// Run the platform: plans, tenants, every tenant's usage. Granted by the operator's CLI
+    /// only, never through the portal.
+    Operator,
 }
 
 impl Scope {
     /// Every known scope.
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::OcrRead,
         Scope::UsageRead,
         Scope::AuditRead,
         Scope::BillingRead,
+        Scope::Operator,
     ];
 
     /// The wire name, e.g. `ocr:read`.
@@ -32,6 +36,7 @@ impl Scope {
             Scope::UsageRead => "usage:read",
             Scope::AuditRead => "audit:read",
             Scope::BillingRead => "billing:read",
+            Scope::Operator => "operator",
         }
     }
 

@@ -27,6 +27,8 @@ pub struct EngineConfig {
     pub timeout: Duration,
     /// What an accepted image may be.
     pub limits: ImageLimits,
+    /// Threads the models' kernels may use (0: one per core).
+    pub threads: usize,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +38,7 @@ impl Default for EngineConfig {
             max_batch: 4,
             timeout: Duration::from_secs(30),
             limits: ImageLimits::default(),
+            threads: 0,
         }
     }
 }
@@ -188,6 +191,13 @@ impl Engine {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let state = Arc::new(AtomicU8::new(LOADING));
         let info = Arc::new(OnceLock::new());
+        // The kernels' own thread pool, so the engine uses the configured number of cores
+        // whatever else in the process uses rayon.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.threads)
+            .thread_name(|i| format!("ocr-kernel-{i}"))
+            .build()
+            .map_err(|e| RunnerError(format!("cannot start the OCR thread pool: {e}")))?;
         let worker = Worker {
             rx,
             pipeline,
@@ -198,7 +208,7 @@ impl Engine {
         };
         std::thread::Builder::new()
             .name("ocr-worker".into())
-            .spawn(move || worker.run(make_runner))
+            .spawn(move || pool.install(|| worker.run(make_runner)))
             .map_err(|e| RunnerError(format!("cannot start the OCR worker: {e}")))?;
         Ok(Self {
             tx,

@@ -7,10 +7,13 @@
 
 pub mod burn_runner;
 pub mod crop;
+#[cfg(feature = "cuda")]
+pub mod cuda_runner;
 pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod geometry;
+pub mod layout;
 pub mod pipeline;
 pub mod recognize;
 pub mod runner;
@@ -85,6 +88,6 @@ fn cuda_factory() -> Result<engine::RunnerFactory, RunnerError> {
 #[cfg(feature = "cuda")]
 fn cuda_factory() -> Result<engine::RunnerFactory, RunnerError> {
     Ok(Box::new(|| {
-        tollgate_ocr_cuda::runner(0).map(|r| Box::new(r) as Box<dyn ModelRunner>)
+        cuda_runner::CudaRunner::load(0).map(|r| Box::new(r) as Box<dyn ModelRunner>)
     }))
 }

@@ -146,10 +146,16 @@ impl Pipeline {
                     }
                 });
                 let frame = |c: &[Point; 4]| bounds(c, upside_down, w, h);
-                PageText {
-                    lines: join_words(lines, frame),
-                    upside_down,
-                }
+                let joined = join_words(lines, frame);
+                // Then the page's layout decides the order of the lines (columns, bands).
+                let boxes: Vec<[f32; 4]> = joined.iter().map(|(_, b)| *b).collect();
+                let mut slots: Vec<Option<Line>> =
+                    joined.into_iter().map(|(l, _)| Some(l)).collect();
+                let lines = crate::layout::reading_order(&boxes)
+                    .into_iter()
+                    .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+                    .collect();
+                PageText { lines, upside_down }
             })
             .collect())
     }
@@ -237,7 +243,7 @@ fn bounds(c: &[Point; 4], upside_down: bool, w: f32, h: f32) -> [f32; 4] {
 fn join_words(
     lines: Vec<(Line, [Point; 4])>,
     frame: impl Fn(&[Point; 4]) -> [f32; 4],
-) -> Vec<Line> {
+) -> Vec<(Line, [f32; 4])> {
     let mut out: Vec<(Line, [f32; 4], usize)> = Vec::with_capacity(lines.len());
     for (line, corners) in lines {
         let b = frame(&corners);
@@ -276,7 +282,7 @@ fn join_words(
         }
         out.push((line, b, chars));
     }
-    out.into_iter().map(|(l, _, _)| l).collect()
+    out.into_iter().map(|(l, b, _)| (l, b)).collect()
 }
 
 /// The corners of a box turned by 180°, so the first is the text's top-left again.
@@ -322,7 +328,10 @@ mod tests {
             word("Tollgate", 105.0, 8.0, 230.0, 44.0),
             word("2026", 236.0, 12.0, 300.0, 38.0),
         ];
-        let out = join_words(lines, frame);
+        let out: Vec<Line> = join_words(lines, frame)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].text, "Hello Tollgate 2026");
         assert_eq!(out[0].polygon[0], [10.0, 10.0]);
@@ -337,7 +346,10 @@ mod tests {
             word("next line", 10.0, 50.0, 200.0, 80.0),
             word("big heading", 205.0, 0.0, 400.0, 90.0),
         ];
-        let out = join_words(lines, frame);
+        let out: Vec<Line> = join_words(lines, frame)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect();
         let texts: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(
             texts,

@@ -50,6 +50,15 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Manage plans.
+    #[command(subcommand)]
+    Plan(crate::cli_meter::PlanCmd),
+    /// Tighten the limits of one credential.
+    #[command(subcommand)]
+    Limit(crate::cli_meter::LimitCmd),
+    /// The operator's own API credential.
+    #[command(subcommand)]
+    Operator(crate::cli_meter::OperatorCmd),
 }
 
 impl Command {
@@ -70,6 +79,15 @@ pub enum TenantCmd {
     },
     /// List tenants.
     List,
+    /// Put a tenant on a plan (applies from its next request).
+    SetPlan {
+        /// Tenant id.
+        #[arg(long)]
+        tenant: TenantId,
+        /// Plan name.
+        #[arg(long)]
+        plan: String,
+    },
 }
 
 /// Admin commands.
@@ -308,6 +326,14 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
                 anyhow::bail!("audit chain broken at event {seq}");
             }
         },
+        Command::Tenant(TenantCmd::SetPlan { tenant, plan }) => {
+            crate::cli_meter::set_plan(&services.store, &auth, tenant, &plan, j).await?;
+        }
+        Command::Plan(cmd) => crate::cli_meter::plan(&services.store, &auth, cmd, j).await?,
+        Command::Limit(cmd) => crate::cli_meter::limit(&services.store, &auth, cmd, j).await?,
+        Command::Operator(cmd) => {
+            crate::cli_meter::operator(&services.store, &auth, cmd, j).await?
+        }
         Command::Serve(_) | Command::Migrate | Command::Openapi => unreachable_command()?,
     }
     Ok(())

@@ -61,6 +61,29 @@ pub struct EnvSettings {
     pub redis_prefix: String,
     /// The OCR engine.
     pub ocr: OcrSettings,
+    /// Metering (`TOLLGATE_REDIS_DOWN`, `TOLLGATE_INSTANCES`).
+    pub meter: tollgate_meter::MeterConfig,
+}
+
+/// Reads `TOLLGATE_REDIS_DOWN` (`degrade`, the default, or `fail-closed`) and
+/// `TOLLGATE_INSTANCES` (how many instances share the limits; default 1).
+pub fn meter_from_env() -> Result<tollgate_meter::MeterConfig> {
+    use tollgate_meter::limiter::RedisDownPolicy;
+    let instances: u32 = number("TOLLGATE_INSTANCES", 1)?;
+    if instances == 0 {
+        bail!("TOLLGATE_INSTANCES must be at least 1");
+    }
+    let redis_down = match var("TOLLGATE_REDIS_DOWN").as_deref() {
+        None | Some("degrade") => RedisDownPolicy::Degrade { instances },
+        Some("fail-closed") => RedisDownPolicy::FailClosed,
+        Some(other) => {
+            bail!("TOLLGATE_REDIS_DOWN must be `degrade` or `fail-closed`, not `{other}`")
+        }
+    };
+    Ok(tollgate_meter::MeterConfig {
+        redis_down,
+        ..Default::default()
+    })
 }
 
 /// OCR engine settings (`TOLLGATE_OCR_*`).
@@ -92,8 +115,8 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
 }
 
 impl OcrSettings {
-    /// Reads `TOLLGATE_OCR_DEVICE`, `_QUEUE`, `_MAX_BATCH`, `_TIMEOUT_SECS`, `_MAX_BYTES`,
-    /// `_MAX_PIXELS`.
+    /// Reads `TOLLGATE_OCR_DEVICE`, `_QUEUE`, `_MAX_BATCH`, `_THREADS`, `_TIMEOUT_SECS`,
+    /// `_MAX_BYTES`, `_MAX_PIXELS`.
     pub fn from_env() -> Result<Self> {
         let d = Self::default();
         let device = match var("TOLLGATE_OCR_DEVICE") {
@@ -105,6 +128,7 @@ impl OcrSettings {
         let mut engine = d.engine;
         engine.queue_capacity = number("TOLLGATE_OCR_QUEUE", engine.queue_capacity)?;
         engine.max_batch = number("TOLLGATE_OCR_MAX_BATCH", engine.max_batch)?;
+        engine.threads = number("TOLLGATE_OCR_THREADS", engine.threads)?;
         engine.timeout = std::time::Duration::from_secs(number(
             "TOLLGATE_OCR_TIMEOUT_SECS",
             engine.timeout.as_secs(),
@@ -183,6 +207,7 @@ impl EnvSettings {
             master_key,
             redis_prefix: var("TOLLGATE_REDIS_PREFIX").unwrap_or_else(|| "tollgate".into()),
             ocr: OcrSettings::from_env()?,
+            meter: meter_from_env()?,
         })
     }
 }

@@ -52,6 +52,8 @@ pub struct ServicesHandle {
     pub auth: Arc<tollgate_auth::AuthService>,
     /// The store.
     pub store: tollgate_store::Store,
+    /// Metering.
+    pub meter: Arc<tollgate_meter::Meter>,
 }
 
 impl Running {
@@ -106,6 +108,14 @@ const MULTIPART_SLACK: usize = 64 * 1024;
 /// may still be loading: `/readyz` says when they are).
 pub async fn start(common: &CommonArgs, serve: &ServeArgs, env: &EnvSettings) -> Result<Running> {
     let ocr = start_ocr(env)?;
+    // A GPU that is configured but cannot be used is a start-up error, not a silent fallback.
+    if env.ocr.device == tollgate_ocr::DeviceKind::Cuda
+        && !ocr.wait_ready(Duration::from_secs(300)).await
+    {
+        anyhow::bail!(
+            "TOLLGATE_OCR_DEVICE=cuda, but the models could not be loaded on the GPU (see the log)"
+        );
+    }
     start_with_ocr(common, serve, env, ocr).await
 }
 
@@ -143,6 +153,21 @@ pub async fn start_with_ocr(
         readiness.push(Box::new(RedisReady(conn.clone())));
     }
     readiness.push(Box::new(OcrReady(ocr.clone())));
+    let cancel = CancellationToken::new();
+    // The recorder stops (after writing what is queued) only once the HTTP server has drained.
+    let recorder_stop = CancellationToken::new();
+    let (recorder, recorder_task) = tollgate_meter::recorder::Recorder::start(
+        store.clone(),
+        tollgate_meter::recorder::RecorderConfig::default(),
+        recorder_stop.clone(),
+    );
+    let meter = Arc::new(tollgate_meter::Meter::new(
+        store.clone(),
+        redis.clone().map(|c| (c, env.redis_prefix.clone())),
+        recorder,
+        Arc::new(tollgate_core::SystemClock),
+        env.meter,
+    ));
     let state = Arc::new(AppState {
         auth: auth.clone(),
         store: store.clone(),
@@ -152,11 +177,12 @@ pub async fn start_with_ocr(
             secure_cookies,
             metrics_on_main: metrics_listener.is_none(),
             ocr_max_body: ocr.config().limits.max_bytes + MULTIPART_SLACK,
+            bench_routes: std::env::var("TOLLGATE_BENCH_ROUTES").is_ok_and(|v| v == "1"),
         },
         readiness,
         ocr,
+        meter: meter.clone(),
     });
-    let cancel = CancellationToken::new();
     let workers = vec![
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
@@ -177,6 +203,8 @@ pub async fn start_with_ocr(
         let served =
             tollgate_api::serve(app, listener, async move { stop.cancelled().await }, DRAIN).await;
         c.cancel();
+        recorder_stop.cancel();
+        let _ = recorder_task.await;
         for w in workers {
             let _ = w.await;
         }
@@ -189,7 +217,7 @@ pub async fn start_with_ocr(
     Ok(Running {
         addr,
         metrics_addr,
-        services: Arc::new(ServicesHandle { auth, store }),
+        services: Arc::new(ServicesHandle { auth, store, meter }),
         cancel,
         task,
     })

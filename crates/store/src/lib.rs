@@ -7,10 +7,12 @@ pub mod api_keys;
 pub mod audit;
 pub mod clients;
 pub mod entity;
+pub mod plans;
 pub mod revocations;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod usage;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};

@@ -19,6 +19,7 @@ impl Store {
             id: Set(TenantId::new().0),
             name: Set(name.to_owned()),
             created_at: Set(now),
+            plan_id: Set(None),
         }
         .insert(self.conn())
         .await

@@ -171,7 +171,7 @@ impl ClientsApi {
             .create_client(
                 s.tenant_id,
                 &body.0.name,
-                &body.0.scopes.join(" "),
+                &super::tenant_scopes(&body.0.scopes)?,
                 &s.actor(),
                 &ctx(req),
             )
@@ -223,7 +223,11 @@ impl ClientsApi {
     ) -> ApiResult<Json<Client>> {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
         s.require(Role::Admin)?;
-        let scopes = body.0.scopes.map(|v| v.join(" "));
+        let scopes = body
+            .0
+            .scopes
+            .map(|v| super::tenant_scopes(&v))
+            .transpose()?;
         let view = state
             .auth
             .update_client(

@@ -176,7 +176,7 @@ impl KeysApi {
             .create_key(
                 s.tenant_id,
                 &body.name,
-                &body.scopes.join(" "),
+                &super::tenant_scopes(&body.scopes)?,
                 env,
                 body.expires_at,
                 &s.actor(),

@@ -7,8 +7,10 @@ pub mod me;
 pub mod members;
 pub mod oauth;
 pub mod ocr;
+pub mod operator;
 pub mod ops;
 pub mod session;
+pub mod usage;
 
 use crate::middleware::ClientInfo;
 use poem::Request;
@@ -33,8 +35,27 @@ pub enum Tag {
     Keys,
     /// Reading text from images.
     Ocr,
+    /// Metered usage.
+    Usage,
+    /// Running the platform (operator only).
+    Operator,
     /// Health and readiness.
     Ops,
+}
+
+/// Scopes a tenant admin may grant through the portal, space-separated: any known scope
+/// but `operator`, which only the operator's CLI grants.
+pub(crate) fn tenant_scopes(scopes: &[String]) -> Result<String, tollgate_core::DomainError> {
+    if scopes
+        .iter()
+        .any(|s| s == tollgate_core::Scope::Operator.as_str())
+    {
+        return Err(tollgate_core::DomainError::invalid(
+            "invalid_scope",
+            "the operator scope cannot be granted here",
+        ));
+    }
+    Ok(scopes.join(" "))
 }
 
 /// The request context the middleware recorded.

@@ -5,12 +5,15 @@ use crate::problem::{ApiError, ApiResult, Problem};
 use crate::security::ApiCaller;
 use crate::state::AppState;
 use poem::web::Data;
+use poem_openapi::param::Header;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiRequest, Multipart, Object, OpenApi};
 use std::sync::Arc;
 use std::time::Instant;
-use tollgate_core::Scope;
+use tollgate_core::{DomainError, Scope};
+use tollgate_meter::Metered;
+use tollgate_ocr::ImageLimits;
 
 /// A multipart upload.
 #[derive(Debug, Multipart)]
@@ -67,6 +70,18 @@ pub struct OcrTiming {
     pub total_ms: f64,
 }
 
+/// What the call was charged.
+#[derive(Debug, Object)]
+pub struct OcrUsage {
+    /// Units charged (0 for a retry of a recorded request with the same `Idempotency-Key`).
+    pub units: i64,
+    /// The unit: `page` (one image is one page).
+    pub unit: String,
+    /// Units left in the plan's period, when known (negative: overage).
+    #[oai(skip_serializing_if_is_none)]
+    pub remaining: Option<i64>,
+}
+
 /// What the image says.
 #[derive(Debug, Object)]
 pub struct OcrResult {
@@ -84,6 +99,8 @@ pub struct OcrResult {
     pub model: String,
     /// Timing.
     pub timing: OcrTiming,
+    /// What this call was charged.
+    pub usage: OcrUsage,
 }
 
 /// A loaded model.
@@ -124,6 +141,14 @@ impl OcrApi {
     /// When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     /// `Retry-After`.
     ///
+    /// Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    /// plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
+    /// `quota_exhausted` (with `Retry-After` at the next period); the `RateLimit-Policy`,
+    /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
+    /// charged only when it succeeds, and a retry with the same `Idempotency-Key` (within 24
+    /// hours, same image) is not charged again; the same key with another image is 422
+    /// `idempotency_key_reused`.
+    ///
     /// **Permissions**: scope `ocr:read`.
     #[oai(
         path = "/v1/ocr",
@@ -135,10 +160,23 @@ impl OcrApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: ApiCaller,
+        /// Makes retries safe: the same key and image within 24 hours is charged once.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         input: OcrInput,
     ) -> ApiResult<Json<OcrResult>> {
         let started = Instant::now();
-        state.principal_with(&auth, Scope::OcrRead).await?;
+        let principal = state.authorized(&auth, Scope::OcrRead).await?;
+        let idempotency_key = idempotency_key.0.map(|k| k.trim().to_owned());
+        let valid_key =
+            |k: &String| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic());
+        if idempotency_key.as_ref().is_some_and(|k| !valid_key(k)) {
+            return Err(DomainError::invalid(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .into());
+        }
         let bytes = match input {
             OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
                 ApiError::BadRequest(Json(Problem::new(
@@ -153,11 +191,42 @@ impl OcrApi {
             | OcrInput::Tiff(b)
             | OcrInput::Bmp(b) => b.0,
         };
+        let metered = Metered {
+            operation: "ocr",
+            units: 1,
+            fingerprint: idempotency_key
+                .as_ref()
+                .map(|_| tollgate_store::sha256_hex(&bytes)),
+            idempotency_key,
+            request_id: crate::problem::current_request_id()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+        };
+        let admission = state.admit(&principal, metered).await?;
+        // The plan's image limits, within the engine's own.
+        let plan = state
+            .meter
+            .limits(principal.tenant_id)
+            .await
+            .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let engine = state.ocr.config().limits;
+        let limits = ImageLimits {
+            max_bytes: usize::try_from(plan.plan.max_image_bytes)
+                .unwrap_or(usize::MAX)
+                .min(engine.max_bytes),
+            max_pixels: plan.plan.max_pixels.min(engine.max_pixels),
+            ..engine
+        };
         let out = state
             .ocr
-            .read(bytes, None)
+            .read(bytes, Some(limits))
             .await
-            .map_err(tollgate_core::DomainError::from)?;
+            .map_err(DomainError::from)?;
+        let usage = OcrUsage {
+            units: admission.units_charged(),
+            unit: tollgate_meter::UNIT.to_owned(),
+            remaining: admission.quota_left(),
+        };
+        state.commit(admission, 200).await?;
         let text = out
             .page
             .lines
@@ -187,6 +256,7 @@ impl OcrApi {
                 inference_ms: out.timing.inference_ms,
                 total_ms: started.elapsed().as_secs_f64() * 1000.0,
             },
+            usage,
         }))
     }
 

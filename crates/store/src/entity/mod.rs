@@ -3,8 +3,11 @@
 pub mod admin;
 pub mod api_key;
 pub mod audit_event;
+pub mod limit_override;
 pub mod oauth_client;
+pub mod plan;
 pub mod revoked_token;
 pub mod session;
 pub mod signing_key;
 pub mod tenant;
+pub mod usage_event;

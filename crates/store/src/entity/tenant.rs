@@ -9,6 +9,8 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// `None`: the built-in default plan.
+    pub plan_id: Option<Uuid>,
 }
 
 /// No navigable relations are declared; queries filter by `tenant_id` explicitly.

@@ -1,0 +1,154 @@
+//! Metering on the request path: API calls pass the rate limits of their tenant and
+//! credential; metered calls are admitted (limits, concurrency, quota) and committed. What
+//! the limits say goes back on the response as `RateLimit-Policy` and `RateLimit` headers
+//! (draft-ietf-httpapi-ratelimit-headers), and charged units as `Tollgate-Units`.
+
+use crate::problem::ApiResult;
+use crate::state::AppState;
+use poem::http::HeaderValue;
+use poem::Response;
+use std::cell::RefCell;
+use std::fmt::Write;
+use tollgate_auth::Principal;
+use tollgate_core::DomainError;
+use tollgate_meter::{Admission, Caller, Metered, PolicyState, UNIT};
+
+tokio::task_local! {
+    /// What the current request's metering decided, for the response headers.
+    pub static RESPONSE_META: RefCell<ResponseMeta>;
+}
+
+/// Metering facts to put on the response.
+#[derive(Debug, Default, Clone)]
+pub struct ResponseMeta {
+    /// Rate-limit policies and their state.
+    pub rate: Vec<PolicyState>,
+    /// Units charged and units left in the period.
+    pub units: Option<(i64, Option<i64>)>,
+}
+
+fn note(f: impl FnOnce(&mut ResponseMeta)) {
+    let _ = RESPONSE_META.try_with(|m| f(&mut m.borrow_mut()));
+}
+
+/// Records units charged by this request (and what is left of the period).
+pub fn note_units(charged: i64, left: Option<i64>) {
+    note(|m| m.units = Some((charged, left)));
+}
+
+/// The `RateLimit-Policy` and `RateLimit` header values for `states`.
+pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
+    let (mut policy, mut state) = (String::new(), String::new());
+    for (i, s) in states.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(policy, "{sep}\"{}\";q={};w={}", s.name, s.quota, s.window);
+        let _ = write!(state, "{sep}\"{}\";r={};t={}", s.name, s.remaining, s.reset);
+    }
+    (policy, state)
+}
+
+/// Adds the headers for `meta` to `resp`.
+pub fn apply(resp: &mut Response, meta: &ResponseMeta) {
+    let headers = resp.headers_mut();
+    if !meta.rate.is_empty() {
+        let (policy, state) = rate_headers(&meta.rate);
+        if let (Ok(p), Ok(s)) = (
+            HeaderValue::from_str(&policy),
+            HeaderValue::from_str(&state),
+        ) {
+            headers.insert("ratelimit-policy", p);
+            headers.insert("ratelimit", s);
+        }
+    }
+    if let Some((charged, left)) = meta.units {
+        headers.insert("tollgate-units", HeaderValue::from(charged));
+        headers.insert("tollgate-unit", HeaderValue::from_static(UNIT));
+        if let Some(left) = left {
+            headers.insert("tollgate-units-remaining", HeaderValue::from(left));
+        }
+    }
+}
+
+/// The meter's view of a principal.
+pub fn caller(p: &Principal) -> Caller {
+    Caller {
+        tenant: p.tenant_id,
+        kind: p.kind.as_str(),
+        id: p.id.clone(),
+    }
+}
+
+impl AppState {
+    /// Applies the caller's rate limits (tenant and credential buckets).
+    pub async fn throttle(&self, p: &Principal) -> ApiResult<()> {
+        match self.meter.throttle(&caller(p)).await {
+            Ok(states) => {
+                note(|m| m.rate = states);
+                Ok(())
+            }
+            Err((refusal, states)) => {
+                note(|m| m.rate = states);
+                Err(DomainError::from(refusal).into())
+            }
+        }
+    }
+
+    /// Admits a metered call: rate limits, the tenant's concurrency cap, idempotency, quota.
+    pub async fn admit(&self, p: &Principal, req: Metered) -> ApiResult<Admission<'_>> {
+        match self.meter.admit(&caller(p), req).await {
+            Ok(a) => {
+                let rate = a.rate().to_vec();
+                note(|m| m.rate = rate);
+                Ok(a)
+            }
+            Err((refusal, states)) => {
+                note(|m| m.rate = states);
+                Err(DomainError::from(refusal).into())
+            }
+        }
+    }
+
+    /// Commits an admitted call after its success; a failure to record is a 503, never a
+    /// success the usage table does not know about.
+    pub async fn commit(&self, admission: Admission<'_>, status: u16) -> ApiResult<()> {
+        let (charged, left) = (admission.units_charged(), admission.quota_left());
+        admission
+            .commit(status)
+            .await
+            .map_err(|e| DomainError::Busy {
+                code: "usage_unavailable",
+                detail: format!("{e}; nothing was charged, retry"),
+                retry_after: 1,
+            })?;
+        note_units(charged, left);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_follow_the_draft() {
+        let states = [
+            PolicyState {
+                name: "tenant",
+                quota: 20,
+                window: 2,
+                remaining: 19,
+                reset: 1,
+            },
+            PolicyState {
+                name: "key",
+                quota: 5,
+                window: 1,
+                remaining: 0,
+                reset: 1,
+            },
+        ];
+        let (policy, state) = rate_headers(&states);
+        assert_eq!(policy, "\"tenant\";q=20;w=2, \"key\";q=5;w=1");
+        assert_eq!(state, "\"tenant\";r=19;t=1, \"key\";r=0;t=1");
+    }
+}

@@ -1,0 +1,303 @@
+//! Rate limiting with GCRA over several buckets at once (a tenant's and a credential's): a
+//! request passes only if every bucket has room, and then every bucket is charged — atomically,
+//! in one Redis round trip (a Lua script using the server's clock), or in-process for the
+//! embedded default.
+//!
+//! When Redis cannot be reached the policy decides: `Degrade` (the default) limits locally at
+//! the configured share of each limit (limit ÷ instances), `FailClosed` refuses with 503. Redis
+//! is tried again one second after a failure, so the shared path comes back by itself.
+
+use crate::MeterError;
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tollgate_core::plan::{gcra, GcraDecision, RateLimit};
+use tollgate_core::Clock;
+
+/// One bucket to check.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    /// Policy name in the `RateLimit` headers (`tenant`, `key`, `client`).
+    pub name: &'static str,
+    /// Storage key (unique per bucket).
+    pub key: String,
+    /// Its limit.
+    pub limit: RateLimit,
+}
+
+/// A bucket store.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Checks every bucket; charges them all only if all allow. One decision per bucket.
+    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError>;
+}
+
+/// In-process buckets.
+pub struct LocalLimiter {
+    clock: Arc<dyn Clock>,
+    tats: Mutex<HashMap<String, f64>>,
+}
+
+impl LocalLimiter {
+    /// Empty buckets.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            tats: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for LocalLimiter {
+    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+        let now = self.clock.now().timestamp_micros() as f64 / 1000.0;
+        let mut tats = self
+            .tats
+            .lock()
+            .map_err(|_| MeterError::Internal("limiter lock poisoned".into()))?;
+        if tats.len() > 200_000 {
+            tats.retain(|_, tat| *tat > now);
+        }
+        let decisions: Vec<GcraDecision> = buckets
+            .iter()
+            .map(|b| gcra(tats.get(&b.key).copied(), now, b.limit))
+            .collect();
+        if decisions.iter().all(|d| d.allowed) {
+            for (b, d) in buckets.iter().zip(&decisions) {
+                tats.insert(b.key.clone(), d.tat_ms);
+            }
+        }
+        Ok(decisions)
+    }
+}
+
+/// The GCRA of `tollgate_core::plan::gcra`, over KEYS with ARGV = (interval ms, capacity ms)
+/// per key, on Redis's own clock; all-or-nothing. Returns per key
+/// `{allowed, remaining, retry_after_ms, reset_ms}` (ms as integers, rounded up).
+const GCRA_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local out, ok, news = {}, true, {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  if tat > now + capacity then tat = now + capacity - interval end
+  local nxt = tat + interval
+  if nxt - now <= capacity + 0.000001 then
+    news[i] = nxt
+    out[i] = {1, math.max(0, math.floor((capacity - (nxt - now)) / interval)), 0, math.ceil(nxt - now)}
+  else
+    ok = false
+    out[i] = {0, 0, math.ceil(nxt - now - capacity), math.ceil(tat - now)}
+  end
+end
+if ok then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, tostring(news[i]), 'PX', math.ceil(news[i] - now) + 1000)
+  end
+else
+  for i = 1, #out do
+    if out[i][1] == 1 then out[i] = {0, out[i][2], 0, out[i][4]} end
+  end
+end
+return out";
+
+/// Buckets in Redis, shared by every instance.
+pub struct RedisLimiter {
+    conn: ConnectionManager,
+    prefix: String,
+    script: redis::Script,
+}
+
+impl RedisLimiter {
+    /// Buckets under keys starting with `prefix`.
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            conn,
+            prefix: format!("{prefix}:rl"),
+            script: redis::Script::new(GCRA_SCRIPT),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisLimiter {
+    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+        let mut inv = self.script.prepare_invoke();
+        for b in buckets {
+            inv.key(format!("{}:{}", self.prefix, b.key));
+            inv.arg(b.limit.interval_ms())
+                .arg(b.limit.interval_ms() * f64::from(b.limit.burst));
+        }
+        let mut conn = self.conn.clone();
+        let rows: Vec<(i64, i64, i64, i64)> = inv
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| MeterError::Unavailable(e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(allowed, remaining, retry, reset)| GcraDecision {
+                allowed: allowed == 1,
+                tat_ms: 0.0,
+                remaining: u32::try_from(remaining).unwrap_or(0),
+                retry_after_ms: retry as f64,
+                reset_ms: reset as f64,
+            })
+            .collect())
+    }
+}
+
+/// What to do while Redis is unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisDownPolicy {
+    /// Limit in-process at each limit divided by this many instances.
+    Degrade {
+        /// How many instances share the limits.
+        instances: u32,
+    },
+    /// Refuse (503) until Redis is back.
+    FailClosed,
+}
+
+/// Redis when configured and reachable, otherwise the policy.
+pub struct Limiter {
+    redis: Option<RedisLimiter>,
+    local: LocalLimiter,
+    policy: RedisDownPolicy,
+    clock: Arc<dyn Clock>,
+    /// Until when (ms) Redis is skipped after a failure.
+    skip_redis_until: AtomicI64,
+}
+
+/// How long Redis is left alone after a failure before it is tried again.
+const REDIS_RETRY_MS: i64 = 1000;
+
+impl Limiter {
+    /// A limiter over Redis (when given) with `policy` for outages.
+    pub fn new(
+        redis: Option<RedisLimiter>,
+        policy: RedisDownPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            redis,
+            local: LocalLimiter::new(clock.clone()),
+            policy,
+            clock,
+            skip_redis_until: AtomicI64::new(0),
+        }
+    }
+
+    /// Whether checks currently go to Redis (for metrics and tests).
+    pub fn using_redis(&self) -> bool {
+        self.redis.is_some()
+            && self.clock.now().timestamp_millis() >= self.skip_redis_until.load(Ordering::Relaxed)
+    }
+
+    /// Checks the buckets.
+    pub async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+        let Some(redis) = &self.redis else {
+            return self.local.check(buckets).await;
+        };
+        if self.using_redis() {
+            match redis.check(buckets).await {
+                Ok(d) => return Ok(d),
+                Err(e) => {
+                    tracing::warn!(error = %e, policy = ?self.policy, "rate limiter: Redis unreachable");
+                    self.skip_redis_until.store(
+                        self.clock.now().timestamp_millis() + REDIS_RETRY_MS,
+                        Ordering::Relaxed,
+                    );
+                }
+            }
+        }
+        match self.policy {
+            RedisDownPolicy::FailClosed => Err(MeterError::Unavailable(
+                "the rate limiter's Redis is unreachable".into(),
+            )),
+            RedisDownPolicy::Degrade { instances } => {
+                let share = f64::from(instances.max(1));
+                let local: Vec<Bucket> = buckets
+                    .iter()
+                    .map(|b| Bucket {
+                        limit: RateLimit {
+                            rate: b.limit.rate / share,
+                            burst: (f64::from(b.limit.burst) / share).ceil().max(1.0) as u32,
+                        },
+                        ..b.clone()
+                    })
+                    .collect();
+                self.local.check(&local).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_core::ManualClock;
+
+    fn bucket(name: &'static str, key: &str, rate: f64, burst: u32) -> Bucket {
+        Bucket {
+            name,
+            key: key.into(),
+            limit: RateLimit { rate, burst },
+        }
+    }
+
+    #[tokio::test]
+    async fn all_or_nothing_across_buckets() {
+        let clock = ManualClock::new(chrono::Utc::now());
+        let lim = LocalLimiter::new(Arc::new(clock.clone()));
+        let tenant = bucket("tenant", "t", 1.0, 3);
+        // The key bucket allows one; the tenant bucket three.
+        let key = bucket("key", "k", 1.0, 1);
+        assert!(lim
+            .check(&[tenant.clone(), key.clone()])
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.allowed));
+        let refused = lim.check(&[tenant.clone(), key.clone()]).await.unwrap();
+        assert!(!refused[1].allowed);
+        // The refusal charged nothing: the tenant bucket still has two.
+        let other_key = bucket("key", "k2", 1.0, 5);
+        assert!(
+            lim.check(&[tenant.clone(), other_key.clone()])
+                .await
+                .unwrap()[0]
+                .allowed
+        );
+        assert!(
+            lim.check(&[tenant.clone(), other_key.clone()])
+                .await
+                .unwrap()[0]
+                .allowed
+        );
+        assert!(!lim.check(&[tenant, other_key]).await.unwrap()[0].allowed);
+    }
+
+    #[tokio::test]
+    async fn degraded_limits_are_a_share() {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let lim = Limiter::new(None, RedisDownPolicy::Degrade { instances: 2 }, clock);
+        // Without Redis at all the full limit applies locally.
+        let b = [bucket("tenant", "x", 1.0, 4)];
+        let allowed = {
+            let mut n = 0;
+            for _ in 0..10 {
+                if lim.check(&b).await.unwrap()[0].allowed {
+                    n += 1;
+                }
+            }
+            n
+        };
+        assert_eq!(allowed, 4);
+    }
+}

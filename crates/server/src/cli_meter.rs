@@ -1,0 +1,294 @@
+//! Operator commands for metering: plans, tenants' plans, limit overrides, and the operator's
+//! own API credential.
+
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use serde_json::json;
+use tollgate_auth::{AuthService, RequestCtx};
+use tollgate_core::api_key::KeyEnv;
+use tollgate_core::plan::Plan;
+use tollgate_core::TenantId;
+use tollgate_store::audit::NewAuditEvent;
+use tollgate_store::Store;
+
+/// Plan commands.
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Create a plan.
+    Create {
+        /// Unique name.
+        #[arg(long)]
+        name: String,
+        /// Sustained requests per second (per tenant, and per credential).
+        #[arg(long)]
+        rate: f64,
+        /// Requests that may arrive at once on top of the rate.
+        #[arg(long)]
+        burst: u32,
+        /// Units (pages) included per calendar month.
+        #[arg(long)]
+        monthly_units: i64,
+        /// Past the included units, keep serving and count overage (default: refuse).
+        #[arg(long)]
+        overage: bool,
+        /// Requests of a tenant in flight at once.
+        #[arg(long, default_value_t = Plan::default_plan().max_concurrent)]
+        max_concurrent: u32,
+        /// Largest image in bytes.
+        #[arg(long, default_value_t = Plan::default_plan().max_image_bytes)]
+        max_image_bytes: u64,
+        /// Largest image in pixels.
+        #[arg(long, default_value_t = Plan::default_plan().max_pixels)]
+        max_pixels: u64,
+    },
+    /// List plans.
+    List,
+}
+
+/// Limit-override commands.
+#[derive(Debug, Subcommand)]
+pub enum LimitCmd {
+    /// Tighten the rate limit of one API key or OAuth2 client (never looser than the plan).
+    Set {
+        /// Tenant id.
+        #[arg(long)]
+        tenant: TenantId,
+        /// The key id or client id.
+        #[arg(long)]
+        credential: String,
+        /// Requests per second.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Bucket size.
+        #[arg(long)]
+        burst: Option<u32>,
+    },
+}
+
+/// Operator-credential commands.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Create an API key with the `operator` scope (for `/v1/operator/*`); prints it once.
+    KeyCreate {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// The tenant that holds operator credentials.
+const PLATFORM_TENANT: &str = "tollgate-platform";
+
+fn err(e: tollgate_core::DomainError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+fn print(json_out: bool, value: serde_json::Value, text: String) {
+    if json_out {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn plan_json(p: &Plan) -> serde_json::Value {
+    json!({ "name": p.name, "rate": p.rate, "burst": p.burst, "max_concurrent": p.max_concurrent,
+            "monthly_units": p.monthly_units, "overage": p.overage,
+            "max_image_bytes": p.max_image_bytes, "max_pixels": p.max_pixels })
+}
+
+async fn audit(
+    store: &Store,
+    auth: &AuthService,
+    tenant: Option<TenantId>,
+    action: &'static str,
+    target: String,
+    detail: serde_json::Value,
+) -> Result<()> {
+    let ctx = RequestCtx::cli();
+    store
+        .append_audit(NewAuditEvent {
+            tenant,
+            actor: "operator".into(),
+            action,
+            target: Some(target),
+            ip: None,
+            user_agent: ctx.user_agent,
+            outcome: "success",
+            detail,
+            at: auth.clock.now(),
+        })
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+/// `tollgate plan …`.
+pub async fn plan(store: &Store, auth: &AuthService, cmd: PlanCmd, j: bool) -> Result<()> {
+    match cmd {
+        PlanCmd::Create {
+            name,
+            rate,
+            burst,
+            monthly_units,
+            overage,
+            max_concurrent,
+            max_image_bytes,
+            max_pixels,
+        } => {
+            let p = Plan {
+                name,
+                rate,
+                burst,
+                max_concurrent,
+                monthly_units,
+                overage,
+                max_image_bytes,
+                max_pixels,
+            };
+            let row = store.create_plan(&p, auth.clock.now()).await.map_err(err)?;
+            audit(
+                store,
+                auth,
+                None,
+                "plan.created",
+                format!("plan:{}", row.name),
+                plan_json(&p),
+            )
+            .await?;
+            print(
+                j,
+                json!({ "plan": plan_json(&row.to_plan()) }),
+                format!("plan {} created", row.name),
+            );
+        }
+        PlanCmd::List => {
+            let rows = store.list_plans().await.map_err(err)?;
+            let text = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}  {}/s burst {}  {} units/month",
+                        r.name, r.rate, r.burst, r.monthly_units
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                j,
+                json!({ "plans": rows.iter().map(|r| plan_json(&r.to_plan())).collect::<Vec<_>>() }),
+                text,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `tollgate tenant set-plan`.
+pub async fn set_plan(
+    store: &Store,
+    auth: &AuthService,
+    tenant: TenantId,
+    plan: &str,
+    j: bool,
+) -> Result<()> {
+    let row = store.set_tenant_plan(tenant, plan).await.map_err(err)?;
+    audit(
+        store,
+        auth,
+        Some(tenant),
+        "tenant.plan_changed",
+        format!("tenant:{}", tenant.0),
+        json!({ "plan": row.name }),
+    )
+    .await?;
+    print(
+        j,
+        json!({ "tenant_id": tenant, "plan": row.name }),
+        format!("tenant {} is on plan {}", tenant.0, row.name),
+    );
+    Ok(())
+}
+
+/// `tollgate limit set`.
+pub async fn limit(store: &Store, auth: &AuthService, cmd: LimitCmd, j: bool) -> Result<()> {
+    let LimitCmd::Set {
+        tenant,
+        credential,
+        rate,
+        burst,
+    } = cmd;
+    let owned = store
+        .key(
+            tenant,
+            credential
+                .parse()
+                .map_err(|_| anyhow!("--credential is not a key id"))?,
+        )
+        .await
+        .is_ok()
+        || store
+            .client_by_client_id(&credential)
+            .await
+            .map_err(err)?
+            .is_some_and(|c| c.tenant_id == tenant.0);
+    if !owned {
+        anyhow::bail!("no API key or client {credential} in tenant {}", tenant.0);
+    }
+    store
+        .set_limit_override(tenant, &credential, rate, burst, auth.clock.now())
+        .await
+        .map_err(err)?;
+    audit(
+        store,
+        auth,
+        Some(tenant),
+        "limit.override_set",
+        format!("credential:{credential}"),
+        json!({ "rate": rate, "burst": burst }),
+    )
+    .await?;
+    print(
+        j,
+        json!({ "tenant_id": tenant, "credential": credential, "rate": rate, "burst": burst }),
+        "override set".into(),
+    );
+    Ok(())
+}
+
+/// `tollgate operator key-create`.
+pub async fn operator(store: &Store, auth: &AuthService, cmd: OperatorCmd, j: bool) -> Result<()> {
+    let OperatorCmd::KeyCreate { name } = cmd;
+    let ctx = RequestCtx::cli();
+    let platform = match store
+        .list_tenants()
+        .await
+        .map_err(err)?
+        .into_iter()
+        .find(|t| t.name == PLATFORM_TENANT)
+    {
+        Some(t) => TenantId(t.id),
+        None => auth
+            .create_tenant(PLATFORM_TENANT, &ctx)
+            .await
+            .map_err(err)?,
+    };
+    let k = auth
+        .create_key(
+            platform,
+            &name,
+            "operator",
+            KeyEnv::Live,
+            None,
+            "operator",
+            &ctx,
+        )
+        .await
+        .map_err(err)?;
+    print(
+        j,
+        json!({ "key": k.key, "key_id": k.view.key_id, "tenant_id": platform }),
+        format!("key_id: {}\nkey: {}", k.view.key_id, k.key),
+    );
+    Ok(())
+}
