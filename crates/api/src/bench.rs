@@ -91,9 +91,9 @@ async fn metered_call(state: Data<&Arc<AppState>>, req: &Request) -> Response {
     }
 }
 
-/// The benchmark routes.
-pub fn routes() -> Route {
-    Route::new()
+/// `route` with the benchmark routes added.
+pub fn mount(route: Route) -> Route {
+    route
         .at("/bench/bare", get(bare))
         .at("/bench/auth", get(auth))
         .at("/bench/admit", get(admit))

@@ -75,7 +75,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         route = route.at("/metrics", get(metrics_endpoint));
     }
     if state.config.bench_routes {
-        route = route.nest("/", bench::routes());
+        route = bench::mount(route);
     }
     let mw_state = state.clone();
     route

@@ -1,12 +1,13 @@
-//! The usage recorder: group commit. Callers hand over an event and wait; a background task
-//! collects events for at most a few milliseconds (or a few hundred events), writes them in
-//! one multi-row insert that skips duplicates, and only then answers each caller — so a
-//! response is sent only after its event is durable, and thousands of events cost one
-//! statement. On shutdown the task writes whatever is queued before it stops.
+//! The usage recorder: group commit. Callers hand over an event and wait; writer tasks take
+//! whatever is queued (up to a few hundred events) — the events that arrived while the
+//! previous batch was being written — write them in one multi-row insert that skips
+//! duplicates, and only then answer each caller. So a response is sent only after its event
+//! is durable, and hundreds of events cost one statement. On shutdown whatever is queued is
+//! written before the recorder stops.
 
 use crate::MeterError;
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_util::sync::CancellationToken;
 use tollgate_store::usage::UsageEvent;
 use tollgate_store::Store;
@@ -16,8 +17,8 @@ use tollgate_store::Store;
 pub struct RecorderConfig {
     /// Most events per statement.
     pub max_batch: usize,
-    /// Longest wait for more events after the first.
-    pub max_delay: Duration,
+    /// Batches written side by side.
+    pub writers: usize,
     /// Events that may wait for the writer.
     pub queue: usize,
 }
@@ -26,7 +27,7 @@ impl Default for RecorderConfig {
     fn default() -> Self {
         Self {
             max_batch: 500,
-            max_delay: Duration::from_millis(2),
+            writers: 4,
             queue: 20_000,
         }
     }
@@ -77,31 +78,25 @@ impl Recorder {
 async fn run(
     store: Store,
     config: RecorderConfig,
-    mut rx: mpsc::Receiver<Pending>,
+    rx: mpsc::Receiver<Pending>,
     cancel: CancellationToken,
 ) {
-    loop {
-        let first = tokio::select! {
-            biased;
-            p = rx.recv() => p,
-            () = cancel.cancelled() => None,
-        };
-        let Some(first) = first else { break };
-        let mut batch = vec![first];
-        let deadline = tokio::time::sleep(config.max_delay);
-        tokio::pin!(deadline);
-        while batch.len() < config.max_batch {
-            tokio::select! {
-                p = rx.recv() => match p {
-                    Some(p) => batch.push(p),
-                    None => break,
-                },
-                () = &mut deadline => break,
-            }
-        }
-        write(&store, batch).await;
+    let rx = Arc::new(Mutex::new(rx));
+    let writers: Vec<_> = (0..config.writers.max(1))
+        .map(|_| {
+            tokio::spawn(writer(
+                store.clone(),
+                config.max_batch,
+                rx.clone(),
+                cancel.clone(),
+            ))
+        })
+        .collect();
+    for w in writers {
+        let _ = w.await;
     }
     // Shutdown: no new events are taken; whatever is queued is written.
+    let mut rx = rx.lock().await;
     rx.close();
     let mut rest = Vec::new();
     while let Some(p) = rx.recv().await {
@@ -111,6 +106,37 @@ async fn run(
         }
     }
     write(&store, rest).await;
+}
+
+/// One writer: takes the next event and whatever else is already queued (no timer: events
+/// that arrive while a batch is being written form the next batch), and writes them. Several
+/// writers let batches commit side by side.
+async fn writer(
+    store: Store,
+    max_batch: usize,
+    rx: Arc<Mutex<mpsc::Receiver<Pending>>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let batch = {
+            let mut rx = rx.lock().await;
+            let first = tokio::select! {
+                biased;
+                p = rx.recv() => p,
+                () = cancel.cancelled() => None,
+            };
+            let Some(first) = first else { return };
+            let mut batch = vec![first];
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        write(&store, batch).await;
+    }
 }
 
 async fn write(store: &Store, batch: Vec<Pending>) {
