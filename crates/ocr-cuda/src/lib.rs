@@ -2,7 +2,7 @@
 //! is plain buffers (data and shape), so `tollgate-ocr` wraps it as a model runner without
 //! either crate seeing the other's Burn version.
 //!
-//! Built in CI (`cargo build -p tollgate --features cuda`) to prove it compiles; it cannot run
+//! Built in CI (`cargo build -p tollgate-ocr --features cuda`) to prove it compiles; it cannot run
 //! here (no GPU). On a GPU machine it needs the NVIDIA driver and NVRTC at run time.
 
 mod fix;

@@ -194,28 +194,21 @@ impl UsageApi {
         /// `key`, `client` or `operation`.
         group_by: Query<Option<UsageGroup>>,
     ) -> ApiResult<Json<UsageReport>> {
-        let caller = match auth {
-            UsageCaller::Session(cookie) => {
-                let tenant = state.admin(&cookie, None, false).await?.tenant_id;
-                return Ok(Json(
-                    report(
-                        &state,
-                        Some(tenant),
-                        from.0,
-                        to.0,
-                        granularity.0,
-                        group_by.0,
-                    )
-                    .await?,
-                ));
+        let tenant = match auth {
+            UsageCaller::Session(cookie) => state.admin(&cookie, None, false).await?.tenant_id,
+            UsageCaller::Bearer(b) => {
+                state
+                    .principal_with(&ApiCaller::Bearer(b), Scope::UsageRead)
+                    .await?
+                    .tenant_id
             }
-            UsageCaller::Bearer(b) => ApiCaller::Bearer(b),
-            UsageCaller::ApiKey(k) => ApiCaller::ApiKey(k),
+            UsageCaller::ApiKey(k) => {
+                state
+                    .principal_with(&ApiCaller::ApiKey(k), Scope::UsageRead)
+                    .await?
+                    .tenant_id
+            }
         };
-        let tenant = state
-            .principal_with(&caller, Scope::UsageRead)
-            .await?
-            .tenant_id;
         Ok(Json(
             report(
                 &state,
