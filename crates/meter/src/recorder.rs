@@ -17,7 +17,7 @@ use tollgate_store::Store;
 pub struct RecorderConfig {
     /// Most events per statement.
     pub max_batch: usize,
-    /// Batches written side by side.
+    /// Batches written side by side (PostgreSQL; SQLite always has one writer).
     pub writers: usize,
     /// Events that may wait for the writer.
     pub queue: usize,
@@ -82,7 +82,14 @@ async fn run(
     cancel: CancellationToken,
 ) {
     let rx = Arc::new(Mutex::new(rx));
-    let writers: Vec<_> = (0..config.writers.max(1))
+    // SQLite takes one writer at a time: more writers would only queue on its lock (and
+    // back off while waiting, which showed as a 300 ms p99 in `scripts/bench-meter`).
+    let writers = if store.is_sqlite() {
+        1
+    } else {
+        config.writers.max(1)
+    };
+    let writers: Vec<_> = (0..writers)
         .map(|_| {
             tokio::spawn(writer(
                 store.clone(),

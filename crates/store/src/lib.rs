@@ -68,6 +68,11 @@ impl Store {
         self.db.ping().await.map_err(map_db_err)
     }
 
+    /// Whether this is the embedded SQLite database (one writer at a time).
+    pub fn is_sqlite(&self) -> bool {
+        self.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite
+    }
+
     /// The underlying connection, for repositories in this crate.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
