@@ -143,6 +143,43 @@ async fn operator_commands_work_against_a_running_server() -> Result<()> {
         None,
     )?;
     assert!(key["key"].as_str().unwrap().starts_with("tg_live_"));
+
+    // Limit overrides name either credential kind: a key id or an OAuth2 client id.
+    for credential in [
+        key["key_id"].as_str().unwrap(),
+        client["client_id"].as_str().unwrap(),
+    ] {
+        let set = run(
+            &spec,
+            &[
+                "limit",
+                "set",
+                "--tenant",
+                &tenant_id,
+                "--credential",
+                credential,
+                "--burst",
+                "3",
+            ],
+            None,
+        )?;
+        assert_eq!(set["credential"], credential);
+    }
+    let unknown = run(
+        &spec,
+        &[
+            "limit",
+            "set",
+            "--tenant",
+            &tenant_id,
+            "--credential",
+            "tgc_nosuchclient",
+            "--burst",
+            "3",
+        ],
+        None,
+    );
+    assert!(unknown.is_err(), "an unknown credential is refused");
     assert_eq!(
         srv.me(key["key"].as_str().unwrap()).await?.1["tenant_id"],
         tenant_id.as_str()

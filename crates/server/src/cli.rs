@@ -165,7 +165,7 @@ pub enum AuditCmd {
     },
 }
 
-fn print(json_out: bool, value: serde_json::Value, text: String) {
+pub(crate) fn print(json_out: bool, value: serde_json::Value, text: String) {
     if json_out {
         println!("{value}");
     } else {
@@ -173,7 +173,7 @@ fn print(json_out: bool, value: serde_json::Value, text: String) {
     }
 }
 
-fn err(e: tollgate_core::DomainError) -> anyhow::Error {
+pub(crate) fn err(e: tollgate_core::DomainError) -> anyhow::Error {
     anyhow!("{e}")
 }
 

@@ -1,7 +1,8 @@
 //! Operator commands for metering: plans, tenants' plans, limit overrides, and the operator's
 //! own API credential.
 
-use anyhow::{anyhow, Result};
+use crate::cli::{err, print};
+use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
 use tollgate_auth::{AuthService, RequestCtx};
@@ -78,18 +79,6 @@ pub enum OperatorCmd {
 
 /// The tenant that holds operator credentials.
 const PLATFORM_TENANT: &str = "tollgate-platform";
-
-fn err(e: tollgate_core::DomainError) -> anyhow::Error {
-    anyhow!("{e}")
-}
-
-fn print(json_out: bool, value: serde_json::Value, text: String) {
-    if json_out {
-        println!("{value}");
-    } else {
-        println!("{text}");
-    }
-}
 
 fn plan_json(p: &Plan) -> serde_json::Value {
     json!({ "name": p.name, "rate": p.rate, "burst": p.burst, "max_concurrent": p.max_concurrent,
@@ -218,15 +207,12 @@ pub async fn limit(store: &Store, auth: &AuthService, cmd: LimitCmd, j: bool) ->
         rate,
         burst,
     } = cmd;
-    let owned = store
-        .key(
-            tenant,
-            credential
-                .parse()
-                .map_err(|_| anyhow!("--credential is not a key id"))?,
-        )
-        .await
-        .is_ok()
+    // A key id is a UUID; anything else can only be an OAuth2 client id.
+    let is_key = match credential.parse() {
+        Ok(id) => store.key(tenant, id).await.is_ok(),
+        Err(_) => false,
+    };
+    let owned = is_key
         || store
             .client_by_client_id(&credential)
             .await
