@@ -44,8 +44,7 @@ fn metered() -> Metered {
         operation: "bench",
         units: 1,
         idempotency_key: None,
-        request_id: crate::problem::current_request_id()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+        request_id: crate::problem::request_id(),
         fingerprint: None,
     }
 }

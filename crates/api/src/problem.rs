@@ -15,6 +15,11 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// The current request's id, or a fresh one outside a request (it names a usage event).
+pub fn request_id() -> String {
+    current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Object, PartialEq, Eq)]
 pub struct Problem {

@@ -421,22 +421,22 @@ impl Meter {
             caller: caller.clone(),
             req,
             event_id,
-            period,
+            period: period.key(),
             started: Instant::now(),
             at: now,
             reserved: None,
             committed: false,
             _permit: permit,
             rate: states.clone(),
-            quota_left: None,
             crossing: (0, 0, 0),
+            limits: limits.clone(),
         };
         if charge && admission.req.units > 0 {
             let plan = &limits.plan;
             let (counter, r) = self
                 .reserve(
                     caller.tenant,
-                    &period.key(),
+                    &admission.period,
                     admission.req.units,
                     plan.monthly_units,
                     !plan.overage,
@@ -448,7 +448,6 @@ impl Meter {
                 return Err(refuse(Refusal::QuotaExhausted { retry_after }));
             }
             admission.reserved = Some(counter);
-            admission.quota_left = Some(plan.monthly_units - r.after);
             admission.crossing = (r.before, r.after, plan.monthly_units);
         }
         Ok(admission)
@@ -496,7 +495,7 @@ impl Meter {
     async fn announce_threshold(
         &self,
         tenant: TenantId,
-        period: &Period,
+        period: &str,
         percent: u32,
         used: i64,
         limit: i64,
@@ -504,7 +503,7 @@ impl Meter {
         let first_here = self
             .announced
             .lock()
-            .is_ok_and(|mut seen| seen.insert((tenant, period.key(), percent)));
+            .is_ok_and(|mut seen| seen.insert((tenant, period.to_owned(), percent)));
         if !first_here {
             return;
         }
@@ -512,9 +511,8 @@ impl Meter {
             let mut conn = conn.clone();
             let set: Result<Option<String>, _> = redis::cmd("SET")
                 .arg(format!(
-                    "{prefix}:threshold:{}:{}:{percent}",
-                    tenant.0,
-                    period.key()
+                    "{prefix}:threshold:{}:{period}:{percent}",
+                    tenant.0
                 ))
                 .arg(1)
                 .arg("NX")
@@ -530,7 +528,7 @@ impl Meter {
             tenant: Some(tenant),
             actor: "system".into(),
             action: "quota.threshold",
-            target: Some(format!("period:{}", period.key())),
+            target: Some(format!("period:{period}")),
             ip: None,
             user_agent: None,
             outcome: "success",
@@ -549,16 +547,18 @@ pub struct Admission<'a> {
     caller: Caller,
     req: Metered,
     event_id: String,
-    period: Period,
+    /// The billing period's key (`YYYY-MM`).
+    period: String,
     started: Instant,
     at: DateTime<Utc>,
     reserved: Option<Counter>,
     committed: bool,
     _permit: OwnedSemaphorePermit,
     rate: Vec<PolicyState>,
-    quota_left: Option<i64>,
     /// Units before and after this call's reservation, and the period's limit.
     crossing: (i64, i64, i64),
+    /// The tenant's plan and overrides this call was admitted under.
+    limits: Arc<TenantLimits>,
 }
 
 impl std::fmt::Debug for Admission<'_> {
@@ -575,6 +575,11 @@ impl Admission<'_> {
         &self.rate
     }
 
+    /// The tenant's plan this call was admitted under.
+    pub fn plan(&self) -> &Plan {
+        &self.limits.plan
+    }
+
     /// Units charged for this call (0 for a retry of a recorded one).
     pub fn units_charged(&self) -> i64 {
         if self.reserved.is_some() {
@@ -586,7 +591,8 @@ impl Admission<'_> {
 
     /// Units left in the period after this call (unknown for retries).
     pub fn quota_left(&self) -> Option<i64> {
-        self.quota_left
+        let (_, after, limit) = self.crossing;
+        self.reserved.map(|_| limit - after)
     }
 
     /// Records the call's usage event durably (the caller answers 2xx only after this).
@@ -603,7 +609,7 @@ impl Admission<'_> {
             status: i32::from(status),
             latency_ms: latency,
             fingerprint: self.req.fingerprint.clone(),
-            period: self.period.key(),
+            period: self.period.clone(),
             hour_epoch: self.at.timestamp() - self.at.timestamp().rem_euclid(3600),
             created_at: self.at,
         };
@@ -612,12 +618,7 @@ impl Admission<'_> {
         if !inserted {
             if let Some(counter) = self.reserved.take() {
                 self.meter
-                    .refund(
-                        counter,
-                        self.caller.tenant,
-                        &self.period.key(),
-                        self.req.units,
-                    )
+                    .refund(counter, self.caller.tenant, &self.period, self.req.units)
                     .await;
             }
             return Ok(());
@@ -644,7 +645,7 @@ impl Drop for Admission<'_> {
             self.meter.spawn_refund(RefundTask {
                 counter,
                 tenant: self.caller.tenant,
-                period: self.period.key(),
+                period: std::mem::take(&mut self.period),
                 units: self.req.units,
             });
         }

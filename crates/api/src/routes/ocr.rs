@@ -198,22 +198,17 @@ impl OcrApi {
                 .as_ref()
                 .map(|_| tollgate_store::sha256_hex(&bytes)),
             idempotency_key,
-            request_id: crate::problem::current_request_id()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+            request_id: crate::problem::request_id(),
         };
         let admission = state.admit(&principal, metered).await?;
         // The plan's image limits, within the engine's own.
-        let plan = state
-            .meter
-            .limits(principal.tenant_id)
-            .await
-            .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+        let plan = admission.plan();
         let engine = state.ocr.config().limits;
         let limits = ImageLimits {
-            max_bytes: usize::try_from(plan.plan.max_image_bytes)
+            max_bytes: usize::try_from(plan.max_image_bytes)
                 .unwrap_or(usize::MAX)
                 .min(engine.max_bytes),
-            max_pixels: plan.plan.max_pixels.min(engine.max_pixels),
+            max_pixels: plan.max_pixels.min(engine.max_pixels),
             ..engine
         };
         let out = state
