@@ -119,16 +119,15 @@ impl Store {
         group: GroupBy,
     ) -> Result<Vec<UsageBucket>, DomainError> {
         let backend = self.conn().get_database_backend();
-        let grp = match (group, backend) {
-            (GroupBy::None, _) => "''",
-            (GroupBy::Operation, _) => "operation",
-            (GroupBy::Principal, DbBackend::Postgres) => "principal_kind || ':' || principal_id",
-            (GroupBy::Principal, _) => "principal_kind || ':' || principal_id",
+        let grp = match group {
+            GroupBy::None => "''",
+            GroupBy::Operation => "operation",
+            GroupBy::Principal => "principal_kind || ':' || principal_id",
         };
         let bucket_secs = if bucket_secs == 86_400 { 86_400 } else { 3_600 };
         let (p, tenant_filter) = match backend {
-            DbBackend::Postgres => (["$1", "$2", "$3"], "tenant_id = $3"),
-            _ => (["?", "?", "?"], "tenant_id = ?"),
+            DbBackend::Postgres => (["$1", "$2"], "tenant_id = $3"),
+            _ => (["?", "?"], "tenant_id = ?"),
         };
         let mut values: Vec<sea_orm::Value> = vec![from.into(), to.into()];
         let filter = match tenant {
