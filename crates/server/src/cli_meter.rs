@@ -9,7 +9,6 @@ use tollgate_auth::{AuthService, RequestCtx};
 use tollgate_core::api_key::KeyEnv;
 use tollgate_core::plan::Plan;
 use tollgate_core::TenantId;
-use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::Store;
 
 /// Plan commands.
@@ -87,29 +86,23 @@ fn plan_json(p: &Plan) -> serde_json::Value {
 }
 
 async fn audit(
-    store: &Store,
     auth: &AuthService,
     tenant: Option<TenantId>,
     action: &'static str,
     target: String,
     detail: serde_json::Value,
 ) -> Result<()> {
-    let ctx = RequestCtx::cli();
-    store
-        .append_audit(NewAuditEvent {
-            tenant,
-            actor: "operator".into(),
-            action,
-            target: Some(target),
-            ip: None,
-            user_agent: ctx.user_agent,
-            outcome: "success",
-            detail,
-            at: auth.clock.now(),
-        })
-        .await
-        .map_err(err)?;
-    Ok(())
+    auth.audit(
+        tenant,
+        "operator",
+        action,
+        Some(target),
+        "success",
+        &RequestCtx::cli(),
+        detail,
+    )
+    .await
+    .map_err(err)
 }
 
 /// `tollgate plan …`.
@@ -137,7 +130,6 @@ pub async fn plan(store: &Store, auth: &AuthService, cmd: PlanCmd, j: bool) -> R
             };
             let row = store.create_plan(&p, auth.clock.now()).await.map_err(err)?;
             audit(
-                store,
                 auth,
                 None,
                 "plan.created",
@@ -183,7 +175,6 @@ pub async fn set_plan(
 ) -> Result<()> {
     let row = store.set_tenant_plan(tenant, plan).await.map_err(err)?;
     audit(
-        store,
         auth,
         Some(tenant),
         "tenant.plan_changed",
@@ -226,7 +217,6 @@ pub async fn limit(store: &Store, auth: &AuthService, cmd: LimitCmd, j: bool) ->
         .await
         .map_err(err)?;
     audit(
-        store,
         auth,
         Some(tenant),
         "limit.override_set",

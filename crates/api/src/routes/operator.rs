@@ -14,7 +14,6 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_core::plan::Plan;
 use tollgate_core::{DomainError, Scope, TenantId};
-use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::plans::PlanRow;
 
 /// A plan.
@@ -119,19 +118,16 @@ impl AppState {
         target: String,
         detail: serde_json::Value,
     ) -> ApiResult<()> {
-        let ctx = super::ctx(req);
-        self.store
-            .append_audit(NewAuditEvent {
+        self.auth
+            .audit(
                 tenant,
-                actor,
+                &actor,
                 action,
-                target: Some(target),
-                ip: ctx.ip,
-                user_agent: ctx.user_agent,
-                outcome: "success",
+                Some(target),
+                "success",
+                &super::ctx(req),
                 detail,
-                at: self.auth.clock.now(),
-            })
+            )
             .await?;
         Ok(())
     }

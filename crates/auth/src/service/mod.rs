@@ -113,7 +113,7 @@ impl AuthService {
     /// Appends an audit event. A failed append fails the operation: an action that cannot
     /// be recorded is not performed silently.
     #[expect(clippy::too_many_arguments, reason = "mirrors the audit row's columns")]
-    pub(crate) async fn audit(
+    pub async fn audit(
         &self,
         tenant: Option<TenantId>,
         actor: &str,
