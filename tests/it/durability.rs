@@ -3,7 +3,7 @@
 //! (each answered 2xx and recorded) before the process exits.
 
 use crate::cli::binary;
-use crate::harness::{Backend, ServerSpec, Tenant};
+use crate::harness::{fixture, Backend, ServerSpec, Tenant};
 use anyhow::{Context, Result};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -61,12 +61,6 @@ async fn spawn(spec: &ServerSpec) -> Result<(Spawned, Tenant)> {
     anyhow::bail!("the server did not become ready")
 }
 
-fn hello() -> Result<Vec<u8>> {
-    Ok(std::fs::read(
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../eval/fixtures/hello.png"),
-    )?)
-}
-
 async fn post_ocr(http: &reqwest::Client, base: &str, key: &str, image: Vec<u8>) -> Option<u16> {
     http.post(format!("{base}/v1/ocr"))
         .header("x-api-key", key)
@@ -82,7 +76,7 @@ async fn post_ocr(http: &reqwest::Client, base: &str, key: &str, image: Vec<u8>)
 async fn every_2xx_survives_kill_9() -> Result<()> {
     let spec = ServerSpec::new(Backend::Postgres, false).await?;
     let (mut server, t) = spawn(&spec).await?;
-    let image = hello()?;
+    let image = fixture("hello.png")?;
     let ok = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = (0..8)
@@ -136,7 +130,7 @@ async fn every_2xx_survives_kill_9() -> Result<()> {
 async fn sigterm_drains_in_flight_requests() -> Result<()> {
     let spec = ServerSpec::new(Backend::Postgres, false).await?;
     let (mut server, t) = spawn(&spec).await?;
-    let image = hello()?;
+    let image = fixture("hello.png")?;
     let http = reqwest::Client::new();
     let calls: Vec<_> = (0..6)
         .map(|_| {

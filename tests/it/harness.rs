@@ -21,6 +21,14 @@ pub enum Backend {
     Postgres,
 }
 
+/// An image (or the manifest) from `eval/fixtures/`.
+pub fn fixture(name: &str) -> Result<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../eval/fixtures")
+        .join(name);
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
 pub fn pg_admin_url() -> String {
     std::env::var("TOLLGATE_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())

@@ -5,10 +5,9 @@
 //! and Redis outages (degrade, fail closed, recovery).
 
 use crate::both_backends;
-use crate::harness::{Backend, PrivateRedis, ServerSpec, Tenant, TestServer};
+use crate::harness::{fixture, Backend, PrivateRedis, ServerSpec, Tenant, TestServer};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use tollgate_core::plan::Plan;
 use tollgate_core::TenantId;
 
@@ -16,13 +15,6 @@ both_backends!(
     gcra_lets_exactly_the_burst_through_with_redis,
     quota_hard_cap_refunds_and_thresholds,
 );
-
-fn fixture(name: &str) -> Result<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../eval/fixtures")
-        .join(name);
-    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
-}
 
 /// Puts the tenant on a new plan with these settings (others generous).
 async fn plan(srv: &TestServer, t: &Tenant, f: impl FnOnce(&mut Plan)) -> Result<()> {

@@ -3,17 +3,9 @@
 //! multipart; every kind of bad input gets its documented error; the scope is enforced;
 //! `/v1/models` lists what is loaded.
 
-use crate::harness::{Backend, TestServer};
+use crate::harness::{fixture, Backend, TestServer};
 use anyhow::{Context, Result};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn fixture(name: &str) -> Result<Vec<u8>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../eval/fixtures")
-        .join(name);
-    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
-}
 
 fn expected() -> Result<Value> {
     Ok(serde_json::from_slice(&fixture("fixtures.json")?)?)
