@@ -4,6 +4,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_auth_spine;
 mod m20261123_000001_metering;
+mod m20261201_000001_platform_tenant;
+mod m20261201_000002_idempotency_keys;
+mod m20261201_000003_audit_heads;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -14,6 +17,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_auth_spine::Migration),
             Box::new(m20261123_000001_metering::Migration),
+            Box::new(m20261201_000001_platform_tenant::Migration),
+            Box::new(m20261201_000002_idempotency_keys::Migration),
+            Box::new(m20261201_000003_audit_heads::Migration),
         ]
     }
 }

@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use tollgate_core::TenantId;
-use tollgate_store::audit::{check_rows, AuditEvent, ChainCheck, NewAuditEvent, GENESIS_HASH};
+use tollgate_store::audit::{
+    check_rows, AuditEvent, ChainCheck, ChainFault, NewAuditEvent, GENESIS_HASH,
+};
 
 both_backends!(
     actions_are_recorded_with_actor_outcome_and_ip,
@@ -334,7 +336,8 @@ fn tamper(row: &mut AuditEvent, field: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_exposes_edits_removals_and_reordering() -> Result<()> {
-    let srv = TestServer::start(Backend::Sqlite).await?;
+    let spec = ServerSpec::new(Backend::Sqlite, false).await?;
+    let srv = spec.start().await?;
     let t = srv.tenant("ocr:read").await?;
     let tenant: TenantId = t.id.parse()?;
     let owner = srv.login(&t.owner_email, &t.owner_password).await?;
@@ -344,13 +347,23 @@ async fn chain_exposes_edits_removals_and_reordering() -> Result<()> {
     assert_eq!(status, 201);
     let rows = srv.store().audit_events(Some(tenant)).await?;
     srv.stop().await?;
-    // From here on, no database: the rows as an export would hold them.
+    // From here on, no database: the rows as an export would hold them, and the key.
+    let key = spec.master_key.audit_key();
+    let check = |rows: &[AuditEvent]| check_rows(&key, rows);
+    let broken = |seq: i64, fault: ChainFault| ChainCheck::BrokenAt { seq, fault };
     assert!(rows.len() >= 6, "{}", describe(&rows));
     assert_eq!(
-        check_rows(&rows),
+        check(&rows),
         ChainCheck::Intact {
             events: rows.len() as u64
         }
+    );
+    // Another master key cannot verify (nor forge) them.
+    let other = tollgate_auth::master::MasterKey::generate()?.audit_key();
+    assert_eq!(
+        check_rows(&other, &rows),
+        broken(1, ChainFault::Forged),
+        "the MAC needs the key"
     );
 
     let middle = 2;
@@ -366,60 +379,47 @@ async fn chain_exposes_edits_removals_and_reordering() -> Result<()> {
         "at",
         "tenant_id",
         "chain",
-        "prev_hash",
         "hash",
     ] {
         let mut edited = rows.clone();
         tamper(&mut edited[middle], field);
         assert_ne!(edited[middle], rows[middle], "{field} was changed");
         assert_eq!(
-            check_rows(&edited),
-            ChainCheck::BrokenAt { seq },
+            check(&edited),
+            broken(seq, ChainFault::Forged),
             "editing {field} of event {seq} is detected there"
         );
     }
+    let mut relinked = rows.clone();
+    tamper(&mut relinked[middle], "prev_hash");
+    assert_eq!(check(&relinked), broken(seq, ChainFault::Link));
 
     // The last row too (nothing after it to break).
     let mut edited = rows.clone();
     let last = edited.len() - 1;
     tamper(&mut edited[last], "actor");
-    assert_eq!(
-        check_rows(&edited),
-        ChainCheck::BrokenAt {
-            seq: rows[last].seq
-        }
-    );
+    assert_eq!(check(&edited), broken(rows[last].seq, ChainFault::Forged));
 
-    // A removed middle row: the next one no longer follows.
+    // A removed middle row is missing; renumbering after the removal does not help: the
+    // link to the removed row's hash is gone.
     let mut removed = rows.clone();
     removed.remove(middle);
-    assert_eq!(
-        check_rows(&removed),
-        ChainCheck::BrokenAt {
-            seq: rows[middle + 1].seq
-        }
-    );
-    // Renumbering after the removal does not help: the link to the removed row's hash is gone.
+    assert_eq!(check(&removed), broken(seq, ChainFault::Missing));
     for (i, row) in removed.iter_mut().enumerate() {
         row.seq = i as i64 + 1;
     }
-    assert_eq!(check_rows(&removed), ChainCheck::BrokenAt { seq });
+    assert_eq!(check(&removed), broken(seq, ChainFault::Link));
     // Removing the first row.
-    assert_eq!(check_rows(&rows[1..]), ChainCheck::BrokenAt { seq: 2 });
+    assert_eq!(check(&rows[1..]), broken(1, ChainFault::Missing));
 
-    // Two rows swapped.
+    // Two rows swapped: the first out-of-place seq is named.
     let mut swapped = rows.clone();
     swapped.swap(middle, middle + 1);
-    assert_eq!(
-        check_rows(&swapped),
-        ChainCheck::BrokenAt {
-            seq: rows[middle + 1].seq
-        }
-    );
+    assert_eq!(check(&swapped), broken(seq, ChainFault::Missing));
 
     // And the untouched rows still verify.
     assert_eq!(
-        check_rows(&rows),
+        check(&rows),
         ChainCheck::Intact {
             events: rows.len() as u64
         }
@@ -437,7 +437,11 @@ async fn concurrent_appends_keep_one_gapless_chain() -> Result<()> {
     let url = spec.database_url.clone().expect("postgres");
     let mut stores = Vec::new();
     for _ in 0..4 {
-        stores.push(tollgate_store::Store::connect(&url).await?);
+        stores.push(
+            tollgate_store::Store::connect(&url)
+                .await?
+                .with_audit_key(spec.master_key.audit_key()),
+        );
     }
     let ctx = tollgate_auth::RequestCtx::cli();
     let tenant = srv.auth().create_tenant("Concurrent audit", &ctx).await?;

@@ -23,6 +23,22 @@ pub(crate) fn binary() -> Result<std::path::PathBuf> {
 }
 
 fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
+    let (ok, value, stderr) = run_with(spec, args, stdin)?;
+    anyhow::ensure!(ok, "{args:?} failed: {stderr}");
+    Ok(value)
+}
+
+/// Runs the CLI with `--json` against `spec`'s database: success, the JSON it printed
+/// (`Null` when none) and its standard error.
+pub(crate) fn run_status(spec: &ServerSpec, args: &[&str]) -> Result<(bool, Value, String)> {
+    run_with(spec, args, None)
+}
+
+fn run_with(
+    spec: &ServerSpec,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<(bool, Value, String)> {
     let mut cmd = Command::new(binary()?);
     cmd.args(args)
         .arg("--json")
@@ -47,17 +63,20 @@ fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
     }
     drop(child.stdin.take());
     let out = child.wait_with_output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let stdout = String::from_utf8(out.stdout)?;
+    if !out.status.success() {
+        return Ok((
+            false,
+            serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stderr,
+        ));
+    }
     anyhow::ensure!(
         stdout.lines().count() == 1,
         "one JSON object expected, got: {stdout}"
     );
-    Ok(serde_json::from_str(&stdout)?)
+    Ok((true, serde_json::from_str(&stdout)?, stderr))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

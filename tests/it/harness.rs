@@ -212,11 +212,29 @@ impl ServerSpec {
             redis_prefix: self.redis_prefix.clone(),
             ocr: OcrSettings::default(),
             meter: tollgate_meter::MeterConfig::default(),
+            body_timeout: std::time::Duration::from_secs(60),
         }
     }
 
     pub async fn start(&self) -> Result<TestServer> {
         let running = start_server(&self.common(), &self.serve_args()?, &self.env()).await?;
+        let base = format!("http://{}", running.addr);
+        Ok(TestServer { base, running })
+    }
+
+    /// Starts a server whose every service reads `clock` (tests move it instead of sleeping).
+    pub async fn start_with_clock(
+        &self,
+        clock: Arc<dyn tollgate_core::Clock>,
+    ) -> Result<TestServer> {
+        let running = tollgate::server::start_with(
+            &self.common(),
+            &self.serve_args()?,
+            &self.env(),
+            shared_ocr().await?,
+            clock,
+        )
+        .await?;
         let base = format!("http://{}", running.addr);
         Ok(TestServer { base, running })
     }
@@ -299,8 +317,28 @@ impl TestServer {
         self.running.shutdown().await
     }
 
+    /// An API key of the platform tenant with the `operator` scope (what
+    /// `tollgate operator key-create` makes).
+    pub async fn operator_key(&self) -> Result<String> {
+        let key = self
+            .auth()
+            .create_key(
+                tollgate_core::TenantId::PLATFORM,
+                "operator",
+                tollgate_core::ScopeSet::single(tollgate_core::Scope::Operator),
+                tollgate_core::api_key::KeyEnv::Live,
+                None,
+                "operator",
+                &tollgate_auth::RequestCtx::cli(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(key.key)
+    }
+
     /// Creates a tenant with an owner (known password), an OAuth2 client and an API key.
     pub async fn tenant(&self, scopes: &str) -> Result<Tenant> {
+        let scopes = tollgate_core::ScopeSet::parse(scopes).map_err(|e| anyhow::anyhow!("{e}"))?;
         let ctx = tollgate_auth::RequestCtx::cli();
         let auth = self.auth();
         let id = auth

@@ -320,6 +320,12 @@ async fn retired_key_past_its_grace_is_refused(backend: Backend) -> Result<()> {
     );
 
     assert_refused(&srv, &after_grace, "retired key past its grace period").await?;
+    assert_refused(
+        &srv,
+        &during_grace,
+        "a token cached while its key was published, once the key is not",
+    )
+    .await?;
     let honest = craft(at_header(&new.kid), valid_claims(&srv, &t), &new.key);
     assert_accepted(&srv, &t, &honest, "crafted token with the new key").await?;
     srv.stop().await
@@ -572,6 +578,22 @@ async fn time_claims_are_enforced() -> Result<()> {
             "iat in 10 minutes",
             with_field(valid_claims(&srv, &t), "iat", json!(n + 600)),
         ),
+        (
+            "a lifetime of a day (the server issues 900 s)",
+            with_field(valid_claims(&srv, &t), "exp", json!(n + 86_400)),
+        ),
+        (
+            "a lifetime of a year",
+            with_field(valid_claims(&srv, &t), "exp", json!(n + 365 * 86_400)),
+        ),
+        (
+            "issued an hour ago, valid for another 10 minutes",
+            with_field(
+                with_field(valid_claims(&srv, &t), "iat", json!(n - 3_600)),
+                "exp",
+                json!(n + 600),
+            ),
+        ),
     ];
     for (what, claims) in refused {
         assert_refused(&srv, &sign(claims), what).await?;
@@ -595,6 +617,10 @@ async fn time_claims_are_enforced() -> Result<()> {
         (
             "nbf in the past",
             with_field(valid_claims(&srv, &t), "nbf", json!(n - 60)),
+        ),
+        (
+            "the full lifetime the server issues, plus the leeway",
+            with_field(valid_claims(&srv, &t), "exp", json!(n + 900 + 30)),
         ),
     ];
     for (what, claims) in accepted {

@@ -8,11 +8,15 @@
 )]
 
 mod audit;
+mod audit_flood;
+mod audit_tamper;
 mod brute_force;
 mod canary;
 mod cli;
 mod durability;
+mod exposure;
 mod harness;
+mod idempotency;
 mod isolation;
 mod jwt_attacks;
 mod metering;
@@ -20,6 +24,11 @@ mod ocr;
 mod openapi;
 mod ops;
 mod python;
+mod quota_seeding;
+mod races;
 mod revocation;
+mod schemathesis;
+mod scopes;
 mod secrets_at_rest;
+mod slow_bodies;
 mod spine;

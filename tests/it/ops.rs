@@ -116,7 +116,8 @@ async fn ready(srv: &TestServer) -> Result<(u16, Value)> {
     Ok((resp.status().as_u16(), resp.json().await?))
 }
 
-/// `/readyz` names what fails — Redis stopped, then the database gone — while `/healthz`
+/// `/readyz` names what fails — Redis stopped, then the database gone (and with it metering)
+/// — while `/healthz`
 /// (the process) stays up, and portal logins still answer (backoff counts in-process while
 /// Redis is away).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,8 +160,8 @@ async fn readiness_names_the_failing_dependency() -> Result<()> {
     let (status, body) = ready(&srv).await?;
     assert_eq!(
         (status, &body["failing"]),
-        (503, &json!(["database", "redis"])),
-        "{body}"
+        (503, &json!(["database", "redis", "metering"])),
+        "metered calls cannot be admitted without the database: {body}"
     );
     assert_eq!(reqwest::get(srv.url("/healthz")).await?.status(), 200);
     srv.stop().await

@@ -26,9 +26,15 @@ async fn authlib_client_gets_tokens_and_calls_the_api() -> Result<()> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python");
     let base = srv.base.clone();
     let (id, secret) = (t.client_id.clone(), t.client_secret.clone());
+    let junit = std::env::temp_dir().join(format!(
+        "tollgate-pytest-{}.xml",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let report_path = junit.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(py)
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(format!("--junitxml={}", report_path.display()))
             .arg(&dir)
             .env("TOLLGATE_URL", base)
             .env("TOLLGATE_CLIENT_ID", id)
@@ -44,9 +50,21 @@ async fn authlib_client_gets_tokens_and_calls_the_api() -> Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "authlib tests failed:\n{report}");
-    assert!(
-        report.contains("5 passed"),
-        "expected 5 authlib tests to pass:\n{report}"
+    // pytest's own count, from its JUnit report: tests ran, none failed or errored.
+    let xml = std::fs::read_to_string(&junit).context("pytest's JUnit report")?;
+    let _ = std::fs::remove_file(&junit);
+    let count = |attr: &str| -> Result<u64> {
+        let at = xml
+            .find(&format!(" {attr}=\""))
+            .with_context(|| format!("no {attr} in {xml}"))?;
+        let rest = &xml[at + attr.len() + 3..];
+        Ok(rest[..rest.find('"').context("quote")?].parse()?)
+    };
+    assert!(count("tests")? >= 1, "no authlib test ran:\n{report}");
+    assert_eq!(
+        (count("failures")?, count("errors")?, count("skipped")?),
+        (0, 0, 0),
+        "authlib tests failed:\n{report}"
     );
     srv.stop().await
 }

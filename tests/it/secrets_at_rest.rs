@@ -107,11 +107,11 @@ async fn a_key_with_a_bad_checksum_is_refused_before_any_lookup() -> Result<()> 
     srv.store().conn().clone().close().await?;
     let authn = &srv.auth().authenticator;
     assert!(matches!(
-        authn.api_key(&forged).await,
+        authn.api_key(&forged, None).await,
         Err(tollgate_auth::AuthError::KeyFormat(_))
     ));
     assert!(matches!(
-        authn.api_key(&unknown).await,
+        authn.api_key(&unknown, None).await,
         Err(tollgate_auth::AuthError::Unavailable(_))
     ));
     srv.stop().await

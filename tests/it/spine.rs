@@ -82,7 +82,8 @@ async fn token_by_basic_and_post_and_me(backend: Backend) -> Result<()> {
         .send()
         .await?;
     assert_eq!(up.status(), 400);
-    assert_eq!(up.json::<Value>().await?["error"], "invalid_scope");
+    let body = up.json::<Value>().await?;
+    assert_eq!(body["error"], "invalid_scope", "{body}");
 
     // Wrong secret with Basic: 401 + challenge.
     let bad = http

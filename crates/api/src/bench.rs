@@ -24,11 +24,16 @@ async fn principal(state: &AppState, req: &Request) -> Result<tollgate_auth::Pri
         .and_then(|v| v.to_str().ok())
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
         .unwrap_or_default();
-    state.auth.authenticator.bearer(&token).await.map_err(|_| {
-        Response::builder()
-            .status(StatusCode::UNAUTHORIZED)
-            .finish()
-    })
+    state
+        .auth
+        .authenticator
+        .bearer(&token, None)
+        .await
+        .map_err(|_| {
+            Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .finish()
+        })
 }
 
 fn ok() -> Response {
@@ -44,8 +49,8 @@ fn metered() -> Metered {
         operation: "bench",
         units: 1,
         idempotency_key: None,
-        request_id: crate::problem::request_id(),
         fingerprint: None,
+        max_runtime: std::time::Duration::from_secs(30),
     }
 }
 
@@ -81,10 +86,11 @@ async fn metered_call(state: Data<&Arc<AppState>>, req: &Request) -> Response {
         Err(r) => return r,
     };
     let admission = match state.meter.admit(&caller(&p), metered()).await {
-        Ok(a) => a,
+        Ok(tollgate_meter::Admitted::Run(a)) => a,
+        Ok(tollgate_meter::Admitted::Replay { .. }) => return ok(),
         Err(_) => return refused(StatusCode::TOO_MANY_REQUESTS),
     };
-    match admission.commit(200).await {
+    match admission.commit(200, None).await {
         Ok(()) => ok(),
         Err(_) => refused(StatusCode::SERVICE_UNAVAILABLE),
     }

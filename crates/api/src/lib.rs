@@ -72,7 +72,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .nest("/", api_service())
         .at("/openapi.yaml", get(make_sync(move |_| spec.clone())));
     if state.config.metrics_on_main {
-        route = route.at("/metrics", get(metrics_endpoint));
+        route = route.at("/metrics", get(local_metrics));
     }
     if state.config.bench_routes {
         route = bench::mount(route);
@@ -82,6 +82,22 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .data(state)
         .with(poem::middleware::CookieJarManager::new())
         .around(move |ep, req| middleware::around(mw_state.clone(), ep, req))
+}
+
+/// `/metrics` on the public listener: to callers on this host only (a loopback peer relaying
+/// no one); anyone else gets the same 404 as an unknown route.
+#[poem::handler]
+fn local_metrics(state: Data<&Arc<AppState>>, req: &poem::Request) -> poem::Response {
+    use poem::IntoResponse;
+    let local = req
+        .extensions()
+        .get::<middleware::ClientInfo>()
+        .is_some_and(|c| c.local);
+    if local {
+        state.metrics.render().into_response()
+    } else {
+        middleware::not_found()
+    }
 }
 
 #[poem::handler]

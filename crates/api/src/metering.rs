@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::fmt::Write;
 use tollgate_auth::Principal;
 use tollgate_core::DomainError;
-use tollgate_meter::{Admission, Caller, Metered, PolicyState, UNIT};
+use tollgate_meter::{Admission, Admitted, Caller, MeterError, Metered, PolicyState, UNIT};
 
 tokio::task_local! {
     /// What the current request's metering decided, for the response headers.
@@ -94,11 +94,17 @@ impl AppState {
     }
 
     /// Admits a metered call: rate limits, the tenant's concurrency cap, idempotency, quota.
-    pub async fn admit(&self, p: &Principal, req: Metered) -> ApiResult<Admission<'_>> {
+    pub async fn admit(&self, p: &Principal, req: Metered) -> ApiResult<Admitted<'_>> {
         match self.meter.admit(&caller(p), req).await {
             Ok(a) => {
-                let rate = a.rate().to_vec();
+                let rate = match &a {
+                    Admitted::Run(a) => a.rate().to_vec(),
+                    Admitted::Replay { rate, .. } => rate.clone(),
+                };
                 note(|m| m.rate = rate);
+                if matches!(a, Admitted::Replay { .. }) {
+                    note_units(0, None);
+                }
                 Ok(a)
             }
             Err((refusal, states)) => {
@@ -108,17 +114,34 @@ impl AppState {
         }
     }
 
-    /// Commits an admitted call after its success; a failure to record is a 503, never a
+    /// Commits an admitted call after its success (with the answer about to be sent, when the
+    /// call holds an idempotency key); a failure to record is an error answer, never a
     /// success the usage table does not know about.
-    pub async fn commit(&self, admission: Admission<'_>, status: u16) -> ApiResult<()> {
+    pub async fn commit(
+        &self,
+        admission: Admission<'_>,
+        status: u16,
+        answer: Option<&str>,
+    ) -> ApiResult<()> {
         let (charged, left) = (admission.units_charged(), admission.quota_left());
         admission
-            .commit(status)
+            .commit(status, answer)
             .await
-            .map_err(|e| DomainError::Busy {
-                code: "usage_unavailable",
-                detail: format!("{e}; nothing was charged, retry"),
-                retry_after: 1,
+            .map_err(|e| match e {
+                MeterError::IdempotencyKeyLost => DomainError::InProgress {
+                    code: "idempotency_in_progress",
+                    detail: "a retry with this Idempotency-Key took over; retry to get its answer"
+                        .into(),
+                    retry_after: 1,
+                },
+                other => {
+                    tracing::warn!(error = %other, "usage could not be recorded; answering 503");
+                    DomainError::Busy {
+                        code: "usage_unavailable",
+                        detail: "usage could not be recorded, so nothing was charged; retry".into(),
+                        retry_after: 1,
+                    }
+                }
             })?;
         note_units(charged, left);
         Ok(())

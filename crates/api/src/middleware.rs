@@ -1,6 +1,10 @@
 //! Cross-cutting request handling: request ids, client address (X-Forwarded-For only from
 //! trusted proxies), structured access logs (path only: query strings can carry secrets) and
 //! metrics, plus turning any error that escaped an operation into problem+json.
+//!
+//! Request bodies are read here, bounded in size and in time. `POST /v1/ocr` (the one route
+//! with large bodies) is authenticated from its headers *before* its body is read: a caller
+//! without valid credentials is answered at once and its upload never read.
 
 use crate::metering::{apply, ResponseMeta, RESPONSE_META};
 use crate::metrics::route_label;
@@ -15,11 +19,39 @@ use std::time::Instant;
 use tollgate_auth::RequestCtx;
 use tracing::Instrument;
 
-/// Per-request facts extracted once, available to handlers via request extensions.
+/// Per-request facts extracted once, available to handlers via request extensions (and to
+/// code without the request through [`client`]).
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     /// Where the request came from.
     pub ctx: RequestCtx,
+    /// A trusted proxy says the client reached it over https (`X-Forwarded-Proto`).
+    pub forwarded_https: bool,
+    /// The caller is on this host: a loopback peer, not relaying anyone (no forwarding
+    /// headers).
+    pub local: bool,
+}
+
+tokio::task_local! {
+    static CLIENT: ClientInfo;
+}
+
+/// The current request's client, if inside a request.
+pub fn client() -> Option<ClientInfo> {
+    CLIENT.try_with(Clone::clone).ok()
+}
+
+/// Whether the peer relays for someone else (any forwarding header).
+fn forwarded(req: &Request) -> bool {
+    ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h))
+}
+
+fn trusted_peer(req: &Request, trusted: &[IpAddr]) -> bool {
+    req.remote_addr()
+        .as_socket_addr()
+        .is_some_and(|a| trusted.contains(&a.ip()))
 }
 
 fn valid_request_id(v: &str) -> bool {
@@ -63,6 +95,11 @@ fn problem_response(status: StatusCode, code: &str, detail: String) -> Response 
         .body(json.to_string())
 }
 
+/// The 404 of an unknown route.
+pub fn not_found() -> Response {
+    problem_response(StatusCode::NOT_FOUND, "not_found", "no such route".into())
+}
+
 /// Converts a poem error that no operation mapped (unknown route, wrong method, …) into
 /// problem+json; responses an operation built itself pass through untouched.
 fn error_to_response(err: poem::Error, path: &str) -> Response {
@@ -90,6 +127,8 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
         return resp;
     }
     let status = err.status();
+    // A request-parsing error says what was wrong with the request (never anything internal).
+    let message: String = err.to_string().chars().take(300).collect();
     let resp = err.into_response();
     let is_problem = resp
         .headers()
@@ -101,6 +140,24 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
     if is_problem {
         return resp;
     }
+    // The OAuth endpoints speak RFC 6749: a body they cannot parse (another media type, none
+    // at all) is `invalid_request`, in an RFC 6749 error body.
+    if path.starts_with("/oauth/")
+        && matches!(
+            status,
+            StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        )
+    {
+        let body = serde_json::json!({
+            "error": "invalid_request",
+            "error_description": "the request body must be application/x-www-form-urlencoded",
+        });
+        return Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .content_type("application/json; charset=utf-8")
+            .header("cache-control", "no-store")
+            .body(body.to_string());
+    }
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
@@ -111,8 +168,10 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
     };
     let detail = if status.is_server_error() {
         "internal error".to_owned()
-    } else {
+    } else if message.is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
     };
     problem_response(status, code, detail)
 }
@@ -121,8 +180,12 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
 /// actually read, so a chunked body without Content-Length cannot get around it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Buffers the body up to `limit` bytes; `Err` is the 413/400 answer.
-async fn bounded_body(req: &mut Request, limit: usize) -> Result<(), Response> {
+/// Buffers the body up to `limit` bytes within `deadline`; `Err` is the 413/408/400 answer.
+async fn bounded_body(
+    req: &mut Request,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<(), Response> {
     let too_large = || {
         problem_response(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,17 +201,80 @@ async fn bounded_body(req: &mut Request, limit: usize) -> Result<(), Response> {
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    match req.take_body().into_bytes_limit(limit).await {
-        Ok(bytes) => {
+    let read = tokio::time::timeout(deadline, req.take_body().into_bytes_limit(limit)).await;
+    match read {
+        Ok(Ok(bytes)) => {
             req.set_body(bytes);
             Ok(())
         }
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
-        Err(_) => Err(problem_response(
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => Err(too_large()),
+        Ok(Err(_)) => Err(problem_response(
             StatusCode::BAD_REQUEST,
             "bad_request",
             "the request body could not be read".into(),
         )),
+        Err(_) => Err(problem_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request body did not arrive within {} seconds",
+                deadline.as_secs()
+            ),
+        )),
+    }
+}
+
+/// The API credential in the headers, as the `ApiCaller` security scheme reads it:
+/// `Authorization: Bearer` first, then `X-API-Key`.
+fn header_credentials(req: &Request) -> Option<crate::security::ApiCaller> {
+    use crate::security::{ApiCaller, ApiKeyAuth, BearerAuth};
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty());
+    if let Some(token) = bearer {
+        return Some(ApiCaller::Bearer(BearerAuth(poem_openapi::auth::Bearer {
+            token: token.to_owned(),
+        })));
+    }
+    req.headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|key| {
+            ApiCaller::ApiKey(ApiKeyAuth(poem_openapi::auth::ApiKey {
+                key: key.to_owned(),
+            }))
+        })
+}
+
+/// Authenticates `POST /v1/ocr` from its headers alone: the principal goes into the
+/// request's extensions for the handler; `Err` is the answer, sent without reading the body.
+async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Response> {
+    let Some(caller) = header_credentials(req) else {
+        let mut resp = problem_response(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "credentials are required".into(),
+        );
+        if let Ok(v) = HeaderValue::from_str(crate::problem::BEARER_CHALLENGE) {
+            resp.headers_mut().insert("www-authenticate", v);
+        }
+        return Err(resp);
+    };
+    match state
+        .authorized(&caller, tollgate_core::Scope::OcrRead)
+        .await
+    {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            Ok(())
+        }
+        Err(e) => Err(e.into_response()),
     }
 }
 
@@ -171,12 +297,28 @@ pub async fn around(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(256).collect());
-    req.extensions_mut().insert(ClientInfo {
+    let trusted = trusted_peer(&req, &state.config.trusted_proxies);
+    let forwarded_https = trusted
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let local = req
+        .remote_addr()
+        .as_socket_addr()
+        .is_some_and(|a| a.ip().is_loopback())
+        && !forwarded(&req);
+    let client = ClientInfo {
         ctx: RequestCtx {
             ip: ip.map(|i| i.to_string()),
             user_agent,
         },
-    });
+        forwarded_https,
+        local,
+    };
+    req.extensions_mut().insert(client.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let route = route_label(&path);
@@ -187,32 +329,41 @@ pub async fn around(
     // Every event logged while the request runs carries its id (the span's field).
     let span = tracing::info_span!("request", request_id = %request_id);
     // Images go to one route; every other body is small JSON or a form.
-    let body_limit = if route == "/v1/ocr" {
+    let ocr = route == "/v1/ocr" && *req.method() == poem::http::Method::POST;
+    let body_limit = if ocr {
         state.config.ocr_max_body
     } else {
         MAX_BODY_BYTES
     };
-    let result = REQUEST_ID.scope(
-        request_id.clone(),
-        RESPONSE_META.scope(
-            RefCell::new(ResponseMeta::default()),
-            async {
-                let mut resp = if has_body {
-                    bounded_body(&mut req, body_limit).await.err()
-                } else {
-                    None
-                };
-                if resp.is_none() {
-                    resp = Some(match next.call(req).await {
-                        Ok(resp) => resp.into_response(),
-                        Err(err) => error_to_response(err, &path),
-                    });
+    let result = CLIENT.scope(
+        client,
+        REQUEST_ID.scope(
+            request_id.clone(),
+            RESPONSE_META.scope(
+                RefCell::new(ResponseMeta::default()),
+                async {
+                    let mut resp = if ocr {
+                        preauthorize(&state, &mut req).await.err()
+                    } else {
+                        None
+                    };
+                    if resp.is_none() && has_body {
+                        resp = bounded_body(&mut req, body_limit, state.config.body_timeout)
+                            .await
+                            .err();
+                    }
+                    if resp.is_none() {
+                        resp = Some(match next.call(req).await {
+                            Ok(resp) => resp.into_response(),
+                            Err(err) => error_to_response(err, &path),
+                        });
+                    }
+                    let mut resp = resp.unwrap_or_default();
+                    let _ = RESPONSE_META.try_with(|m| apply(&mut resp, &m.borrow()));
+                    resp
                 }
-                let mut resp = resp.unwrap_or_default();
-                let _ = RESPONSE_META.try_with(|m| apply(&mut resp, &m.borrow()));
-                resp
-            }
-            .instrument(span),
+                .instrument(span),
+            ),
         ),
     );
     let mut resp = result.await;

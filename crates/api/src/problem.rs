@@ -15,11 +15,6 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-/// The current request's id, or a fresh one outside a request (it names a usage event).
-pub fn request_id() -> String {
-    current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
-}
-
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Object, PartialEq, Eq)]
 pub struct Problem {
@@ -80,9 +75,10 @@ pub enum ApiError {
     /// Not found (including other tenants' resources).
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
-    /// Conflicts with existing state.
+    /// Conflicts with existing state, or the same request is being processed (then with
+    /// `Retry-After`).
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
+    Conflict(Json<Problem>, #[oai(header = "Retry-After")] Option<u64>),
     /// The body is over a size limit.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
@@ -158,7 +154,7 @@ impl ApiError {
             | ApiError::Unauthorized(p, _)
             | ApiError::Forbidden(p, _)
             | ApiError::NotFound(p)
-            | ApiError::Conflict(p)
+            | ApiError::Conflict(p, _)
             | ApiError::Unprocessable(p)
             | ApiError::PayloadTooLarge(p)
             | ApiError::UnsupportedMediaType(p)
@@ -178,8 +174,16 @@ impl From<DomainError> for ApiError {
                 format!("{what} not found"),
             ))),
             DomainError::Conflict { code, detail } => {
-                ApiError::Conflict(Json(Problem::new(409, code, detail)))
+                ApiError::Conflict(Json(Problem::new(409, code, detail)), None)
             }
+            DomainError::InProgress {
+                code,
+                detail,
+                retry_after,
+            } => ApiError::Conflict(
+                Json(Problem::new(409, code, detail)),
+                Some(retry_after.max(1)),
+            ),
             DomainError::Invalid { code, detail } => {
                 ApiError::Unprocessable(Json(Problem::new(422, code, detail)))
             }
@@ -239,6 +243,14 @@ mod tests {
         let cases = [
             (DomainError::NotFound("key"), 404),
             (DomainError::conflict("email_taken", "x"), 409),
+            (
+                DomainError::InProgress {
+                    code: "idempotency_in_progress",
+                    detail: "x".into(),
+                    retry_after: 1,
+                },
+                409,
+            ),
             (DomainError::invalid("invalid_scope", "x"), 422),
             (DomainError::Unauthenticated("x"), 401),
             (DomainError::Forbidden("x".into()), 403),

@@ -68,9 +68,11 @@ impl AppState {
 
     /// Authenticates an API caller (no rate limit: metered calls are limited on admission).
     pub async fn authenticate(&self, caller: &ApiCaller) -> ApiResult<Principal> {
+        let from = crate::middleware::client().and_then(|c| c.ctx.ip);
+        let from = from.as_deref();
         let result = match caller {
-            ApiCaller::Bearer(b) => self.auth.authenticator.bearer(&b.0.token).await,
-            ApiCaller::ApiKey(k) => self.auth.authenticator.api_key(&k.0.key).await,
+            ApiCaller::Bearer(b) => self.auth.authenticator.bearer(&b.0.token, from).await,
+            ApiCaller::ApiKey(k) => self.auth.authenticator.api_key(&k.0.key, from).await,
         };
         match result {
             Ok(p) => {
@@ -85,6 +87,14 @@ impl AppState {
             }
             Err(AuthError::Unavailable(cause)) => {
                 Err(tollgate_core::DomainError::Unavailable(cause).into())
+            }
+            Err(e @ AuthError::Throttled { .. }) => {
+                tracing::info!(reason = e.reason(), "API key guessing throttled");
+                self.metrics
+                    .auth_failures
+                    .with_label_values(&[e.reason()])
+                    .inc();
+                Err(tollgate_core::DomainError::from(e).into())
             }
             Err(e) => {
                 tracing::info!(reason = e.reason(), "API credentials refused");

@@ -11,12 +11,16 @@ use tollgate_store::Store;
 pub struct ApiConfig {
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<IpAddr>,
-    /// Add `Secure` to the session cookie (on unless the issuer is plain http).
+    /// Add `Secure` to the session cookie (the public URL is https; otherwise only when a
+    /// trusted proxy says the request came over https).
     pub secure_cookies: bool,
-    /// Serve `/metrics` on the main listener (off when a separate metrics listener is set).
+    /// Serve `/metrics` on the main listener, to loopback callers only (off when a separate
+    /// metrics listener is set).
     pub metrics_on_main: bool,
     /// Largest `POST /v1/ocr` body (the image, plus room for multipart framing).
     pub ocr_max_body: usize,
+    /// Longest a request body may take to arrive (then 408).
+    pub body_timeout: std::time::Duration,
     /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`).
     pub bench_routes: bool,
 }

@@ -61,7 +61,9 @@ fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
                 .await
                 .expect("denylist"),
         );
-        let authenticator = Authenticator::new(tokens.clone(), denylist, store, clock);
+        let attempts =
+            std::sync::Arc::new(tollgate_auth::backoff::LocalAttempts::new(clock.clone()));
+        let authenticator = Authenticator::new(tokens.clone(), denylist, store, clock, attempts);
         let scopes = ScopeSet::parse("ocr:read usage:read").expect("scopes");
         let token = tokens
             .issue(TenantId::new(), "tgc_bench", &scopes)

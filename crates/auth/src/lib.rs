@@ -5,6 +5,7 @@
 //! issue and verification, revocation, and the operations that create and manage those
 //! credentials, each writing its audit event.
 
+pub mod anonymous;
 pub mod backoff;
 pub mod keyring;
 pub mod master;

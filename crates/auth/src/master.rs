@@ -46,6 +46,21 @@ impl MasterKey {
         B64.encode(self.0)
     }
 
+    /// Key material for one purpose, derived from this key (HMAC-SHA256 of the purpose's
+    /// label), so no two uses share a key.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let tag = ring::hmac::sign(&key, label.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// The key that seals the audit log.
+    pub fn audit_key(&self) -> tollgate_store::audit::AuditKey {
+        tollgate_store::audit::AuditKey::new(&self.derive("tollgate audit chain v1"))
+    }
+
     fn aead(&self) -> Result<LessSafeKey, DomainError> {
         UnboundKey::new(&AES_256_GCM, &self.0)
             .map(LessSafeKey::new)
@@ -106,5 +121,7 @@ mod tests {
             .open("kid-1", &sealed)
             .is_err());
         assert_eq!(format!("{key:?}"), "MasterKey(***)");
+        assert_ne!(key.derive("a"), key.derive("b"), "one key per purpose");
+        assert_eq!(key.derive("a"), key.derive("a"));
     }
 }

@@ -1,8 +1,12 @@
 //! One principal model for API callers: an OAuth2 client presenting a JWT and an API key
 //! both resolve to [`Principal`], which every endpoint and every limit bucket uses.
 //! Verified tokens and looked-up keys are cached in memory; the cache never outlives
-//! revocation (denylist checked on every hit; key entries live one second).
+//! revocation (denylist and signing key checked on every hit; key entries live one second).
+//! Unknown keys are cached apart from known ones, in a bounded map that never evicts a known
+//! key, and misses are counted per client address: past a few, the address is refused
+//! before any lookup (a CRC32 is a typo check, not a secret: valid-looking keys are free).
 
+use crate::backoff::AttemptLimiter;
 use crate::revocation::Denylist;
 use crate::secret;
 use crate::tokens::{TokenError, TokenService};
@@ -79,6 +83,12 @@ pub enum AuthError {
     /// Missing scope.
     #[error("insufficient scope")]
     InsufficientScope(Scope),
+    /// Too many unknown keys from this address: refused before any lookup.
+    #[error("too many unknown keys from this address")]
+    Throttled {
+        /// Seconds until the address may try again.
+        retry_after: u64,
+    },
     /// Storage failure.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -93,24 +103,55 @@ impl AuthError {
             AuthError::KeyFormat(_) => "key_format",
             AuthError::KeyRejected => "key_rejected",
             AuthError::InsufficientScope(_) => "insufficient_scope",
+            AuthError::Throttled { .. } => "key_guessing",
             AuthError::Unavailable(_) => "unavailable",
         }
     }
 }
 
 const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// A key that authenticated within this long is looked up even from a blocked address (so a
+/// guesser behind the same address cannot lock its honest neighbours out).
+const KEY_KNOWN_TTL: Duration = Duration::from_secs(900);
 const CACHE_MAX: usize = 50_000;
+/// Unknown keys remembered at once (their own map: a flood of them never evicts a known key).
+const MISS_CACHE_MAX: usize = 10_000;
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// Unknown keys one address may present (in the backoff window) before it is refused without
+/// a lookup; each further one doubles the block.
+pub const KEY_MISS_THRESHOLD: u32 = 10;
 
 struct CachedToken {
     principal: Principal,
     jti: String,
     exp: i64,
+    /// The key that verified it: once unpublished, the cached token is refused too.
+    kid: String,
 }
 
 struct CachedKey {
-    principal: Option<Principal>,
+    principal: Principal,
     fetched: Instant,
+}
+
+/// Inserts into a map bounded at `max`: when full, drops the entries older than `ttl` first,
+/// and when none is, makes room by dropping one entry — never the whole map.
+fn bounded_insert<V>(
+    map: &mut HashMap<String, V>,
+    max: usize,
+    key: String,
+    value: V,
+    fresh: impl Fn(&V) -> bool,
+) {
+    if map.len() >= max && !map.contains_key(&key) {
+        map.retain(|_, v| fresh(v));
+        if map.len() >= max {
+            if let Some(any) = map.keys().next().cloned() {
+                map.remove(&any);
+            }
+        }
+    }
+    map.insert(key, value);
 }
 
 /// Resolves credentials to principals.
@@ -121,6 +162,10 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     token_cache: Mutex<HashMap<String, CachedToken>>,
     key_cache: Mutex<HashMap<String, CachedKey>>,
+    /// Digests of keys found unknown, and when.
+    miss_cache: Mutex<HashMap<String, Instant>>,
+    /// Counts unknown keys per client address.
+    attempts: Arc<dyn AttemptLimiter>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -130,12 +175,14 @@ impl std::fmt::Debug for Authenticator {
 }
 
 impl Authenticator {
-    /// An authenticator.
+    /// An authenticator; `attempts` counts unknown keys per address (shared across instances
+    /// when it is Redis-backed).
     pub fn new(
         tokens: Arc<TokenService>,
         denylist: Arc<Denylist>,
         store: Store,
         clock: Arc<dyn Clock>,
+        attempts: Arc<dyn AttemptLimiter>,
     ) -> Self {
         Self {
             tokens,
@@ -144,13 +191,20 @@ impl Authenticator {
             clock,
             token_cache: Mutex::new(HashMap::new()),
             key_cache: Mutex::new(HashMap::new()),
+            miss_cache: Mutex::new(HashMap::new()),
+            attempts,
         }
     }
 
     /// Authenticates a bearer credential: an API key if it has the key prefix, else a JWT.
-    pub async fn bearer(&self, credential: &str) -> Result<Principal, AuthError> {
+    /// `from` is the caller's address (unknown keys are counted per address).
+    pub async fn bearer(
+        &self,
+        credential: &str,
+        from: Option<&str>,
+    ) -> Result<Principal, AuthError> {
         if api_key::looks_like_key(credential) {
-            self.api_key(credential).await
+            self.api_key(credential, from).await
         } else {
             self.jwt(credential)
         }
@@ -167,10 +221,16 @@ impl Authenticator {
                 if self.denylist.token_denied(&hit.jti, &hit.principal.id) {
                     return Err(AuthError::Token(TokenError::Revoked));
                 }
+                if !self.tokens.key_published(&hit.kid) {
+                    return Err(AuthError::Token(TokenError::UnknownKey));
+                }
                 return Ok(hit.principal.clone());
             }
         }
-        let claims = self.tokens.verify(token).map_err(AuthError::Token)?;
+        let (claims, kid) = self
+            .tokens
+            .verify_with_kid(token)
+            .map_err(AuthError::Token)?;
         if self.denylist.token_denied(&claims.jti, &claims.client_id) {
             return Err(AuthError::Token(TokenError::Revoked));
         }
@@ -178,7 +238,7 @@ impl Authenticator {
             tenant_id: claims.tenant_id,
             kind: PrincipalKind::Client,
             id: claims.client_id.clone(),
-            scopes: ScopeSet::parse_lenient(&claims.scope),
+            scopes: ScopeSet::parse_lenient(&claims.scope).effective_in(claims.tenant_id),
         };
         if let Ok(mut cache) = self.token_cache.lock() {
             if cache.len() >= CACHE_MAX {
@@ -193,21 +253,43 @@ impl Authenticator {
                     principal: principal.clone(),
                     jti: claims.jti,
                     exp: claims.exp,
+                    kid,
                 },
             );
         }
         Ok(principal)
     }
 
-    /// Verifies an API key: format and checksum first (no I/O), then digest lookup.
-    pub async fn api_key(&self, presented: &str) -> Result<Principal, AuthError> {
+    /// Verifies an API key: format and checksum first (no I/O), then the caches, then — unless
+    /// `from` has presented too many unknown keys — the digest lookup.
+    pub async fn api_key(
+        &self,
+        presented: &str,
+        from: Option<&str>,
+    ) -> Result<Principal, AuthError> {
         let (_, digest) = secret::check_api_key(presented).map_err(AuthError::KeyFormat)?;
+        let mut known = false;
         if let Ok(cache) = self.key_cache.lock() {
             if let Some(hit) = cache.get(&digest) {
                 if hit.fetched.elapsed() < KEY_CACHE_TTL {
-                    return hit.principal.clone().ok_or(AuthError::KeyRejected);
+                    return Ok(hit.principal.clone());
                 }
+                known = true;
             }
+        }
+        let miss_key = format!("apikey-miss:{}", from.unwrap_or("unknown"));
+        if !known {
+            if let Some(retry_after) = self.attempts.blocked(&miss_key).await {
+                return Err(AuthError::Throttled { retry_after });
+            }
+        }
+        let cached_miss = self.miss_cache.lock().is_ok_and(|m| {
+            m.get(&digest)
+                .is_some_and(|at| at.elapsed() < KEY_CACHE_TTL)
+        });
+        if cached_miss {
+            self.attempts.failure(&miss_key, KEY_MISS_THRESHOLD).await;
+            return Err(AuthError::KeyRejected);
         }
         let row = self
             .store
@@ -219,14 +301,27 @@ impl Authenticator {
             let live = row.revoked_at.is_none()
                 && row.expires_at.is_none_or(|exp| exp > now)
                 && secret::digests_equal(&row.digest, &digest);
+            let tenant = TenantId(row.tenant_id);
             live.then(|| Principal {
-                tenant_id: TenantId(row.tenant_id),
+                tenant_id: tenant,
                 kind: PrincipalKind::Key,
                 id: row.id.to_string(),
-                scopes: ScopeSet::parse_lenient(&row.scopes),
+                scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(tenant),
             })
         });
-        if let (Some(row), Some(_)) = (&row, &principal) {
+        let Some(principal) = principal else {
+            if let Ok(mut cache) = self.key_cache.lock() {
+                cache.remove(&digest); // revoked or expired since: no longer known
+            }
+            self.attempts.failure(&miss_key, KEY_MISS_THRESHOLD).await;
+            if let Ok(mut misses) = self.miss_cache.lock() {
+                bounded_insert(&mut misses, MISS_CACHE_MAX, digest, Instant::now(), |at| {
+                    at.elapsed() < KEY_CACHE_TTL
+                });
+            }
+            return Err(AuthError::KeyRejected);
+        };
+        if let Some(row) = &row {
             if row.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
                 let store = self.store.clone();
                 let id = KeyId(row.id);
@@ -238,21 +333,18 @@ impl Authenticator {
             }
         }
         if let Ok(mut cache) = self.key_cache.lock() {
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(
-                digest,
-                CachedKey {
-                    principal: principal.clone(),
-                    fetched: Instant::now(),
-                },
-            );
+            let entry = CachedKey {
+                principal: principal.clone(),
+                fetched: Instant::now(),
+            };
+            bounded_insert(&mut cache, CACHE_MAX, digest, entry, |e| {
+                e.fetched.elapsed() < KEY_KNOWN_TTL
+            });
         }
-        principal.ok_or(AuthError::KeyRejected)
+        Ok(principal)
     }
 
-    /// Forgets a cached key at once (same-instance revocation).
+    /// Forgets a cached key at once (same-instance revocation); `None`: every known key.
     pub fn forget_key(&self, digest_or_all: Option<&str>) {
         if let Ok(mut cache) = self.key_cache.lock() {
             match digest_or_all {
@@ -272,7 +364,38 @@ impl From<AuthError> for DomainError {
                 DomainError::Forbidden(format!("requires scope {}", s.as_str()))
             }
             AuthError::Unavailable(m) => DomainError::Unavailable(m),
+            AuthError::Throttled { retry_after } => DomainError::TooManyAttempts { retry_after },
             _ => DomainError::Unauthenticated("invalid credentials"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded_insert;
+    use std::collections::HashMap;
+
+    #[test]
+    fn a_full_map_makes_room_without_dropping_everything() {
+        let mut map: HashMap<String, bool> = HashMap::new();
+        // `true`: still fresh. A full map of fresh entries loses one entry per insert.
+        for i in 0..100 {
+            bounded_insert(&mut map, 100, format!("known-{i}"), true, |fresh| *fresh);
+        }
+        for i in 0..10 {
+            bounded_insert(&mut map, 100, format!("new-{i}"), true, |fresh| *fresh);
+        }
+        assert_eq!(map.len(), 100);
+        let known = map.keys().filter(|k| k.starts_with("known-")).count();
+        assert!(
+            known >= 90,
+            "at most one entry made room per insert: {known} left"
+        );
+        assert!(map.contains_key("new-9"), "the newest is in");
+        // Stale entries go first, all of them.
+        let mut stale: HashMap<String, bool> =
+            (0..100).map(|i| (format!("old-{i}"), false)).collect();
+        bounded_insert(&mut stale, 100, "fresh".into(), true, |fresh| *fresh);
+        assert_eq!(stale.len(), 1);
     }
 }

@@ -71,6 +71,9 @@ pub enum TokenError {
     /// Before `nbf`, or `iat` in the future.
     #[error("token not yet valid")]
     NotYetValid,
+    /// Valid for longer (`exp - iat`) than any token this server issues.
+    #[error("token lifetime too long")]
+    Lifetime,
     /// Wrong `iss`.
     #[error("wrong issuer")]
     Issuer,
@@ -95,6 +98,7 @@ impl TokenError {
             TokenError::MissingClaim => "missing_claim",
             TokenError::Expired => "expired",
             TokenError::NotYetValid => "not_yet_valid",
+            TokenError::Lifetime => "lifetime",
             TokenError::Issuer => "issuer",
             TokenError::Audience => "audience",
             TokenError::Revoked => "revoked",
@@ -200,6 +204,12 @@ impl TokenService {
 
     /// Verifies signature and claims. Revocation is checked by the caller.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.verify_with_kid(token).map(|(claims, _)| claims)
+    }
+
+    /// [`verify`](Self::verify), also returning the `kid` that verified the token (so a
+    /// cached token can be refused once its key is no longer published).
+    pub fn verify_with_kid(&self, token: &str) -> Result<(AccessClaims, String), TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::TooLarge);
         }
@@ -252,10 +262,20 @@ impl TokenService {
         if claims.iat > now + self.leeway || claims.nbf.is_some_and(|nbf| nbf > now + self.leeway) {
             return Err(TokenError::NotYetValid);
         }
+        // A stolen signing key aside, nobody can mint a token; but a token valid for longer
+        // than this server ever issues is not one of ours, whatever signed it.
+        if claims.exp.saturating_sub(claims.iat) > self.ttl.num_seconds() + self.leeway {
+            return Err(TokenError::Lifetime);
+        }
         if claims.sub.is_empty() || claims.jti.is_empty() {
             return Err(TokenError::MissingClaim);
         }
-        Ok(claims)
+        Ok((claims, kid.to_owned()))
+    }
+
+    /// Whether `kid` is still published (its tokens may still be accepted).
+    pub fn key_published(&self, kid: &str) -> bool {
+        self.keyring.snapshot().verify.contains_key(kid)
     }
 }
 

@@ -15,6 +15,17 @@ pub enum DomainError {
         /// Human explanation, safe to show.
         detail: String,
     },
+    /// The same operation is running now (e.g. under the same idempotency key); retry after
+    /// `retry_after` seconds for its outcome.
+    #[error("{detail}")]
+    InProgress {
+        /// Stable machine-readable code.
+        code: &'static str,
+        /// Human explanation, safe to show.
+        detail: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
     /// The input is well-formed but not acceptable.
     #[error("{detail}")]
     Invalid {

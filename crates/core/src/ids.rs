@@ -51,3 +51,16 @@ uuid_id!(
     /// An API key.
     KeyId
 );
+
+impl TenantId {
+    /// The platform's own tenant: it holds the operator's credentials, and only credentials
+    /// of this tenant can carry the `operator` scope. A fixed id that no generated id can
+    /// take (generated ids are UUIDv7; this one has no version bits), created by the
+    /// migrations, so it is never found by a name a customer could also choose.
+    pub const PLATFORM: TenantId = TenantId(Uuid::from_u128(1));
+
+    /// Whether this is [`TenantId::PLATFORM`].
+    pub fn is_platform(self) -> bool {
+        self == Self::PLATFORM
+    }
+}

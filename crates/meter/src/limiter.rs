@@ -138,7 +138,7 @@ impl RateLimiter for RedisLimiter {
         let rows: Vec<(i64, i64, i64, i64)> = inv
             .invoke_async(&mut conn)
             .await
-            .map_err(|e| MeterError::Unavailable(e.to_string()))?;
+            .map_err(|e| MeterError::Redis(e.to_string()))?;
         Ok(rows
             .into_iter()
             .map(|(allowed, remaining, retry, reset)| GcraDecision {
@@ -217,7 +217,7 @@ impl Limiter {
             }
         }
         match self.policy {
-            RedisDownPolicy::FailClosed => Err(MeterError::Unavailable(
+            RedisDownPolicy::FailClosed => Err(MeterError::Redis(
                 "the rate limiter's Redis is unreachable".into(),
             )),
             RedisDownPolicy::Degrade { instances } => {
@@ -283,21 +283,98 @@ mod tests {
         assert!(!lim.check(&[tenant, other_key]).await.unwrap()[0].allowed);
     }
 
-    #[tokio::test]
-    async fn degraded_limits_are_a_share() {
-        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let lim = Limiter::new(None, RedisDownPolicy::Degrade { instances: 2 }, clock);
-        // Without Redis at all the full limit applies locally.
-        let b = [bucket("tenant", "x", 1.0, 4)];
-        let allowed = {
-            let mut n = 0;
-            for _ in 0..10 {
-                if lim.check(&b).await.unwrap()[0].allowed {
-                    n += 1;
+    /// A `redis-server` of the test's own on a free port (killed on drop).
+    struct PrivateRedis(std::process::Child, u16);
+
+    impl PrivateRedis {
+        async fn start() -> Self {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let redis = Self(
+                std::process::Command::new("redis-server")
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                    .args(["--save", "", "--appendonly", "no"])
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .expect("redis-server is required for the test suite"),
+                port,
+            );
+            for _ in 0..100 {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+                {
+                    return redis;
                 }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            n
-        };
-        assert_eq!(allowed, 4);
+            panic!("redis-server did not start");
+        }
+    }
+
+    async fn connect(port: u16) -> redis::aio::ConnectionManager {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(std::time::Duration::from_millis(200))
+            .set_response_timeout(std::time::Duration::from_millis(500))
+            .set_number_of_retries(0);
+        redis::aio::ConnectionManager::new_with_config(client, config)
+            .await
+            .unwrap()
+    }
+
+    impl Drop for PrivateRedis {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// With Redis gone, each of two instances limits at half the limit, in-process: the
+    /// degrade branch runs (a limiter that never had Redis would allow the whole burst).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn degraded_limits_are_a_share() {
+        let mut redis = PrivateRedis::start().await;
+        let conn = connect(redis.1).await;
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let lim = Limiter::new(
+            Some(RedisLimiter::new(conn, "test")),
+            RedisDownPolicy::Degrade { instances: 2 },
+            clock,
+        );
+        let b = [bucket("tenant", "x", 0.01, 9)];
+        assert!(lim.check(&b).await.unwrap()[0].allowed, "through Redis");
+        assert!(lim.using_redis());
+        let _ = redis.0.kill();
+        let _ = redis.0.wait();
+        let mut allowed = 0;
+        for _ in 0..20 {
+            if lim.check(&b).await.unwrap()[0].allowed {
+                allowed += 1;
+            }
+        }
+        assert!(!lim.using_redis(), "the degrade branch ran");
+        assert_eq!(allowed, 5, "ceil(9 / 2) in-process while Redis is away");
+    }
+
+    #[tokio::test]
+    async fn fail_closed_refuses_while_redis_is_away() {
+        let mut redis = PrivateRedis::start().await;
+        let conn = connect(redis.1).await;
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let lim = Limiter::new(
+            Some(RedisLimiter::new(conn, "test")),
+            RedisDownPolicy::FailClosed,
+            clock,
+        );
+        let _ = redis.0.kill();
+        let _ = redis.0.wait();
+        assert!(matches!(
+            lim.check(&[bucket("tenant", "y", 1.0, 9)]).await,
+            Err(MeterError::Redis(_))
+        ));
     }
 }

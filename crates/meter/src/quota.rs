@@ -158,7 +158,7 @@ impl RedisQuota {
 }
 
 fn unavailable(e: redis::RedisError) -> MeterError {
-    MeterError::Unavailable(e.to_string())
+    MeterError::Redis(e.to_string())
 }
 
 /// Counters outlive their month by this long (seconds), then expire.
@@ -209,8 +209,8 @@ impl QuotaCounter for RedisQuota {
                 .await
                 .map_err(unavailable)?;
         }
-        Err(MeterError::Unavailable(
-            "the quota counter could not be seeded".into(),
+        Err(MeterError::Redis(
+            "the quota counter vanished twice right after it was seeded".into(),
         ))
     }
 

@@ -62,6 +62,11 @@ impl Recorder {
         (Self { tx }, task)
     }
 
+    /// Whether the writer has stopped (nothing more can be recorded).
+    pub fn is_stopped(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Records `event` durably; `Ok(false)` when an event with its id was already recorded.
     pub async fn record(&self, event: UsageEvent) -> Result<bool, MeterError> {
         let (done, answer) = oneshot::channel();
@@ -175,8 +180,8 @@ async fn write(store: &Store, batch: Vec<Pending>) {
         Err(e) => {
             tracing::error!(error = %e, events = batch.len(), "usage events could not be written");
             for p in batch {
-                let _ = p.done.send(Err(MeterError::Unavailable(
-                    "usage could not be recorded".into(),
+                let _ = p.done.send(Err(MeterError::Database(
+                    "usage events could not be written".into(),
                 )));
             }
         }

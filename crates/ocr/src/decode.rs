@@ -1,7 +1,10 @@
 //! Image intake: PNG, JPEG, WebP, TIFF, BMP. Byte size, dimensions and pixel count are
 //! checked from the header *before* decoding, and the decoder runs under an allocation
 //! limit, so a decompression bomb is refused instead of exhausting memory. EXIF orientation
-//! is applied.
+//! is applied. A page larger than the pipeline's working size is scaled down right after
+//! decoding, in its own pixel format, before it is converted to RGB: a small upload of a huge
+//! page costs its decoded size once, briefly, and then only the working size. (None of the
+//! codecs here can decode at a reduced size, so the full decode cannot be skipped.)
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use std::io::Cursor;
@@ -72,8 +75,113 @@ const ACCEPTED: [ImageFormat; 5] = [
     ImageFormat::Bmp,
 ];
 
-/// Decodes `bytes` to RGB under `limits`.
-pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, ImageError> {
+/// A decoded page.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The page the pipeline reads: the image, scaled down to at most the working size.
+    pub image: RgbImage,
+    /// The original's width (after EXIF orientation): what the caller's coordinates refer to.
+    pub width: u32,
+    /// The original's height (after EXIF orientation).
+    pub height: u32,
+}
+
+impl Decoded {
+    /// Factors from the working image's coordinates back to the original's.
+    pub fn scale(&self) -> (f32, f32) {
+        (
+            self.width as f32 / self.image.width().max(1) as f32,
+            self.height as f32 / self.image.height().max(1) as f32,
+        )
+    }
+}
+
+/// What decoding an image will take, read from its header only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// Width as stored (before EXIF orientation).
+    pub width: u32,
+    /// Height as stored.
+    pub height: u32,
+    /// Bytes per pixel of the decoded image in its own format.
+    pub bytes_per_pixel: u8,
+}
+
+/// Reads the header of `bytes` and checks it against `limits`, without decoding pixels.
+pub fn probe(bytes: &[u8], limits: &ImageLimits) -> Result<Probe, ImageError> {
+    let decoder = open(bytes, limits)?;
+    let (width, height) = decoder.dimensions();
+    Ok(Probe {
+        width,
+        height,
+        bytes_per_pixel: decoder.color_type().bytes_per_pixel(),
+    })
+}
+
+/// The working size of a page for `max_side`: the page shrunk by the smallest whole factor
+/// that brings its longer side to at most `max_side` (a whole factor makes the shrink an
+/// exact box average, which needs no buffer but its output).
+pub fn working_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let factor = width.max(height).div_ceil(max_side.max(1)).max(1);
+    ((width / factor).max(1), (height / factor).max(1))
+}
+
+/// Decodes `bytes` under `limits`, scaled down so its longer side is at most `max_side`.
+pub fn decode(bytes: &[u8], limits: &ImageLimits, max_side: u32) -> Result<Decoded, ImageError> {
+    let mut decoder = open(bytes, limits)?;
+    let (width, height) = decoder.dimensions();
+    // Belt and braces: whatever the header said, decoding may not allocate more than an
+    // RGBA16 image of the allowed size.
+    let mut alloc = image::Limits::default();
+    alloc.max_alloc = Some(limits.max_pixels * 8 + 1024 * 1024);
+    alloc.max_image_width = Some(limits.max_side);
+    alloc.max_image_height = Some(limits.max_side);
+    decoder
+        .set_limits(alloc)
+        .map_err(|_| ImageError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+            max_side: limits.max_side,
+        })?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let corrupt = |e: image::ImageError| ImageError::Corrupt(e.to_string());
+    let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let (w, h) = (img.width(), img.height());
+    let (ww, wh) = working_size(w, h, max_side);
+    if (ww, wh) != (w, h) {
+        // In the decoded format (e.g. 1 byte a pixel for a grey scan), by box averaging,
+        // which needs no buffer but its output (a filtered resize keeps a float RGBA copy of
+        // the page at the target height: 400 MB for a 6300 px square); then the original is
+        // dropped.
+        img = img.thumbnail_exact(ww, wh);
+    }
+    img.apply_orientation(orientation);
+    let (width, height) = if matches!(
+        orientation,
+        image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH
+    ) {
+        (h, w)
+    } else {
+        (w, h)
+    };
+    Ok(Decoded {
+        image: img.into_rgb8(),
+        width,
+        height,
+    })
+}
+
+/// Checks bytes and header against `limits` and opens a decoder for an accepted format.
+fn open<'a>(
+    bytes: &'a [u8],
+    limits: &ImageLimits,
+) -> Result<Box<dyn image::ImageDecoder + 'a>, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
@@ -98,30 +206,12 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<RgbImage, ImageError
         Some(f) if ACCEPTED.contains(&f) => {}
         _ => return Err(ImageError::Unsupported),
     }
-    let corrupt = |e: image::ImageError| ImageError::Corrupt(e.to_string());
-    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let (width, height) = decoder.dimensions();
     check_size(width, height, limits)?;
-    // Belt and braces: whatever the header said, decoding may not allocate more than an
-    // RGBA16 image of the allowed size.
-    let mut alloc = image::Limits::default();
-    alloc.max_alloc = Some(limits.max_pixels * 8 + 1024 * 1024);
-    alloc.max_image_width = Some(limits.max_side);
-    alloc.max_image_height = Some(limits.max_side);
-    decoder
-        .set_limits(alloc)
-        .map_err(|_| ImageError::TooManyPixels {
-            width,
-            height,
-            max_pixels: limits.max_pixels,
-            max_side: limits.max_side,
-        })?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
-    img.apply_orientation(orientation);
-    Ok(img.to_rgb8())
+    Ok(Box::new(decoder))
 }
 
 fn check_size(width: u32, height: u32, limits: &ImageLimits) -> Result<(), ImageError> {
@@ -180,8 +270,9 @@ mod tests {
     #[test]
     fn accepts_a_png() {
         assert_eq!(
-            decode(&png(7, 5), &ImageLimits::default())
+            decode(&png(7, 5), &ImageLimits::default(), 4096)
                 .unwrap()
+                .image
                 .dimensions(),
             (7, 5)
         );
@@ -195,18 +286,18 @@ mod tests {
             max_side: 50,
         };
         assert!(matches!(
-            decode(&png(20, 20), &limits),
+            decode(&png(20, 20), &limits, 4096),
             Err(ImageError::TooManyPixels { .. })
         ));
-        assert_eq!(decode(&[], &limits), Err(ImageError::Empty));
+        assert!(matches!(decode(&[], &limits, 4096), Err(ImageError::Empty)));
         assert!(matches!(
-            decode(b"hello, not an image", &limits),
+            decode(b"hello, not an image", &limits, 4096),
             Err(ImageError::Unsupported)
         ));
         let mut truncated = png(8, 8);
         truncated.truncate(truncated.len() / 2);
         assert!(matches!(
-            decode(&truncated, &ImageLimits::default()),
+            decode(&truncated, &ImageLimits::default(), 4096),
             Err(ImageError::Corrupt(_))
         ));
     }
@@ -221,8 +312,31 @@ mod tests {
         let crc = crc32fast::hash(&bytes[12..]);
         bytes.extend_from_slice(&crc.to_be_bytes());
         assert!(matches!(
-            decode(&bytes, &ImageLimits::default()),
+            decode(&bytes, &ImageLimits::default(), 4096),
             Err(ImageError::TooManyPixels { width: 50_000, .. })
         ));
+    }
+
+    #[test]
+    fn a_large_page_is_read_at_the_working_size_with_its_own_dimensions() {
+        let big = png(3000, 1200);
+        let d = decode(&big, &ImageLimits::default(), 1000).unwrap();
+        assert_eq!((d.width, d.height), (3000, 1200), "the original's size");
+        assert_eq!(d.image.dimensions(), (1000, 400), "shrunk by 3");
+        assert_eq!(d.scale(), (3.0, 3.0));
+        assert_eq!(
+            working_size(6300, 6300, 4096),
+            (3150, 3150),
+            "by a whole factor"
+        );
+        assert_eq!(working_size(4096, 100, 4096), (4096, 100));
+        let small = decode(&png(640, 480), &ImageLimits::default(), 1000).unwrap();
+        assert_eq!(
+            small.image.dimensions(),
+            (640, 480),
+            "small pages are left alone"
+        );
+        let p = probe(&big, &ImageLimits::default()).unwrap();
+        assert_eq!((p.width, p.height, p.bytes_per_pixel), (3000, 1200, 3));
     }
 }

@@ -25,6 +25,10 @@ pub struct DetParams {
     pub unclip_ratio: f32,
     /// Most boxes considered per page.
     pub max_candidates: usize,
+    /// Detector inputs with a side longer than this run in overlapping tiles of this side
+    /// (a multiple of 32), so the detector's memory is bounded by a tile, not by the page.
+    /// 0: never tile.
+    pub tile: usize,
 }
 
 impl Default for DetParams {
@@ -37,6 +41,7 @@ impl Default for DetParams {
             box_thresh: 0.5,
             unclip_ratio: 1.6,
             max_candidates: 1000,
+            tile: 1024,
         }
     }
 }
@@ -52,9 +57,10 @@ pub struct DetInput {
     pub scale_y: f32,
 }
 
-/// Resizes and normalises a page for the detector.
-pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
-    let (w, h) = (img.width() as f32, img.height() as f32);
+/// The detector's input size for a page of `width` × `height`: scaled towards `min_side`,
+/// never past `max_side`, rounded to multiples of 32.
+pub fn input_size(width: u32, height: u32, p: &DetParams) -> (u32, u32) {
+    let (w, h) = (width as f32, height as f32);
     let mut ratio = if w.min(h) < p.min_side as f32 {
         (p.min_side as f32 / w.min(h)).min(p.max_upscale)
     } else {
@@ -64,7 +70,13 @@ pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
         ratio = p.max_side as f32 / w.max(h);
     }
     let round32 = |v: f32| (((v * ratio) / 32.0).round() as u32).max(1) * 32;
-    let (rw, rh) = (round32(w), round32(h));
+    (round32(w), round32(h))
+}
+
+/// Resizes and normalises a page for the detector.
+pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let (rw, rh) = input_size(img.width(), img.height(), p);
     let resized = image::imageops::resize(img, rw, rh, FilterType::Triangle);
     let (rw, rh) = (rw as usize, rh as usize);
     let mut data = vec![0.0; 3 * rh * rw];
@@ -74,6 +86,86 @@ pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
         scale_x: w / rw as f32,
         scale_y: h / rh as f32,
     }
+}
+
+/// Of each tile, at least this much along every inner edge is covered by the neighbouring
+/// tile and not used: the detector sees past a tile's edge only as padding.
+const TILE_MARGIN: usize = 64;
+
+/// Tile starts along an axis of `len` (a multiple of 32) for tiles of `tile`: the first at
+/// 0, the last ending at `len`, 32-aligned, neighbours overlapping by at least twice
+/// [`TILE_MARGIN`].
+fn tile_starts(len: usize, tile: usize) -> Vec<usize> {
+    if tile == 0 || len <= tile {
+        return vec![0];
+    }
+    // 32 of slack for the alignment below.
+    let step = tile.saturating_sub(2 * TILE_MARGIN + 32).max(32);
+    let n = (len - tile).div_ceil(step) + 1;
+    (0..n)
+        .map(|i| {
+            let exact = (len - tile) as f64 * i as f64 / (n - 1) as f64;
+            ((exact / 32.0).round() as usize * 32).min(len - tile)
+        })
+        .collect()
+}
+
+/// Where along an axis tile `i` (of `starts`) is used: up to the middle of its overlaps.
+fn tile_span(starts: &[usize], i: usize, tile: usize, len: usize) -> (usize, usize) {
+    let lo = if i == 0 {
+        0
+    } else {
+        (starts[i] + starts[i - 1] + tile) / 2
+    };
+    let hi = if i + 1 == starts.len() {
+        len
+    } else {
+        (starts[i + 1] + starts[i] + tile) / 2
+    };
+    (lo, hi)
+}
+
+/// Runs `detect` on the `[1, 3, H, W]` input whole, or — when a side is longer than
+/// `p.tile` — tile by tile, stitching the `[1, 1, H, W]` probability map from the middle of
+/// each tile. The detector's activations then never exceed one tile's.
+pub fn run(
+    input: &Tensor,
+    p: &DetParams,
+    mut detect: impl FnMut(&Tensor) -> Result<Tensor, crate::runner::RunnerError>,
+) -> Result<Tensor, crate::runner::RunnerError> {
+    let (h, w) = (input.shape[2], input.shape[3]);
+    if p.tile == 0 || (h <= p.tile && w <= p.tile) {
+        return detect(input);
+    }
+    let (ys, xs) = (tile_starts(h, p.tile), tile_starts(w, p.tile));
+    let (th, tw) = (h.min(p.tile), w.min(p.tile));
+    let mut map = vec![0.0f32; h * w];
+    let mut tile = vec![0.0f32; 3 * th * tw];
+    for (iy, &y0) in ys.iter().enumerate() {
+        for (ix, &x0) in xs.iter().enumerate() {
+            for c in 0..3 {
+                for y in 0..th {
+                    let from = c * h * w + (y0 + y) * w + x0;
+                    let to = c * th * tw + y * tw;
+                    tile[to..to + tw].copy_from_slice(&input.data[from..from + tw]);
+                }
+            }
+            let prob = detect(&Tensor::new(tile.clone(), vec![1, 3, th, tw]))?;
+            if prob.data.len() < th * tw {
+                return Err(crate::runner::RunnerError(format!(
+                    "detection answered {} values for a {tw}x{th} tile",
+                    prob.data.len()
+                )));
+            }
+            let (ylo, yhi) = tile_span(&ys, iy, th, h);
+            let (xlo, xhi) = tile_span(&xs, ix, tw, w);
+            for y in ylo..yhi {
+                let from = (y - y0) * tw + (xlo - x0);
+                map[y * w + xlo..y * w + xhi].copy_from_slice(&prob.data[from..from + xhi - xlo]);
+            }
+        }
+    }
+    Ok(Tensor::new(map, vec![1, 1, h, w]))
 }
 
 /// A detected text region in page coordinates.
@@ -313,5 +405,66 @@ mod tests {
             .map(|t| (t.corners[0][0], t.corners[0][1]))
             .collect();
         assert_eq!(xs, vec![(0.0, 0.0), (50.0, 3.0), (0.0, 40.0)]);
+    }
+
+    #[test]
+    fn tiles_cover_the_axis_with_wide_overlaps() {
+        for len in [1024usize, 1056, 1600, 2016, 4096, 4000 / 32 * 32] {
+            let starts = tile_starts(len, 1024);
+            assert_eq!(starts[0], 0);
+            assert_eq!(*starts.last().unwrap() + 1024.min(len), len, "{len}");
+            for pair in starts.windows(2) {
+                assert!(pair[1] > pair[0] && pair[0] % 32 == 0 && pair[1] % 32 == 0);
+                assert!(
+                    pair[0] + 1024 - pair[1] >= 2 * TILE_MARGIN,
+                    "{len}: {starts:?}"
+                );
+            }
+            // Spans partition the axis and stay away from inner tile edges.
+            let mut at = 0;
+            for i in 0..starts.len() {
+                let (lo, hi) = tile_span(&starts, i, 1024.min(len), len);
+                assert_eq!(lo, at);
+                assert!(lo >= starts[i] && hi <= starts[i] + 1024.min(len));
+                if i > 0 {
+                    assert!(lo - starts[i] >= TILE_MARGIN);
+                }
+                if i + 1 < starts.len() {
+                    assert!(starts[i] + 1024 - hi >= TILE_MARGIN);
+                }
+                at = hi;
+            }
+            assert_eq!(at, len);
+        }
+    }
+
+    #[test]
+    fn a_tiled_map_equals_the_whole_map_for_a_local_detector() {
+        // A detector whose output at a pixel depends on that pixel alone: stitching must
+        // reproduce the untiled map exactly.
+        let (h, w) = (1344usize, 2080usize);
+        let data: Vec<f32> = (0..3 * h * w)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let input = Tensor::new(data, vec![1, 3, h, w]);
+        let local = |t: &Tensor| -> Result<Tensor, crate::runner::RunnerError> {
+            let (th, tw) = (t.shape[2], t.shape[3]);
+            let plane = th * tw;
+            let out = (0..plane)
+                .map(|i| t.data[i] * 0.5 + t.data[plane + i] * 0.3 + t.data[2 * plane + i] * 0.2)
+                .collect();
+            Ok(Tensor::new(out, vec![1, 1, th, tw]))
+        };
+        let whole = local(&input).unwrap();
+        let mut calls = 0;
+        let p = DetParams::default();
+        let tiled = run(&input, &p, |t| {
+            calls += 1;
+            assert!(t.shape[2] <= 1024 && t.shape[3] <= 1024, "a tile at most");
+            local(t)
+        })
+        .unwrap();
+        assert!(calls > 1);
+        assert_eq!(tiled, whole);
     }
 }

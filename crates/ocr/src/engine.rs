@@ -4,8 +4,17 @@
 //! recognition batches. The queue is bounded: when it is full a caller is refused at once
 //! (the API answers 503 with `Retry-After`) instead of memory growing. Every job carries a
 //! deadline; the worker skips jobs whose deadline passed or whose caller went away.
+//!
+//! Memory is bounded too, not only the queue's length: before a page is decoded its cost is
+//! estimated from its header (the decoded image in its own format, the working image, the
+//! detector's activations at its input size) and reserved against the engine's memory
+//! budget until the page is read; a page that cannot get its share before its deadline is
+//! refused as busy. Pages are read at a working size (at most twice the detector's side,
+//! reached by a whole-factor shrink), so a huge page costs its decoded size only while it is
+//! being shrunk; detection runs in tiles, so its activations are bounded by a tile.
 
-use crate::decode::{decode, ImageError, ImageLimits};
+use crate::decode::{self, ImageError, ImageLimits, Probe};
+use crate::detect::{input_size, DetParams};
 use crate::pipeline::{PageText, Pipeline};
 use crate::recognize::Decoded;
 use crate::runner::{ModelRunner, RunnerError};
@@ -29,6 +38,10 @@ pub struct EngineConfig {
     pub limits: ImageLimits,
     /// Threads the models' kernels may use (0: one per core).
     pub threads: usize,
+    /// Bytes the pages being decoded, queued and read may hold at once.
+    pub memory_budget: usize,
+    /// Pages are read scaled down to this longer side (detection sees at most half of it).
+    pub working_side: u32,
 }
 
 impl Default for EngineConfig {
@@ -39,6 +52,8 @@ impl Default for EngineConfig {
             timeout: Duration::from_secs(30),
             limits: ImageLimits::default(),
             threads: 0,
+            memory_budget: 1 << 30,
+            working_side: 4096,
         }
     }
 }
@@ -61,47 +76,6 @@ pub enum OcrError {
     /// The model runner failed (our fault; logged).
     #[error(transparent)]
     Runner(#[from] RunnerError),
-}
-
-impl From<OcrError> for tollgate_core::DomainError {
-    fn from(err: OcrError) -> Self {
-        use tollgate_core::DomainError;
-        let detail = err.to_string();
-        match err {
-            OcrError::Image(ImageError::TooLarge { .. }) => DomainError::TooLarge {
-                code: "payload_too_large",
-                detail,
-            },
-            OcrError::Image(ImageError::TooManyPixels { .. }) => {
-                DomainError::invalid("image_too_large", detail)
-            }
-            OcrError::Image(ImageError::Empty | ImageError::ZeroSize) => {
-                DomainError::invalid("empty_image", detail)
-            }
-            OcrError::Image(ImageError::Unsupported) => {
-                DomainError::invalid("unsupported_image", detail)
-            }
-            OcrError::Image(ImageError::Corrupt(_)) => {
-                DomainError::invalid("corrupt_image", "the image could not be decoded")
-            }
-            OcrError::Busy => DomainError::Busy {
-                code: "ocr_busy",
-                detail,
-                retry_after: 1,
-            },
-            OcrError::Timeout => DomainError::Busy {
-                code: "ocr_timeout",
-                detail,
-                retry_after: 1,
-            },
-            OcrError::NotReady => DomainError::Busy {
-                code: "ocr_not_ready",
-                detail,
-                retry_after: 5,
-            },
-            OcrError::Runner(e) => DomainError::internal(e),
-        }
-    }
 }
 
 /// Timing of one request, in milliseconds.
@@ -154,11 +128,42 @@ struct Job {
     deadline: Instant,
     enqueued: Instant,
     reply: oneshot::Sender<Result<(Answer, Duration, f64), RunnerError>>,
+    /// The page's share of the memory budget, given back when the worker drops the job
+    /// (read, or skipped) — not when a caller stops waiting for it.
+    _memory: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 const LOADING: u8 = 0;
 const READY: u8 = 1;
 const FAILED: u8 = 2;
+
+/// Bytes the detector holds per pixel of its (tile's) input while it runs, its activations
+/// with some room: `examples/ocr_rss.rs --blank 1` measured about 90 at 1000 and 2000 px.
+const DET_BYTES_PER_PIXEL: usize = 120;
+
+/// What reading one page holds in memory, estimated from its header: while it is decoded, the
+/// decoded image in its own format and the working image; then the working image and the
+/// detector's activations.
+pub fn page_cost(p: &Probe, working_side: u32, det: &DetParams) -> usize {
+    let (ww, wh) = decode::working_size(p.width, p.height, working_side);
+    let decoded = p.width as usize * p.height as usize * usize::from(p.bytes_per_pixel);
+    let working = ww as usize * wh as usize * 3;
+    let (dw, dh) = input_size(ww, wh, det);
+    let (dw, dh) = (dw as usize, dh as usize);
+    // Resizing for the detector keeps a float RGBA copy at the working width and the
+    // detector's height; the input tensor and probability map are whole; the activations are
+    // a tile's at most.
+    let resize = ww as usize * dh * 16;
+    let tile = |side: usize| {
+        if det.tile == 0 {
+            side
+        } else {
+            side.min(det.tile)
+        }
+    };
+    let detect = dw * dh * 16 + tile(dw) * tile(dh) * DET_BYTES_PER_PIXEL;
+    (decoded + working).max(working + resize.max(detect))
+}
 
 /// The OCR engine: a bounded queue in front of one worker thread.
 pub struct Engine {
@@ -166,6 +171,9 @@ pub struct Engine {
     state: Arc<AtomicU8>,
     info: Arc<OnceLock<EngineInfo>>,
     config: EngineConfig,
+    /// The memory budget, in KiB.
+    memory: Arc<tokio::sync::Semaphore>,
+    det: DetParams,
 }
 
 impl std::fmt::Debug for Engine {
@@ -189,6 +197,10 @@ impl Engine {
         make_runner: RunnerFactory,
     ) -> Result<Self, RunnerError> {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let det = pipeline.config().det.clone();
+        let memory = Arc::new(tokio::sync::Semaphore::new(
+            (config.memory_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        ));
         let state = Arc::new(AtomicU8::new(LOADING));
         let info = Arc::new(OnceLock::new());
         // The kernels' own thread pool, so the engine uses the configured number of cores
@@ -215,6 +227,8 @@ impl Engine {
             state,
             info,
             config,
+            memory,
+            det,
         })
     }
 
@@ -238,6 +252,11 @@ impl Engine {
         &self.config
     }
 
+    /// Bytes of the memory budget not reserved by pages now (for metrics and tests).
+    pub fn memory_available(&self) -> usize {
+        self.memory.available_permits() * 1024
+    }
+
     /// Waits until the engine is ready (or failed); for start-up and tests.
     pub async fn wait_ready(&self, limit: Duration) -> bool {
         let until = Instant::now() + limit;
@@ -251,22 +270,48 @@ impl Engine {
         self.is_ready()
     }
 
-    /// Reads a page from encoded image bytes, under `limits` (the engine's own when `None`).
+    /// Reads a page from encoded image bytes, under `limits` (the engine's own when `None`),
+    /// within the memory budget; coordinates in the answer are the original image's.
     pub async fn read(
         &self,
         bytes: Vec<u8>,
         limits: Option<ImageLimits>,
     ) -> Result<OcrOutput, OcrError> {
-        let (image, decode_ms) = self.decode(bytes, limits).await?;
-        let (width, height) = image.dimensions();
-        let (answer, timing) = self.submit(image, Work::Page, decode_ms).await?;
+        let deadline = Instant::now() + self.config.timeout;
+        let limits = limits.unwrap_or(self.config.limits);
+        let probe = decode::probe(&bytes, &limits)?;
+        let cost_kib = page_cost(&probe, self.config.working_side, &self.det) / 1024 + 1;
+        let budget_kib = self.config.memory_budget / 1024;
+        // A page larger than the whole budget waits for all of it (it runs alone).
+        let permits = u32::try_from(cost_kib.min(budget_kib).max(1)).unwrap_or(u32::MAX);
+        let memory = tokio::time::timeout_at(
+            deadline.into(),
+            self.memory.clone().acquire_many_owned(permits),
+        )
+        .await
+        .map_err(|_| OcrError::Busy)?
+        .map_err(|_| OcrError::NotReady)?;
+        let (page, decode_ms) = self.decode(bytes, limits).await?;
+        let (sx, sy) = page.scale();
+        let (answer, timing) = self
+            .submit(page.image, Work::Page, decode_ms, deadline, Some(memory))
+            .await?;
         match answer {
-            Answer::Page(page) => Ok(OcrOutput {
-                page,
-                width,
-                height,
-                timing,
-            }),
+            Answer::Page(mut text) => {
+                if (sx, sy) != (1.0, 1.0) {
+                    for line in &mut text.lines {
+                        for p in &mut line.polygon {
+                            *p = [p[0] * sx, p[1] * sy];
+                        }
+                    }
+                }
+                Ok(OcrOutput {
+                    page: text,
+                    width: page.width,
+                    height: page.height,
+                    timing,
+                })
+            }
             Answer::Line(_) => Err(OcrError::Runner(RunnerError(
                 "page job answered as a line".into(),
             ))),
@@ -275,7 +320,8 @@ impl Engine {
 
     /// Recognises an image that holds exactly one line (no detection): for evaluation.
     pub async fn read_line(&self, image: RgbImage) -> Result<(Decoded, Timing), OcrError> {
-        match self.submit(image, Work::Line, 0.0).await? {
+        let deadline = Instant::now() + self.config.timeout;
+        match self.submit(image, Work::Line, 0.0, deadline, None).await? {
             (Answer::Line(d), timing) => Ok((d, timing)),
             (Answer::Page(_), _) => Err(OcrError::Runner(RunnerError(
                 "line job answered as a page".into(),
@@ -286,7 +332,8 @@ impl Engine {
     /// Reads an already decoded page (for benchmarks, which time inference only).
     pub async fn read_image(&self, image: RgbImage) -> Result<OcrOutput, OcrError> {
         let (width, height) = image.dimensions();
-        match self.submit(image, Work::Page, 0.0).await? {
+        let deadline = Instant::now() + self.config.timeout;
+        match self.submit(image, Work::Page, 0.0, deadline, None).await? {
             (Answer::Page(page), timing) => Ok(OcrOutput {
                 page,
                 width,
@@ -302,14 +349,14 @@ impl Engine {
     async fn decode(
         &self,
         bytes: Vec<u8>,
-        limits: Option<ImageLimits>,
-    ) -> Result<(RgbImage, f64), OcrError> {
-        let limits = limits.unwrap_or(self.config.limits);
+        limits: ImageLimits,
+    ) -> Result<(decode::Decoded, f64), OcrError> {
         let started = Instant::now();
-        let image = tokio::task::spawn_blocking(move || decode(&bytes, &limits))
+        let side = self.config.working_side;
+        let page = tokio::task::spawn_blocking(move || decode::decode(&bytes, &limits, side))
             .await
             .map_err(|e| RunnerError(format!("image decoding task: {e}")))??;
-        Ok((image, ms(started.elapsed())))
+        Ok((page, ms(started.elapsed())))
     }
 
     async fn submit(
@@ -317,13 +364,14 @@ impl Engine {
         image: RgbImage,
         work: Work,
         decode_ms: f64,
+        deadline: Instant,
+        memory: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Result<(Answer, Timing), OcrError> {
         match self.state.load(Ordering::Acquire) {
             READY => {}
             _ => return Err(OcrError::NotReady),
         }
         let now = Instant::now();
-        let deadline = now + self.config.timeout;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             image,
@@ -331,6 +379,7 @@ impl Engine {
             deadline,
             enqueued: now,
             reply,
+            _memory: memory,
         };
         self.tx.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => OcrError::Busy,
@@ -458,4 +507,109 @@ fn warmup_page() -> RgbImage {
             image::Rgb([255, 255, 255])
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::PipelineConfig;
+    use crate::recognize::Charset;
+    use crate::tensor::Tensor;
+
+    /// Finds no text, slowly: a page costs `delay` of the worker's time.
+    struct SlowRunner(Duration);
+
+    impl ModelRunner for SlowRunner {
+        fn detect(&mut self, page: &Tensor) -> Result<Tensor, RunnerError> {
+            std::thread::sleep(self.0);
+            let (h, w) = (page.shape[2], page.shape[3]);
+            Ok(Tensor::new(vec![0.0; h * w], vec![1, 1, h, w]))
+        }
+        fn classify(&mut self, crops: &Tensor) -> Result<Tensor, RunnerError> {
+            Ok(Tensor::new(
+                [1.0, 0.0].repeat(crops.shape[0]),
+                vec![crops.shape[0], 2],
+            ))
+        }
+        fn recognize(&mut self, crops: &Tensor) -> Result<Tensor, RunnerError> {
+            Ok(Tensor::new(
+                vec![1.0; crops.shape[0] * 2],
+                vec![crops.shape[0], 1, 2],
+            ))
+        }
+        fn device(&self) -> String {
+            "slow fake".into()
+        }
+    }
+
+    fn png(side: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        RgbImage::new(side, side)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    /// An engine whose budget holds one 1000 px page, reading each in `delay`.
+    async fn engine(timeout: Duration, delay: Duration) -> (Engine, usize) {
+        let probe = crate::decode::probe(&png(1000), &ImageLimits::default()).unwrap();
+        let one = page_cost(&probe, 4096, &DetParams::default());
+        let config = EngineConfig {
+            timeout,
+            memory_budget: one + one / 2,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::start(
+            config,
+            Pipeline::new(PipelineConfig::default(), Charset::from_dictionary("a")),
+            vec![],
+            Box::new(move || Ok(Box::new(SlowRunner(delay)) as Box<dyn ModelRunner>)),
+        )
+        .unwrap();
+        assert!(engine.wait_ready(Duration::from_secs(30)).await);
+        (engine, one)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_waits_for_its_share_of_memory() {
+        let (engine, one) = engine(Duration::from_secs(10), Duration::from_millis(600)).await;
+        let engine = Arc::new(engine);
+        let budget = engine.memory_available();
+        let (a, b) = (engine.clone(), engine.clone());
+        let first = tokio::spawn(async move { a.read(png(1000), None).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let held = budget - engine.memory_available();
+        assert!(
+            held >= one && held <= one + 2048,
+            "the first page holds its cost"
+        );
+        let second = tokio::spawn(async move { b.read(png(1000), None).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The second waits (holding what was left, as a fair semaphore's waiter does).
+        assert_eq!(engine.memory_available(), 0);
+        assert!(!second.is_finished());
+        assert!(first.await.unwrap().is_ok());
+        assert!(second.await.unwrap().is_ok());
+        assert_eq!(engine.memory_available(), budget, "everything given back");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_that_never_gets_memory_is_refused_as_busy() {
+        let (engine, _) = engine(Duration::from_millis(800), Duration::from_millis(2000)).await;
+        let engine = Arc::new(engine);
+        let a = engine.clone();
+        let first = tokio::spawn(async move { a.read(png(1000), None).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let second = engine.read(png(1000), None).await;
+        assert!(matches!(second, Err(OcrError::Busy)), "{second:?}");
+        // The first caller gave up at its deadline, but its page is still being read: its
+        // memory comes back only when the worker is done with it.
+        assert!(matches!(first.await.unwrap(), Err(OcrError::Timeout)));
+        assert!(engine.memory_available() < engine.config().memory_budget);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            engine.memory_available(),
+            engine.config().memory_budget / 1024 * 1024
+        );
+    }
 }

@@ -96,7 +96,7 @@ impl Pipeline {
         let mut crops = Vec::new();
         for (page, img) in pages.iter().enumerate() {
             let input = detect::prepare(img, &self.config.det);
-            let prob = runner.detect(&input.tensor)?;
+            let prob = detect::run(&input.tensor, &self.config.det, |t| runner.detect(t))?;
             check_rank(&prob, 4, "detection")?;
             for b in detect::boxes(&prob, &input, img.width(), img.height(), &self.config.det) {
                 crops.push(Crop {

@@ -121,7 +121,8 @@ pub enum ClientCmd {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Space-separated scopes.
+        /// Scopes, separated by spaces (e.g. "ocr:read usage:read"); `operator` only for the
+        /// platform tenant (see `tollgate operator key-create`).
         #[arg(long)]
         scopes: String,
     },
@@ -138,7 +139,8 @@ pub enum KeyCmd {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Space-separated scopes.
+        /// Scopes, separated by spaces (e.g. "ocr:read usage:read"); `operator` only for the
+        /// platform tenant (see `tollgate operator key-create`).
         #[arg(long)]
         scopes: String,
         /// Create a `tg_test_` key instead of `tg_live_`.
@@ -157,7 +159,8 @@ pub enum SigningCmd {
 /// Audit commands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Verify the hash chain of a tenant (or of the platform chain).
+    /// Verify the chain of a tenant (or the platform chain): every row's MAC and link, and
+    /// that the newest row is the chain's head; names the first bad event and exits non-zero.
     Verify {
         /// Tenant id; the platform chain when omitted.
         #[arg(long)]
@@ -175,6 +178,11 @@ pub(crate) fn print(json_out: bool, value: serde_json::Value, text: String) {
 
 pub(crate) fn err(e: tollgate_core::DomainError) -> anyhow::Error {
     anyhow!("{e}")
+}
+
+/// `--scopes`: scope names separated by single spaces, each exactly a known name.
+fn parse_scopes(scopes: &str) -> Result<tollgate_core::ScopeSet> {
+    tollgate_core::ScopeSet::parse(scopes).map_err(err)
 }
 
 /// Runs a parsed command line.
@@ -208,7 +216,14 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
         .issuer
         .clone()
         .unwrap_or_else(|| "http://127.0.0.1:8080".into());
-    let services = build(&common, &env, issuer, true).await?;
+    let services = build(
+        &common,
+        &env,
+        issuer,
+        true,
+        std::sync::Arc::new(tollgate_core::SystemClock),
+    )
+    .await?;
     let auth = services.auth;
     let ctx = RequestCtx::cli();
     let j = common.json;
@@ -269,7 +284,7 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
             scopes,
         }) => {
             let c = auth
-                .create_client(tenant, &name, &scopes, "operator", &ctx)
+                .create_client(tenant, &name, parse_scopes(&scopes)?, "operator", &ctx)
                 .await
                 .map_err(err)?;
             print(
@@ -289,7 +304,15 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
         }) => {
             let env = if test { KeyEnv::Test } else { KeyEnv::Live };
             let k = auth
-                .create_key(tenant, &name, &scopes, env, None, "operator", &ctx)
+                .create_key(
+                    tenant,
+                    &name,
+                    parse_scopes(&scopes)?,
+                    env,
+                    None,
+                    "operator",
+                    &ctx,
+                )
                 .await
                 .map_err(err)?;
             print(
@@ -317,13 +340,13 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
                 json!({ "intact": true, "events": events }),
                 format!("intact: {events} events"),
             ),
-            ChainCheck::BrokenAt { seq } => {
+            ChainCheck::BrokenAt { seq, fault } => {
                 print(
                     j,
-                    json!({ "intact": false, "broken_at": seq }),
-                    format!("BROKEN at event {seq}"),
+                    json!({ "intact": false, "broken_at": seq, "fault": fault.as_str() }),
+                    format!("BROKEN at event {seq}: {}", fault.as_str()),
                 );
-                anyhow::bail!("audit chain broken at event {seq}");
+                anyhow::bail!("audit chain broken at event {seq} ({})", fault.as_str());
             }
         },
         Command::Tenant(TenantCmd::SetPlan { tenant, plan }) => {
@@ -331,9 +354,7 @@ async fn operator(common: CommonArgs, command: Command) -> Result<()> {
         }
         Command::Plan(cmd) => crate::cli_meter::plan(&services.store, &auth, cmd, j).await?,
         Command::Limit(cmd) => crate::cli_meter::limit(&services.store, &auth, cmd, j).await?,
-        Command::Operator(cmd) => {
-            crate::cli_meter::operator(&services.store, &auth, cmd, j).await?
-        }
+        Command::Operator(cmd) => crate::cli_meter::operator(&auth, cmd, j).await?,
         Command::Serve(_) | Command::Migrate | Command::Openapi => unreachable_command()?,
     }
     Ok(())

@@ -8,7 +8,7 @@ use serde_json::json;
 use tollgate_auth::{AuthService, RequestCtx};
 use tollgate_core::api_key::KeyEnv;
 use tollgate_core::plan::Plan;
-use tollgate_core::TenantId;
+use tollgate_core::{Scope, ScopeSet, TenantId};
 use tollgate_store::Store;
 
 /// Plan commands.
@@ -75,9 +75,6 @@ pub enum OperatorCmd {
         name: String,
     },
 }
-
-/// The tenant that holds operator credentials.
-const PLATFORM_TENANT: &str = "tollgate-platform";
 
 fn plan_json(p: &Plan) -> serde_json::Value {
     json!({ "name": p.name, "rate": p.rate, "burst": p.burst, "max_concurrent": p.max_concurrent,
@@ -232,32 +229,20 @@ pub async fn limit(store: &Store, auth: &AuthService, cmd: LimitCmd, j: bool) ->
     Ok(())
 }
 
-/// `tollgate operator key-create`.
-pub async fn operator(store: &Store, auth: &AuthService, cmd: OperatorCmd, j: bool) -> Result<()> {
+/// `tollgate operator key-create`: an API key of the platform tenant (the fixed
+/// [`TenantId::PLATFORM`], created by the migrations) with the `operator` scope.
+pub async fn operator(auth: &AuthService, cmd: OperatorCmd, j: bool) -> Result<()> {
     let OperatorCmd::KeyCreate { name } = cmd;
-    let ctx = RequestCtx::cli();
-    let platform = match store
-        .list_tenants()
-        .await
-        .map_err(err)?
-        .into_iter()
-        .find(|t| t.name == PLATFORM_TENANT)
-    {
-        Some(t) => TenantId(t.id),
-        None => auth
-            .create_tenant(PLATFORM_TENANT, &ctx)
-            .await
-            .map_err(err)?,
-    };
+    let platform = TenantId::PLATFORM;
     let k = auth
         .create_key(
             platform,
             &name,
-            "operator",
+            ScopeSet::single(Scope::Operator),
             KeyEnv::Live,
             None,
             "operator",
-            &ctx,
+            &RequestCtx::cli(),
         )
         .await
         .map_err(err)?;

@@ -63,6 +63,8 @@ pub struct EnvSettings {
     pub ocr: OcrSettings,
     /// Metering (`TOLLGATE_REDIS_DOWN`, `TOLLGATE_INSTANCES`).
     pub meter: tollgate_meter::MeterConfig,
+    /// Longest a request body may take to arrive (`TOLLGATE_BODY_TIMEOUT_SECS`, default 60).
+    pub body_timeout: std::time::Duration,
 }
 
 /// Reads `TOLLGATE_REDIS_DOWN` (`degrade`, the default, or `fail-closed`) and
@@ -116,7 +118,7 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
 
 impl OcrSettings {
     /// Reads `TOLLGATE_OCR_DEVICE`, `_QUEUE`, `_MAX_BATCH`, `_THREADS`, `_TIMEOUT_SECS`,
-    /// `_MAX_BYTES`, `_MAX_PIXELS`.
+    /// `_MAX_BYTES`, `_MAX_PIXELS`, `_MEMORY_MB`.
     pub fn from_env() -> Result<Self> {
         let d = Self::default();
         let device = match var("TOLLGATE_OCR_DEVICE") {
@@ -135,6 +137,11 @@ impl OcrSettings {
         )?);
         engine.limits.max_bytes = number("TOLLGATE_OCR_MAX_BYTES", engine.limits.max_bytes)?;
         engine.limits.max_pixels = number("TOLLGATE_OCR_MAX_PIXELS", engine.limits.max_pixels)?;
+        let memory_mb: usize = number("TOLLGATE_OCR_MEMORY_MB", engine.memory_budget >> 20)?;
+        if memory_mb < 64 {
+            bail!("TOLLGATE_OCR_MEMORY_MB must be at least 64");
+        }
+        engine.memory_budget = memory_mb << 20;
         if engine.queue_capacity == 0 || engine.max_batch == 0 || engine.timeout.is_zero() {
             bail!("TOLLGATE_OCR_QUEUE, TOLLGATE_OCR_MAX_BATCH and TOLLGATE_OCR_TIMEOUT_SECS must be above 0");
         }
@@ -156,6 +163,15 @@ impl std::fmt::Debug for EnvSettings {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Reads `TOLLGATE_BODY_TIMEOUT_SECS` (1 to 3600; default 60).
+fn body_timeout_from_env() -> Result<std::time::Duration> {
+    let secs: u64 = number("TOLLGATE_BODY_TIMEOUT_SECS", 60)?;
+    if !(1..=3600).contains(&secs) {
+        bail!("TOLLGATE_BODY_TIMEOUT_SECS must be between 1 and 3600");
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// Longest access-token lifetime that may be configured.
@@ -208,6 +224,7 @@ impl EnvSettings {
             redis_prefix: var("TOLLGATE_REDIS_PREFIX").unwrap_or_else(|| "tollgate".into()),
             ocr: OcrSettings::from_env()?,
             meter: meter_from_env()?,
+            body_timeout: body_timeout_from_env()?,
         })
     }
 }

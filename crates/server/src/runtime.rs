@@ -12,7 +12,7 @@ use tollgate_auth::password::{PasswordHasherPool, PasswordParams};
 use tollgate_auth::revocation::Denylist;
 use tollgate_auth::tokens::TokenService;
 use tollgate_auth::{AuthConfig, AuthService, Authenticator};
-use tollgate_core::{Clock, SystemClock};
+use tollgate_core::Clock;
 use tollgate_store::Store;
 
 /// Explicit clock-skew allowance for token time claims.
@@ -50,17 +50,21 @@ pub async fn connect_redis(url: &str) -> Result<ConnectionManager> {
     Ok(conn)
 }
 
-/// Builds every service. `issuer` is the `iss` of tokens.
+/// Builds every service. `issuer` is the `iss` of tokens; `clock` is every service's time
+/// (the system clock, or a test's).
 pub async fn build(
     common: &CommonArgs,
     env: &EnvSettings,
     issuer: String,
     migrate: bool,
+    clock: Arc<dyn Clock>,
 ) -> Result<Services> {
     let url = common.database_url()?;
+    let master = master_key(env, &common.data_dir)?;
     let store = Store::connect(&url)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_audit_key(master.audit_key());
     if migrate {
         store
             .migrate()
@@ -71,12 +75,10 @@ pub async fn build(
         Some(url) => Some(connect_redis(url).await?),
         None => None,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let config = AuthConfig {
         token_horizon: Duration::seconds(env.token_ttl_secs + TOKEN_LEEWAY_SECS + 60),
         ..AuthConfig::default()
     };
-    let master = master_key(env, &common.data_dir)?;
     // A retired key stays published for the longest lifetime *any* instance may give a
     // token, not this process's: `tollgate keys rotate` may run with another configuration
     // than the servers that signed with the key.
@@ -104,12 +106,6 @@ pub async fn build(
         .await
         .map_err(|e| anyhow::anyhow!("revocations: {e}"))?,
     );
-    let authenticator = Arc::new(Authenticator::new(
-        tokens.clone(),
-        denylist.clone(),
-        store.clone(),
-        clock.clone(),
-    ));
     let attempts: Arc<dyn AttemptLimiter> = match &redis {
         Some(conn) => Arc::new(RedisAttempts::new(
             conn.clone(),
@@ -118,8 +114,16 @@ pub async fn build(
         )),
         None => Arc::new(LocalAttempts::new(clock.clone())),
     };
+    let authenticator = Arc::new(Authenticator::new(
+        tokens.clone(),
+        denylist.clone(),
+        store.clone(),
+        clock.clone(),
+        attempts.clone(),
+    ));
     let passwords =
         PasswordHasherPool::new(PasswordParams::OWASP).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let anonymous = tollgate_auth::anonymous::AnonymousAudit::new(clock.clone());
     let auth = Arc::new(AuthService {
         store: store.clone(),
         clock,
@@ -128,6 +132,7 @@ pub async fn build(
         denylist,
         authenticator,
         attempts,
+        anonymous,
         config,
     });
     Ok(Services { store, redis, auth })

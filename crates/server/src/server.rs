@@ -34,6 +34,20 @@ impl ReadinessCheck for RedisReady {
     }
 }
 
+/// Metering can admit calls: the quota counters can be seeded, the usage recorder runs.
+struct MeteringReady(Arc<tollgate_meter::Meter>);
+
+#[async_trait::async_trait]
+impl ReadinessCheck for MeteringReady {
+    fn name(&self) -> &'static str {
+        "metering"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0.ready().await
+    }
+}
+
 /// A running server.
 pub struct Running {
     /// Where the API listens.
@@ -126,6 +140,24 @@ pub async fn start_with_ocr(
     env: &EnvSettings,
     ocr: Arc<tollgate_ocr::Engine>,
 ) -> Result<Running> {
+    start_with(
+        common,
+        serve,
+        env,
+        ocr,
+        Arc::new(tollgate_core::SystemClock),
+    )
+    .await
+}
+
+/// [`start_with_ocr`] on `clock` (tests move a manual clock instead of sleeping).
+pub async fn start_with(
+    common: &CommonArgs,
+    serve: &ServeArgs,
+    env: &EnvSettings,
+    ocr: Arc<tollgate_ocr::Engine>,
+    clock: Arc<dyn tollgate_core::Clock>,
+) -> Result<Running> {
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
@@ -147,7 +179,8 @@ pub async fn start_with_ocr(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let secure_cookies = issuer.starts_with("https://");
-    let Services { store, redis, auth } = build(common, env, issuer, !serve.no_migrate).await?;
+    let Services { store, redis, auth } =
+        build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
     let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
     if let Some(conn) = &redis {
         readiness.push(Box::new(RedisReady(conn.clone())));
@@ -165,9 +198,10 @@ pub async fn start_with_ocr(
         store.clone(),
         redis.clone().map(|c| (c, env.redis_prefix.clone())),
         recorder,
-        Arc::new(tollgate_core::SystemClock),
+        clock,
         env.meter,
     ));
+    readiness.push(Box::new(MeteringReady(meter.clone())));
     let state = Arc::new(AppState {
         auth: auth.clone(),
         store: store.clone(),
@@ -177,6 +211,7 @@ pub async fn start_with_ocr(
             secure_cookies,
             metrics_on_main: metrics_listener.is_none(),
             ocr_max_body: ocr.config().limits.max_bytes + MULTIPART_SLACK,
+            body_timeout: env.body_timeout,
             bench_routes: std::env::var("TOLLGATE_BENCH_ROUTES").is_ok_and(|v| v == "1"),
         },
         readiness,
@@ -186,6 +221,8 @@ pub async fn start_with_ocr(
     let workers = vec![
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
+        tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
+        tokio::spawn(auth.clone().run_anonymous_audit(cancel.child_token())),
     ];
     let metrics_task = metrics_listener.map(|l| {
         let c = cancel.clone();

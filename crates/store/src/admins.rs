@@ -1,15 +1,37 @@
 //! Tenant admins repository.
 
-use crate::entity::admin;
+use crate::entity::{admin, tenant};
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
 
 pub use admin::Model as Admin;
+
+/// A change to a member that must leave the tenant with an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Remove the member.
+    Remove,
+    /// Give the member this role.
+    SetRole(Role),
+}
+
+async fn member_in(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: AdminId,
+) -> Result<Option<Admin>, DomainError> {
+    admin::Entity::find_by_id(id.0)
+        .filter(admin::Column::TenantId.eq(tenant.0))
+        .one(db)
+        .await
+        .map_err(map_db_err)
+}
 
 impl Store {
     /// Creates an admin; emails are unique across the platform (they are the login name).
@@ -66,31 +88,76 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Number of owners of `tenant`; a tenant must keep at least one.
-    pub async fn count_owners(&self, tenant: TenantId) -> Result<u64, DomainError> {
-        admin::Entity::find()
-            .filter(admin::Column::TenantId.eq(tenant.0))
-            .filter(admin::Column::Role.eq(Role::Owner.as_str()))
-            .count(self.conn())
-            .await
-            .map_err(map_db_err)
-    }
-
-    /// Changes an admin's role.
-    pub async fn set_admin_role(
+    /// Applies `change` to member `id` on behalf of owner `actor`, in one transaction that
+    /// first writes the tenant's row — a row lock on PostgreSQL, the write lock on SQLite — so
+    /// two changes to one tenant's members run one after the other, each seeing the other's
+    /// result: the actor must still be an owner, and the tenant must keep one. Returns the
+    /// member as it was.
+    pub async fn change_member_keeping_an_owner(
         &self,
         tenant: TenantId,
+        actor: AdminId,
         id: AdminId,
-        role: Role,
-    ) -> Result<(), DomainError> {
-        let res = admin::Entity::update_many()
-            .col_expr(admin::Column::Role, Expr::value(role.as_str()))
-            .filter(admin::Column::Id.eq(id.0))
-            .filter(admin::Column::TenantId.eq(tenant.0))
-            .exec(self.conn())
+        change: MemberChange,
+    ) -> Result<Admin, DomainError> {
+        let owner = Role::Owner.as_str();
+        let txn = self.conn().begin().await.map_err(map_db_err)?;
+        let locked = tenant::Entity::update_many()
+            .col_expr(tenant::Column::Name, Expr::col(tenant::Column::Name).into())
+            .filter(tenant::Column::Id.eq(tenant.0))
+            .exec(&txn)
             .await
             .map_err(map_db_err)?;
-        found(res.rows_affected, "member")
+        found(locked.rows_affected, "tenant")?;
+        let still_owner = member_in(&txn, tenant, actor)
+            .await?
+            .is_some_and(|a| a.role == owner);
+        if !still_owner {
+            return Err(DomainError::Forbidden("requires the owner role".into()));
+        }
+        let member = member_in(&txn, tenant, id)
+            .await?
+            .ok_or(DomainError::NotFound("member"))?;
+        let loses_owner = member.role == owner
+            && match change {
+                MemberChange::Remove => true,
+                MemberChange::SetRole(role) => role != Role::Owner,
+            };
+        if loses_owner {
+            let owners = admin::Entity::find()
+                .filter(admin::Column::TenantId.eq(tenant.0))
+                .filter(admin::Column::Role.eq(owner))
+                .count(&txn)
+                .await
+                .map_err(map_db_err)?;
+            if owners <= 1 {
+                return Err(DomainError::conflict(
+                    "last_owner",
+                    "a tenant must keep at least one owner",
+                ));
+            }
+        }
+        match change {
+            MemberChange::Remove => {
+                admin::Entity::delete_many()
+                    .filter(admin::Column::Id.eq(id.0))
+                    .filter(admin::Column::TenantId.eq(tenant.0))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db_err)?;
+            }
+            MemberChange::SetRole(role) => {
+                admin::Entity::update_many()
+                    .col_expr(admin::Column::Role, Expr::value(role.as_str()))
+                    .filter(admin::Column::Id.eq(id.0))
+                    .filter(admin::Column::TenantId.eq(tenant.0))
+                    .exec(&txn)
+                    .await
+                    .map_err(map_db_err)?;
+            }
+        }
+        txn.commit().await.map_err(map_db_err)?;
+        Ok(member)
     }
 
     /// Replaces an admin's password hash (parameter upgrade or password change).
@@ -102,17 +169,6 @@ impl Store {
     ) -> Result<(), DomainError> {
         let res = admin::Entity::update_many()
             .col_expr(admin::Column::PasswordHash, Expr::value(hash))
-            .filter(admin::Column::Id.eq(id.0))
-            .filter(admin::Column::TenantId.eq(tenant.0))
-            .exec(self.conn())
-            .await
-            .map_err(map_db_err)?;
-        found(res.rows_affected, "member")
-    }
-
-    /// Deletes an admin (their sessions go with them).
-    pub async fn delete_admin(&self, tenant: TenantId, id: AdminId) -> Result<(), DomainError> {
-        let res = admin::Entity::delete_many()
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
             .exec(self.conn())

@@ -1,22 +1,55 @@
-//! The audit log: append-only and hash-chained per tenant. Each row stores the previous
-//! row's hash and its own, computed over a fixed serialisation of its fields, so deleting,
-//! reordering or editing any row breaks every hash after it.
+//! The audit log: append-only and chained per tenant. Each row stores the previous row's hash
+//! and its own, a keyed MAC (HMAC-SHA256 under a key derived from the master key) over a fixed
+//! serialisation of its fields, so deleting, reordering or editing any row breaks every hash
+//! after it, and recomputing the hashes needs the key. Each chain's *head* (its last seq and
+//! hash, MAC-sealed too) lives in its own table, updated in the append's transaction, so a
+//! missing tail — the newest rows deleted, or the whole chain emptied — is found as well.
 
-use crate::entity::audit_event;
-use crate::{map_db_err, sha256_hex, Store};
+use crate::entity::{audit_event, audit_head};
+use crate::{map_db_err, Store};
 use chrono::{DateTime, SubsecRound, Utc};
+use ring::hmac;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use serde::Serialize;
+use std::hash::{Hash, Hasher};
 use tollgate_core::{DomainError, TenantId};
 
 pub use audit_event::Model as AuditEvent;
+pub use audit_head::Model as AuditHead;
 
 /// The chain of events that belong to no tenant (operator actions, platform key rotation).
 pub const PLATFORM_CHAIN: &str = "platform";
 /// `prev_hash` of the first event of a chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The key that seals audit rows and heads. Debug prints `***`.
+#[derive(Clone)]
+pub struct AuditKey(hmac::Key);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(***)")
+    }
+}
+
+impl AuditKey {
+    /// A key from 32 bytes of key material (derived from the master key by the caller).
+    pub fn new(material: &[u8; 32]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, material))
+    }
+
+    fn mac(&self, data: &[u8]) -> String {
+        hex::encode(hmac::sign(&self.0, data).as_ref())
+    }
+
+    fn head_mac(&self, chain: &str, last_seq: i64, last_hash: &str) -> String {
+        self.mac(format!("tollgate-audit-head\n{chain}\n{last_seq}\n{last_hash}").as_bytes())
+    }
+}
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -62,7 +95,7 @@ fn chain_of(tenant: Option<TenantId>) -> String {
     tenant.map_or_else(|| PLATFORM_CHAIN.to_owned(), |t| t.to_string())
 }
 
-fn hash_row(row: &AuditEvent) -> Result<String, DomainError> {
+fn hash_row(key: &AuditKey, row: &AuditEvent) -> Result<String, DomainError> {
     let hashed = Hashed {
         chain: &row.chain,
         seq: row.seq,
@@ -78,32 +111,83 @@ fn hash_row(row: &AuditEvent) -> Result<String, DomainError> {
         prev_hash: &row.prev_hash,
     };
     let bytes = serde_json::to_vec(&hashed).map_err(DomainError::internal)?;
-    Ok(sha256_hex(&bytes))
+    Ok(key.mac(&bytes))
+}
+
+/// What is wrong at the first bad place of a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainFault {
+    /// The row's MAC does not match its fields (edited, or hashed without the key).
+    Forged,
+    /// The row does not link to the one before it (a row removed or moved before it).
+    Link,
+    /// The row is missing: a gap, or the newest rows (or all of them) are gone.
+    Missing,
+    /// The head's MAC does not match it: the head was rewritten.
+    HeadForged,
+    /// Rows exist but the chain has no head (it was deleted).
+    HeadMissing,
+    /// Rows exist past the head: appended outside Tollgate.
+    BeyondHead,
+}
+
+impl ChainFault {
+    /// Stable name, for the CLI's output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChainFault::Forged => "forged",
+            ChainFault::Link => "link",
+            ChainFault::Missing => "missing",
+            ChainFault::HeadForged => "head_forged",
+            ChainFault::HeadMissing => "head_missing",
+            ChainFault::BeyondHead => "beyond_head",
+        }
+    }
 }
 
 /// Result of checking a chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChainCheck {
-    /// Every row's hash and link verified.
+    /// Every row's MAC and link verified, and the last one is the head.
     Intact {
         /// Rows checked.
         events: u64,
     },
-    /// The first row whose link or hash is wrong.
+    /// The first bad seq and what is wrong there.
     BrokenAt {
         /// Its sequence number.
         seq: i64,
+        /// What is wrong.
+        fault: ChainFault,
     },
 }
 
+/// Appends to one chain are serialised per process by one of these locks (picked by the
+/// chain's hash), so a flood on one tenant's chain does not stall the others'.
+pub(crate) type AuditLocks = std::sync::Arc<[tokio::sync::Mutex<()>; 64]>;
+
+fn lock_of<'a>(locks: &'a AuditLocks, chain: &str) -> &'a tokio::sync::Mutex<()> {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    chain.hash(&mut h);
+    &locks[(h.finish() % 64) as usize]
+}
+
 impl Store {
-    /// Appends an event to its tenant's chain. Concurrent appends to one chain race on the
-    /// `(chain, seq)` key; the loser retries on top of the winner.
+    fn audit_key(&self) -> Result<&AuditKey, DomainError> {
+        self.audit_key.as_ref().ok_or_else(|| {
+            DomainError::internal("no audit key: Store::with_audit_key was not called")
+        })
+    }
+
+    /// Appends an event to its tenant's chain, moving the chain's head in the same
+    /// transaction. Concurrent appends to one chain race on the `(chain, seq)` key and the
+    /// head; the loser retries on top of the winner.
     pub async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, DomainError> {
+        let key = self.audit_key()?.clone();
         let chain = chain_of(event.tenant);
         let detail = event.detail.to_string();
         let at = event.at.trunc_subsecs(6);
-        let _serial = self.audit_lock.lock().await;
+        let _serial = lock_of(&self.audit_locks, &chain).lock().await;
         let mut last_err = None;
         for attempt in 0..20u64 {
             if attempt > 0 {
@@ -115,14 +199,36 @@ impl Store {
                 .await;
             }
             let txn = self.conn().begin().await.map_err(map_db_err)?;
-            let last = audit_event::Entity::find()
-                .filter(audit_event::Column::Chain.eq(chain.clone()))
-                .order_by_desc(audit_event::Column::Seq)
+            let head = audit_head::Entity::find_by_id(chain.clone())
                 .one(&txn)
                 .await
                 .map_err(map_db_err)?;
-            let (seq, prev_hash) =
-                last.map_or((1, GENESIS_HASH.to_owned()), |l| (l.seq + 1, l.hash));
+            let (seq, prev_hash) = match &head {
+                Some(h) => {
+                    if key.head_mac(&h.chain, h.last_seq, &h.last_hash) != h.mac {
+                        return Err(DomainError::internal(format!(
+                            "audit chain {chain}: its head fails its MAC (tampered); \
+                             nothing is appended until an operator looks"
+                        )));
+                    }
+                    (h.last_seq + 1, h.last_hash.clone())
+                }
+                None => {
+                    let rows = audit_event::Entity::find()
+                        .filter(audit_event::Column::Chain.eq(chain.clone()))
+                        .count(&txn)
+                        .await
+                        .map_err(map_db_err)?;
+                    if rows > 0 {
+                        return Err(DomainError::internal(format!(
+                            "audit chain {chain} has {rows} events but no head (deleted, or \
+                             written before keyed hashes); nothing is appended until an \
+                             operator looks"
+                        )));
+                    }
+                    (1, GENESIS_HASH.to_owned())
+                }
+            };
             let mut row = AuditEvent {
                 chain: chain.clone(),
                 seq,
@@ -138,20 +244,44 @@ impl Store {
                 prev_hash,
                 hash: String::new(),
             };
-            row.hash = hash_row(&row)?;
-            let active: audit_event::ActiveModel = row.clone().into();
-            match active.insert(&txn).await {
-                Ok(_) => match txn.commit().await {
-                    Ok(()) => return Ok(row),
-                    Err(e) => last_err = Some(map_db_err(e)),
-                },
-                Err(e) => {
-                    let err = map_db_err(e);
-                    if !retryable(&err) {
-                        return Err(err);
+            row.hash = hash_row(&key, &row)?;
+            let result = async {
+                let active: audit_event::ActiveModel = row.clone().into();
+                active.insert(&txn).await.map_err(map_db_err)?;
+                let mac = key.head_mac(&chain, seq, &row.hash);
+                if head.is_some() {
+                    let moved = audit_head::Entity::update_many()
+                        .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
+                        .col_expr(audit_head::Column::LastHash, Expr::value(row.hash.clone()))
+                        .col_expr(audit_head::Column::Mac, Expr::value(mac))
+                        .col_expr(audit_head::Column::UpdatedAt, Expr::value(at))
+                        .filter(audit_head::Column::Chain.eq(chain.clone()))
+                        .filter(audit_head::Column::LastSeq.eq(seq - 1))
+                        .exec(&txn)
+                        .await
+                        .map_err(map_db_err)?;
+                    if moved.rows_affected != 1 {
+                        return Err(DomainError::conflict("audit_race", "the head moved"));
                     }
-                    last_err = Some(err);
+                } else {
+                    audit_head::ActiveModel::from(AuditHead {
+                        chain: chain.clone(),
+                        last_seq: seq,
+                        last_hash: row.hash.clone(),
+                        mac,
+                        updated_at: at,
+                    })
+                    .insert(&txn)
+                    .await
+                    .map_err(map_db_err)?;
                 }
+                txn.commit().await.map_err(map_db_err)
+            }
+            .await;
+            match result {
+                Ok(()) => return Ok(row),
+                Err(err) if retryable(&err) => last_err = Some(err),
+                Err(err) => return Err(err),
             }
         }
         Err(last_err.unwrap_or_else(|| DomainError::internal("audit append retries exhausted")))
@@ -170,17 +300,31 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Recomputes every hash and link of one chain.
+    /// The head of one chain, if it has one.
+    pub async fn audit_head(
+        &self,
+        tenant: Option<TenantId>,
+    ) -> Result<Option<AuditHead>, DomainError> {
+        audit_head::Entity::find_by_id(chain_of(tenant))
+            .one(self.conn())
+            .await
+            .map_err(map_db_err)
+    }
+
+    /// Checks every MAC and link of one chain, and that it ends at its head.
     pub async fn verify_audit_chain(
         &self,
         tenant: Option<TenantId>,
     ) -> Result<ChainCheck, DomainError> {
+        let key = self.audit_key()?;
+        let head = self.audit_head(tenant).await?;
         let rows = self.audit_events(tenant).await?;
-        Ok(check_rows(&rows))
+        Ok(check_chain(key, head.as_ref(), &rows))
     }
 }
 
-/// A lost race (unique violation) or, on SQLite, a busy database: worth another try.
+/// A lost race (unique violation, a moved head) or, on SQLite, a busy database: worth
+/// another try.
 fn retryable(err: &DomainError) -> bool {
     match err {
         DomainError::Conflict { .. } => true,
@@ -191,20 +335,71 @@ fn retryable(err: &DomainError) -> bool {
     }
 }
 
-/// Checks links, sequence and hashes of a chain's rows (in `seq` order).
-pub fn check_rows(rows: &[AuditEvent]) -> ChainCheck {
+/// Checks links, sequence and MACs of a chain's rows (in `seq` order), without its head: what
+/// an export alone can tell.
+pub fn check_rows(key: &AuditKey, rows: &[AuditEvent]) -> ChainCheck {
     let mut prev = GENESIS_HASH.to_owned();
     for (i, row) in rows.iter().enumerate() {
         let expected_seq = i as i64 + 1;
-        let ok = row.seq == expected_seq
-            && row.prev_hash == prev
-            && hash_row(row).is_ok_and(|h| h == row.hash);
-        if !ok {
-            return ChainCheck::BrokenAt { seq: row.seq };
+        let fault = if row.seq > expected_seq {
+            Some((expected_seq, ChainFault::Missing))
+        } else if row.seq != expected_seq || row.prev_hash != prev {
+            Some((row.seq, ChainFault::Link))
+        } else if !hash_row(key, row).is_ok_and(|h| h == row.hash) {
+            Some((row.seq, ChainFault::Forged))
+        } else {
+            None
+        };
+        if let Some((seq, fault)) = fault {
+            return ChainCheck::BrokenAt { seq, fault };
         }
         prev = row.hash.clone();
     }
     ChainCheck::Intact {
         events: rows.len() as u64,
     }
+}
+
+/// [`check_rows`], then the tail against the chain's head: the last row must be the one the
+/// head names, so deleted newest rows (or a deleted head) are found too.
+pub fn check_chain(key: &AuditKey, head: Option<&AuditHead>, rows: &[AuditEvent]) -> ChainCheck {
+    let Some(head) = head else {
+        return match rows.first() {
+            None => ChainCheck::Intact { events: 0 },
+            Some(first) => ChainCheck::BrokenAt {
+                seq: first.seq,
+                fault: ChainFault::HeadMissing,
+            },
+        };
+    };
+    if key.head_mac(&head.chain, head.last_seq, &head.last_hash) != head.mac {
+        return ChainCheck::BrokenAt {
+            seq: head.last_seq,
+            fault: ChainFault::HeadForged,
+        };
+    }
+    let events = match check_rows(key, rows) {
+        ChainCheck::Intact { events } => events,
+        broken => return broken,
+    };
+    let last = rows.last().map_or(0, |r| r.seq);
+    if last < head.last_seq {
+        return ChainCheck::BrokenAt {
+            seq: last + 1,
+            fault: ChainFault::Missing,
+        };
+    }
+    if last > head.last_seq {
+        return ChainCheck::BrokenAt {
+            seq: head.last_seq + 1,
+            fault: ChainFault::BeyondHead,
+        };
+    }
+    if rows.last().is_some_and(|r| r.hash != head.last_hash) {
+        return ChainCheck::BrokenAt {
+            seq: last,
+            fault: ChainFault::Forged,
+        };
+    }
+    ChainCheck::Intact { events }
 }

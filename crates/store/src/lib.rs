@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod clients;
 pub mod entity;
+pub mod idempotency;
 pub mod plans;
 pub mod revocations;
 pub mod sessions;
@@ -25,9 +26,11 @@ pub use sea_orm::DatabaseConnection as Db;
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Serialises audit appends of this process, so they never race each other for a
-    /// chain's next sequence number; races with other processes are retried.
-    audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Seals audit rows and heads; appends and verification need it.
+    audit_key: Option<audit::AuditKey>,
+    /// Serialise audit appends of this process per chain, so they never race each other for
+    /// a chain's next sequence number; races with other processes are retried.
+    audit_locks: audit::AuditLocks,
 }
 
 impl Store {
@@ -54,8 +57,15 @@ impl Store {
         }
         Ok(Self {
             db,
-            audit_lock: Default::default(),
+            audit_key: None,
+            audit_locks: std::sync::Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
         })
+    }
+
+    /// This store, sealing the audit log with `key` (derived from the master key).
+    pub fn with_audit_key(mut self, key: audit::AuditKey) -> Self {
+        self.audit_key = Some(key);
+        self
     }
 
     /// Applies pending migrations.

@@ -40,7 +40,7 @@ pub struct UsageBucket {
 
 #[derive(Debug, FromQueryResult)]
 struct Sum {
-    total: Option<i64>,
+    total: i64,
 }
 
 impl Store {
@@ -70,30 +70,23 @@ impl Store {
         })
     }
 
-    /// Units recorded for the tenant in a billing period.
+    /// Units recorded for the tenant in a billing period. `SUM` over a `bigint` is a
+    /// `numeric` in PostgreSQL (an integer in SQLite) and `NULL` over no rows, so the database
+    /// casts and coalesces: both backends answer a plain `BIGINT`.
     pub async fn usage_units(&self, tenant: TenantId, period: &str) -> Result<i64, DomainError> {
         let sum = usage_event::Entity::find()
             .select_only()
-            .column_as(Expr::col(usage_event::Column::Units).sum(), "total")
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(units), 0) AS BIGINT)"),
+                "total",
+            )
             .filter(usage_event::Column::TenantId.eq(tenant.0))
             .filter(usage_event::Column::Period.eq(period))
             .into_model::<Sum>()
             .one(self.conn())
             .await
             .map_err(map_db_err)?;
-        Ok(sum.and_then(|s| s.total).unwrap_or(0))
-    }
-
-    /// One event of the tenant, if recorded.
-    pub async fn usage_event(
-        &self,
-        tenant: TenantId,
-        event_id: &str,
-    ) -> Result<Option<UsageEvent>, DomainError> {
-        usage_event::Entity::find_by_id((tenant.0, event_id.to_owned()))
-            .one(self.conn())
-            .await
-            .map_err(map_db_err)
+        Ok(sum.map_or(0, |s| s.total))
     }
 
     /// Every event of the tenant (tests and exports), oldest first.

@@ -171,7 +171,7 @@ impl ClientsApi {
             .create_client(
                 s.tenant_id,
                 &body.0.name,
-                &super::tenant_scopes(&body.0.scopes)?,
+                super::portal_scopes(&body.0.scopes)?,
                 &s.actor(),
                 &ctx(req),
             )
@@ -226,7 +226,7 @@ impl ClientsApi {
         let scopes = body
             .0
             .scopes
-            .map(|v| super::tenant_scopes(&v))
+            .map(|v| super::portal_scopes(&v))
             .transpose()?;
         let view = state
             .auth
@@ -234,7 +234,7 @@ impl ClientsApi {
                 s.tenant_id,
                 &client_id.0,
                 body.0.name.as_deref(),
-                scopes.as_deref(),
+                scopes,
                 &s.actor(),
                 &ctx(req),
             )

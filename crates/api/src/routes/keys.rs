@@ -29,11 +29,14 @@ pub struct Key {
     pub scopes: Vec<String>,
     /// Created.
     pub created_at: DateTime<Utc>,
-    /// Last use (minute resolution).
+    /// Last use (minute resolution); absent before the first use.
+    #[oai(skip_serializing_if_is_none)]
     pub last_used_at: Option<DateTime<Utc>>,
-    /// Expiry, if any.
+    /// Expiry; absent for a key that does not expire.
+    #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
-    /// Revocation time, if revoked.
+    /// Revocation time; absent unless revoked.
+    #[oai(skip_serializing_if_is_none)]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -176,7 +179,7 @@ impl KeysApi {
             .create_key(
                 s.tenant_id,
                 &body.name,
-                &super::tenant_scopes(&body.scopes)?,
+                super::portal_scopes(&body.scopes)?,
                 env,
                 body.expires_at,
                 &s.actor(),

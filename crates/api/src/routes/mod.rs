@@ -43,19 +43,20 @@ pub enum Tag {
     Ops,
 }
 
-/// Scopes a tenant admin may grant through the portal, space-separated: any known scope
-/// but `operator`, which only the operator's CLI grants.
-pub(crate) fn tenant_scopes(scopes: &[String]) -> Result<String, tollgate_core::DomainError> {
-    if scopes
-        .iter()
-        .any(|s| s == tollgate_core::Scope::Operator.as_str())
-    {
+/// Scopes a tenant admin grants through the portal, parsed item by item (each item exactly
+/// one known scope name, none twice). `operator` is never granted here: only the operator's
+/// CLI mints it, into the platform tenant.
+pub(crate) fn portal_scopes(
+    scopes: &[String],
+) -> Result<tollgate_core::ScopeSet, tollgate_core::DomainError> {
+    let set = tollgate_core::ScopeSet::from_items(scopes.iter().map(String::as_str))?;
+    if set.contains(tollgate_core::Scope::Operator) {
         return Err(tollgate_core::DomainError::invalid(
             "invalid_scope",
             "the operator scope cannot be granted here",
         ));
     }
-    Ok(scopes.join(" "))
+    Ok(set)
 }
 
 /// The request context the middleware recorded.

@@ -407,7 +407,7 @@ impl OAuthApi {
         let token = form
             .token
             .ok_or_else(|| invalid_request("token is required"))?;
-        let i = state.auth.introspect(&client, &token).await?;
+        let i = state.auth.introspect(&client, &token, &ctx(req)).await?;
         Ok(Json(IntrospectionBody {
             active: i.active,
             scope: i.scope,
@@ -425,12 +425,65 @@ impl OAuthApi {
 
 #[cfg(test)]
 mod tests {
-    use super::form_decode;
+    use super::{form_decode, OAuthError};
+    use tollgate_core::DomainError;
 
     #[test]
     fn decodes_form_components() {
         assert_eq!(form_decode("a%3Ab+c").as_deref(), Some("a:b c"));
         assert_eq!(form_decode("%zz"), None);
         assert_eq!(form_decode("%4"), None);
+    }
+
+    /// Every domain error becomes an RFC 6749 §5.2 answer: its status, `error` code and
+    /// headers, never internal text.
+    #[test]
+    fn domain_errors_map_to_rfc6749_errors() {
+        let error = |e: OAuthError| -> (u16, String, Option<String>) {
+            match e {
+                OAuthError::BadRequest(b, cache) => (400, b.0.error, Some(cache)),
+                OAuthError::InvalidClient(b, challenge, _) => (401, b.0.error, Some(challenge)),
+                OAuthError::TooMany(b, retry, _) => (429, b.0.error, Some(retry.to_string())),
+                OAuthError::Unavailable(b, retry) => (503, b.0.error, Some(retry.to_string())),
+                OAuthError::Internal(b) => {
+                    assert_eq!(b.0.error_description.as_deref(), Some("internal error"));
+                    (500, b.0.error, None)
+                }
+            }
+        };
+        let cases = [
+            (
+                DomainError::Unauthenticated("invalid_client"),
+                (401, "invalid_client", Some("Basic realm=\"tollgate\"")),
+            ),
+            (
+                DomainError::invalid("invalid_scope", "x"),
+                (400, "invalid_scope", Some("no-store")),
+            ),
+            (
+                DomainError::invalid("invalid_name", "x"),
+                (400, "invalid_request", Some("no-store")),
+            ),
+            (
+                DomainError::TooManyAttempts { retry_after: 0 },
+                (429, "temporarily_unavailable", Some("1")),
+            ),
+            (
+                DomainError::Unavailable("db".into()),
+                (503, "temporarily_unavailable", Some("1")),
+            ),
+            (
+                DomainError::Internal("relation \"x\" does not exist".into()),
+                (500, "server_error", None),
+            ),
+        ];
+        for (domain, (status, code, header)) in cases {
+            let what = domain.to_string();
+            assert_eq!(
+                error(OAuthError::from(domain)),
+                (status, code.to_owned(), header.map(str::to_owned)),
+                "{what}"
+            );
+        }
     }
 }

@@ -5,15 +5,18 @@ use crate::problem::{ApiError, ApiResult, Problem};
 use crate::security::ApiCaller;
 use crate::state::AppState;
 use poem::web::Data;
+use poem::Request;
 use poem_openapi::param::Header;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{ApiRequest, Multipart, Object, OpenApi};
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::{ApiRequest, ApiResponse, Multipart, Object, OpenApi};
 use std::sync::Arc;
 use std::time::Instant;
+use tollgate_auth::Principal;
 use tollgate_core::{DomainError, Scope};
-use tollgate_meter::Metered;
-use tollgate_ocr::ImageLimits;
+use tollgate_meter::{Admitted, Metered, StoredAnswer};
+use tollgate_ocr::{ImageError, ImageLimits, OcrError};
 
 /// A multipart upload.
 #[derive(Debug, Multipart)]
@@ -73,7 +76,8 @@ pub struct OcrTiming {
 /// What the call was charged.
 #[derive(Debug, Object)]
 pub struct OcrUsage {
-    /// Units charged (0 for a retry of a recorded request with the same `Idempotency-Key`).
+    /// Units charged by this call: 0 for a retry answered with the stored answer of a
+    /// completed request with the same `Idempotency-Key` (marked `Idempotent-Replayed`).
     pub units: i64,
     /// The unit: `page` (one image is one page).
     pub unit: String,
@@ -101,6 +105,94 @@ pub struct OcrResult {
     pub timing: OcrTiming,
     /// What this call was charged.
     pub usage: OcrUsage,
+}
+
+/// The answer of `POST /v1/ocr`.
+#[derive(ApiResponse)]
+pub enum OcrResponse {
+    /// The text. `Idempotent-Replayed: true` marks the stored answer of an earlier request
+    /// with the same `Idempotency-Key` and image (charged then, not now).
+    #[oai(status = 200)]
+    Ok(
+        Json<OcrResult>,
+        #[oai(header = "Idempotent-Replayed")] Option<String>,
+    ),
+}
+
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The key, trimmed; visible ASCII only (it is a key, not text).
+fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let key = raw.trim();
+    let valid = !key.is_empty()
+        && key.len() <= MAX_IDEMPOTENCY_KEY
+        && key.chars().all(|c| c.is_ascii_graphic());
+    if valid {
+        Ok(Some(key.to_owned()))
+    } else {
+        Err(DomainError::invalid(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        ))
+    }
+}
+
+/// What tells two OCR requests apart: the operation and the image bytes.
+fn fingerprint(bytes: &[u8]) -> String {
+    format!("ocr:{}", tollgate_store::sha256_hex(bytes))
+}
+
+/// A stored answer, as a retry gets it: the same result, charged nothing now.
+fn replayed(answer: &StoredAnswer) -> Result<OcrResponse, DomainError> {
+    let value: serde_json::Value =
+        serde_json::from_str(&answer.body).map_err(DomainError::internal)?;
+    let mut result = OcrResult::parse_from_json(Some(value))
+        .map_err(|e| DomainError::internal(e.into_message()))?;
+    result.usage.units = 0;
+    result.usage.remaining = None;
+    Ok(OcrResponse::Ok(Json(result), Some("true".into())))
+}
+
+/// The answer to an OCR failure: the caller's image problems are 4xx with their codes, a
+/// saturated engine 503 with `Retry-After`, a runner failure 500 (logged).
+fn ocr_error(err: OcrError) -> DomainError {
+    let detail = err.to_string();
+    match err {
+        OcrError::Image(ImageError::TooLarge { .. }) => DomainError::TooLarge {
+            code: "payload_too_large",
+            detail,
+        },
+        OcrError::Image(ImageError::TooManyPixels { .. }) => {
+            DomainError::invalid("image_too_large", detail)
+        }
+        OcrError::Image(ImageError::Empty | ImageError::ZeroSize) => {
+            DomainError::invalid("empty_image", detail)
+        }
+        OcrError::Image(ImageError::Unsupported) => {
+            DomainError::invalid("unsupported_image", detail)
+        }
+        OcrError::Image(ImageError::Corrupt(_)) => {
+            DomainError::invalid("corrupt_image", "the image could not be decoded")
+        }
+        OcrError::Busy => DomainError::Busy {
+            code: "ocr_busy",
+            detail,
+            retry_after: 1,
+        },
+        OcrError::Timeout => DomainError::Busy {
+            code: "ocr_timeout",
+            detail,
+            retry_after: 1,
+        },
+        OcrError::NotReady => DomainError::Busy {
+            code: "ocr_not_ready",
+            detail,
+            retry_after: 5,
+        },
+        OcrError::Runner(e) => DomainError::internal(e),
+    }
 }
 
 /// A loaded model.
@@ -145,9 +237,14 @@ impl OcrApi {
     /// plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     /// `quota_exhausted` (with `Retry-After` at the next period); the `RateLimit-Policy`,
     /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
-    /// charged only when it succeeds, and a retry with the same `Idempotency-Key` (within 24
-    /// hours, same image) is not charged again; the same key with another image is 422
-    /// `idempotency_key_reused`.
+    /// charged only when it succeeds, and every request that succeeds is charged and recorded
+    /// (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
+    /// 24 hours, same image) gets the first answer back and is not charged again; while the
+    /// first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
+    /// another image is 422 `idempotency_key_reused`.
+    ///
+    /// Credentials are checked from the headers before the body is read: without valid ones
+    /// the answer is 401 (403 without `ocr:read`) and the upload is never read.
     ///
     /// **Permissions**: scope `ocr:read`.
     #[oai(
@@ -159,24 +256,23 @@ impl OcrApi {
     async fn ocr(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: ApiCaller,
-        /// Makes retries safe: the same key and image within 24 hours is charged once.
+        /// Makes retries safe: the same key and image within 24 hours is charged once, and a
+        /// retry gets the first answer back (`Idempotent-Replayed: true`). While the first is
+        /// running, a retry is 409 `idempotency_in_progress`; the same key with another image
+        /// is 422 `idempotency_key_reused`. Keys belong to the tenant.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         input: OcrInput,
-    ) -> ApiResult<Json<OcrResult>> {
+    ) -> ApiResult<OcrResponse> {
         let started = Instant::now();
-        let principal = state.authorized(&auth, Scope::OcrRead).await?;
-        let idempotency_key = idempotency_key.0.map(|k| k.trim().to_owned());
-        let valid_key =
-            |k: &String| !k.is_empty() && k.len() <= 255 && k.chars().all(|c| c.is_ascii_graphic());
-        if idempotency_key.as_ref().is_some_and(|k| !valid_key(k)) {
-            return Err(DomainError::invalid(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            )
-            .into());
-        }
+        // Authenticated from the headers before the body was read (see the middleware).
+        let principal = match req.extensions().get::<Principal>() {
+            Some(p) => p.clone(),
+            None => state.authorized(&auth, Scope::OcrRead).await?,
+        };
+        let idempotency_key = self::idempotency_key(idempotency_key.0)?;
         let bytes = match input {
             OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
                 ApiError::BadRequest(Json(Problem::new(
@@ -194,13 +290,14 @@ impl OcrApi {
         let metered = Metered {
             operation: "ocr",
             units: 1,
-            fingerprint: idempotency_key
-                .as_ref()
-                .map(|_| tollgate_store::sha256_hex(&bytes)),
+            fingerprint: idempotency_key.as_ref().map(|_| fingerprint(&bytes)),
             idempotency_key,
-            request_id: crate::problem::request_id(),
+            max_runtime: state.ocr.config().timeout,
         };
-        let admission = state.admit(&principal, metered).await?;
+        let admission = match state.admit(&principal, metered).await? {
+            Admitted::Run(a) => a,
+            Admitted::Replay { answer, .. } => return Ok(replayed(&answer)?),
+        };
         // The plan's image limits, within the engine's own.
         let plan = admission.plan();
         let engine = state.ocr.config().limits;
@@ -215,13 +312,12 @@ impl OcrApi {
             .ocr
             .read(bytes, Some(limits))
             .await
-            .map_err(DomainError::from)?;
+            .map_err(ocr_error)?;
         let usage = OcrUsage {
             units: admission.units_charged(),
             unit: tollgate_meter::UNIT.to_owned(),
             remaining: admission.quota_left(),
         };
-        state.commit(admission, 200).await?;
         let text = out
             .page
             .lines
@@ -229,7 +325,7 @@ impl OcrApi {
             .map(|l| l.text.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        Ok(Json(OcrResult {
+        let result = OcrResult {
             lines: out
                 .page
                 .lines
@@ -252,7 +348,14 @@ impl OcrApi {
                 total_ms: started.elapsed().as_secs_f64() * 1000.0,
             },
             usage,
-        }))
+        };
+        // With an idempotency key the answer is stored with the usage event, for retries.
+        let stored = admission
+            .stores_answer()
+            .then(|| result.to_json().map(|v| v.to_string()))
+            .flatten();
+        state.commit(admission, 200, stored.as_deref()).await?;
+        Ok(OcrResponse::Ok(Json(result), None))
     }
 
     /// List the OCR models and whether they are loaded.

@@ -1,5 +1,6 @@
 //! The operator's API: plans, tenants' plans, and usage across tenants. Callers need the
-//! `operator` scope, which only the operator's CLI grants (`tollgate operator key create`).
+//! `operator` scope on a credential of the platform tenant, which only the operator's CLI
+//! mints (`tollgate operator key-create`).
 
 use super::Tag;
 use crate::problem::ApiResult;
@@ -103,10 +104,17 @@ pub enum PlanCreated {
 pub struct OperatorApi;
 
 impl AppState {
+    /// The operator: a credential of the platform tenant with the `operator` scope. The
+    /// scope alone is not enough (principals outside the platform never hold it, and this
+    /// checks the tenant again).
     async fn operator(&self, caller: &ApiCaller) -> ApiResult<String> {
-        self.principal_with(caller, Scope::Operator)
-            .await
-            .map(|p| p.actor())
+        let p = self.principal_with(caller, Scope::Operator).await?;
+        if !p.tenant_id.is_platform() {
+            return Err(crate::problem::ApiError::insufficient_scope(
+                Scope::Operator.as_str(),
+            ));
+        }
+        Ok(p.actor())
     }
 
     async fn operator_audit(

@@ -82,8 +82,14 @@ pub enum LogoutResponse {
 /// Portal session operations.
 pub struct SessionApi;
 
-fn cookie(state: &AppState, value: &str, max_age: i64) -> String {
-    let secure = if state.config.secure_cookies {
+/// The session cookie; `Secure` when the public URL is https or a trusted proxy says this
+/// request came over https.
+fn cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
+    let https = req
+        .extensions()
+        .get::<crate::middleware::ClientInfo>()
+        .is_some_and(|c| c.forwarded_https);
+    let secure = if state.config.secure_cookies || https {
         "; Secure"
     } else {
         ""
@@ -120,7 +126,7 @@ impl SessionApi {
         let max_age = state.auth.config.session_ttl.num_seconds();
         Ok(LoginResponse::Ok(
             Json(SessionInfo::from(&out.session)),
-            cookie(&state, &out.session_token, max_age),
+            cookie(&state, req, &out.session_token, max_age),
             "no-store".into(),
         ))
     }
@@ -161,6 +167,6 @@ impl SessionApi {
     ) -> ApiResult<LogoutResponse> {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
         state.auth.logout(&s, &ctx(req)).await?;
-        Ok(LogoutResponse::Done(cookie(&state, "", 0)))
+        Ok(LogoutResponse::Done(cookie(&state, req, "", 0)))
     }
 }

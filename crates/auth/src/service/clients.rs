@@ -27,7 +27,7 @@ impl ClientView {
         Self {
             client_id: row.client_id.clone(),
             name: row.name.clone(),
-            scopes: ScopeSet::parse_lenient(&row.scopes),
+            scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(TenantId(row.tenant_id)),
             created_at: row.created_at,
             previous_secret_expires_at: row.prev_secret_expires_at.filter(|t| *t > now),
         }
@@ -43,29 +43,18 @@ pub struct CreatedClient {
     pub client_secret: String,
 }
 
-fn non_empty_scopes(scopes: &str) -> Result<ScopeSet, DomainError> {
-    let set = ScopeSet::parse(scopes)?;
-    if set.is_empty() {
-        return Err(DomainError::invalid(
-            "invalid_scope",
-            "at least one scope is required",
-        ));
-    }
-    Ok(set)
-}
-
 impl AuthService {
-    /// Creates a client for `tenant`.
+    /// Creates a client for `tenant` with `scopes` (`operator` only in the platform tenant).
     pub async fn create_client(
         &self,
         tenant: TenantId,
         name: &str,
-        scopes: &str,
+        scopes: ScopeSet,
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<CreatedClient, DomainError> {
         let name = validate_name(name)?;
-        let scopes = non_empty_scopes(scopes)?;
+        let scopes = scopes.grantable_in(tenant)?;
         self.store.tenant(tenant).await?;
         let client_id = new_client_id();
         let secret = new_client_secret();
@@ -129,13 +118,13 @@ impl AuthService {
         tenant: TenantId,
         client_id: &str,
         name: Option<&str>,
-        scopes: Option<&str>,
+        scopes: Option<ScopeSet>,
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<ClientView, DomainError> {
         let name = name.map(validate_name).transpose()?;
         let scopes = scopes
-            .map(non_empty_scopes)
+            .map(|s| s.grantable_in(tenant))
             .transpose()?
             .map(|s| s.to_string());
         self.store

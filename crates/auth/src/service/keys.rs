@@ -30,11 +30,12 @@ pub struct KeyView {
 
 impl From<&ApiKey> for KeyView {
     fn from(row: &ApiKey) -> Self {
+        let tenant = TenantId(row.tenant_id);
         Self {
             key_id: KeyId(row.id),
             name: row.name.clone(),
             prefix: row.prefix.clone(),
-            scopes: ScopeSet::parse_lenient(&row.scopes),
+            scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(tenant),
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             expires_at: row.expires_at,
@@ -53,7 +54,8 @@ pub struct CreatedKey {
 }
 
 impl AuthService {
-    /// Creates a key for `tenant`.
+    /// Creates a key for `tenant` with `scopes` (typed: parsed item by item by the caller;
+    /// `operator` only in the platform tenant).
     #[expect(
         clippy::too_many_arguments,
         reason = "each argument is a distinct part of the request"
@@ -62,20 +64,14 @@ impl AuthService {
         &self,
         tenant: TenantId,
         name: &str,
-        scopes: &str,
+        scopes: ScopeSet,
         env: KeyEnv,
         expires_at: Option<DateTime<Utc>>,
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<CreatedKey, DomainError> {
         let name = validate_name(name)?;
-        let scopes = ScopeSet::parse(scopes)?;
-        if scopes.is_empty() {
-            return Err(DomainError::invalid(
-                "invalid_scope",
-                "at least one scope is required",
-            ));
-        }
+        let scopes = scopes.grantable_in(tenant)?;
         let now = self.clock.now();
         if expires_at.is_some_and(|t| t <= now) {
             return Err(DomainError::invalid(
@@ -154,7 +150,8 @@ impl AuthService {
     }
 
     /// Replaces a key: a new key with the same name and scopes; the old one keeps working
-    /// for `grace` (bounded), then expires.
+    /// for `grace` (bounded), then expires. The scopes are re-checked on the way: a stored
+    /// `operator` never carries over into a tenant's new key.
     pub async fn rotate_key(
         &self,
         tenant: TenantId,
@@ -186,6 +183,15 @@ impl AuthService {
                 "an expired key cannot be rotated; create a new key",
             ));
         }
+        let scopes = ScopeSet::parse_lenient(&old.scopes)
+            .effective_in(tenant)
+            .grantable_in(tenant)
+            .map_err(|_| {
+                DomainError::conflict(
+                    "key_without_scopes",
+                    "the key holds no scope it may keep; create a new key",
+                )
+            })?;
         let env = if old.prefix.starts_with(KeyEnv::Test.prefix()) {
             KeyEnv::Test
         } else {
@@ -200,7 +206,7 @@ impl AuthService {
                     name: &old.name,
                     prefix: &key[..DISPLAY_PREFIX_LEN],
                     digest: &digest(&key),
-                    scopes: &old.scopes,
+                    scopes: &scopes.to_string(),
                     expires_at: old.expires_at,
                 },
                 now,

@@ -11,6 +11,7 @@ pub use keys::{CreatedKey, KeyView};
 pub use oauth::{ClientAuth, Introspection};
 pub use portal::{AdminSession, CreatedMember, LoginOutcome};
 
+use crate::anonymous::{AnonymousAudit, Subject};
 use crate::backoff::AttemptLimiter;
 use crate::password::PasswordHasherPool;
 use crate::principal::Authenticator;
@@ -95,6 +96,8 @@ pub struct AuthService {
     pub authenticator: Arc<Authenticator>,
     /// Login backoff.
     pub attempts: Arc<dyn AttemptLimiter>,
+    /// Bounds the audit rows anonymous callers cause.
+    pub anonymous: AnonymousAudit,
     /// Tunables.
     pub config: AuthConfig,
 }
@@ -137,6 +140,50 @@ impl AuthService {
             })
             .await
             .map(|_| ())
+    }
+
+    /// Records an anonymous caller's checked failure: at once while the chain's budget
+    /// lasts, otherwise counted into one row per account per minute.
+    pub(crate) async fn audit_anonymous_failure(
+        &self,
+        subject: Subject,
+        ctx: &RequestCtx,
+    ) -> Result<(), DomainError> {
+        if !self.anonymous.failure(subject.clone(), ctx.ip.as_deref()) {
+            return Ok(());
+        }
+        self.audit(
+            subject.tenant,
+            "anonymous",
+            subject.action,
+            subject.target,
+            FAILURE,
+            ctx,
+            serde_json::json!({ "reason": subject.reason }),
+        )
+        .await
+    }
+
+    /// Writes the counted anonymous rows whose windows have ended (`all`: every window, when
+    /// the server stops).
+    pub async fn flush_anonymous_audit(&self, all: bool) {
+        for event in self.anonymous.due(all) {
+            if let Err(e) = self.store.append_audit(event).await {
+                tracing::warn!(error = %e, "a counted anonymous audit row was not written");
+            }
+        }
+    }
+
+    /// Flushes counted anonymous audit rows every few seconds until `cancel`, then all.
+    pub async fn run_anonymous_audit(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            }
+            self.flush_anonymous_audit(false).await;
+        }
+        self.flush_anonymous_audit(true).await;
     }
 
     /// Creates a tenant (operator).

@@ -2,6 +2,7 @@
 //! revocation (RFC 7009) and introspection (RFC 7662).
 
 use super::{AuthService, RequestCtx, FAILURE, SUCCESS};
+use crate::anonymous::Subject;
 use crate::principal::PrincipalKind;
 use crate::revocation::{from_unix, jti_entry};
 use crate::secret::{digest, digests_equal};
@@ -67,6 +68,7 @@ impl AuthService {
             blocked = self.attempts.blocked(&ip_key).await;
         }
         if let Some(retry_after) = blocked {
+            // Refused before any lookup: nothing to record, and the refusal costs nothing.
             return Err(DomainError::TooManyAttempts { retry_after });
         }
         let presented = digest(secret);
@@ -93,24 +95,18 @@ impl AuthService {
                 self.attempts
                     .failure(&ip_key, self.config.ip_threshold)
                     .await;
-                let tenant = row.as_ref().map(|c| TenantId(c.tenant_id));
                 // An unknown presented id is not recorded: users paste secrets into it.
-                let target = row.as_ref().map(|c| format!("client:{}", c.client_id));
-                let reason = if row.is_some() {
-                    "invalid_secret"
-                } else {
-                    "unknown_client"
+                let subject = Subject {
+                    tenant: row.as_ref().map(|c| TenantId(c.tenant_id)),
+                    action: "token.refused",
+                    target: row.as_ref().map(|c| format!("client:{}", c.client_id)),
+                    reason: if row.is_some() {
+                        "invalid_secret"
+                    } else {
+                        "unknown_client"
+                    },
                 };
-                self.audit(
-                    tenant,
-                    "anonymous",
-                    "token.refused",
-                    target,
-                    FAILURE,
-                    ctx,
-                    serde_json::json!({ "reason": reason }),
-                )
-                .await?;
+                self.audit_anonymous_failure(subject, ctx).await?;
                 Err(DomainError::Unauthenticated("invalid_client"))
             }
         }
@@ -124,7 +120,7 @@ impl AuthService {
         scope: Option<&str>,
         ctx: &RequestCtx,
     ) -> Result<IssuedToken, DomainError> {
-        let granted = ScopeSet::parse_lenient(&client.client.scopes);
+        let granted = ScopeSet::parse_lenient(&client.client.scopes).effective_in(client.tenant());
         let requested = match scope.map(str::trim).filter(|s| !s.is_empty()) {
             None => granted,
             Some(s) => match ScopeSet::parse(s) {
@@ -198,22 +194,25 @@ impl AuthService {
         &self,
         client: &ClientAuth,
         token: &str,
+        ctx: &RequestCtx,
     ) -> Result<Introspection, DomainError> {
         if api_key::looks_like_key(token) {
-            return Ok(match self.authenticator.api_key(token).await {
-                Ok(p) if p.tenant_id == client.tenant() && p.kind == PrincipalKind::Key => {
-                    Introspection {
-                        active: true,
-                        scope: Some(p.scopes.to_string()),
-                        client_id: Some(p.id.clone()),
-                        sub: Some(p.id),
-                        tenant_id: Some(p.tenant_id),
-                        token_type: Some("api_key".into()),
-                        ..Introspection::default()
+            return Ok(
+                match self.authenticator.api_key(token, ctx.ip.as_deref()).await {
+                    Ok(p) if p.tenant_id == client.tenant() && p.kind == PrincipalKind::Key => {
+                        Introspection {
+                            active: true,
+                            scope: Some(p.scopes.to_string()),
+                            client_id: Some(p.id.clone()),
+                            sub: Some(p.id),
+                            tenant_id: Some(p.tenant_id),
+                            token_type: Some("api_key".into()),
+                            ..Introspection::default()
+                        }
                     }
-                }
-                _ => Introspection::default(),
-            });
+                    _ => Introspection::default(),
+                },
+            );
         }
         let Ok(claims) = self.tokens.verify(token) else {
             return Ok(Introspection::default());

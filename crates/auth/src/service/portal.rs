@@ -1,10 +1,11 @@
 //! Portal operations: admin login/logout with server-side sessions, and member management.
 
-use super::{AuthService, RequestCtx, FAILURE, SUCCESS};
+use super::{AuthService, RequestCtx, SUCCESS};
+use crate::anonymous::Subject;
 use crate::password::PasswordCheck;
 use crate::secret::{digest, random_base62};
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
-use tollgate_store::admins::Admin;
+use tollgate_store::admins::{Admin, MemberChange};
 
 /// How long an address an account signed in from stays exempt from the per-account block.
 const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 3600;
@@ -108,6 +109,13 @@ impl AuthService {
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<CreatedMember, DomainError> {
+        if tenant.is_platform() {
+            // The platform tenant holds the operator's credentials; it has no portal.
+            return Err(DomainError::invalid(
+                "platform_tenant",
+                "the platform tenant has no portal members",
+            ));
+        }
         self.store.tenant(tenant).await?;
         let email = normalise_email(email)?;
         let password = password.unwrap_or_else(|| random_base62(20));
@@ -153,18 +161,16 @@ impl AuthService {
             blocked = self.attempts.blocked(&acct_key).await;
         }
         let admin = self.store.admin_by_email(&email).await?;
-        let tenant = admin.as_ref().map(|a| TenantId(a.tenant_id));
+        let subject = |reason| Subject {
+            tenant: admin.as_ref().map(|a| TenantId(a.tenant_id)),
+            action: "login",
+            target: admin.as_ref().map(|a| format!("admin:{}", a.id)),
+            reason,
+        };
         if let Some(retry_after) = blocked {
-            self.audit(
-                tenant,
-                "anonymous",
-                "login",
-                admin.as_ref().map(|a| format!("admin:{}", a.id)),
-                FAILURE,
-                ctx,
-                serde_json::json!({ "reason": "throttled" }),
-            )
-            .await?;
+            // Counted, not written one row each: one row per account per backoff window.
+            self.anonymous
+                .throttled(subject("throttled"), ctx.ip.as_deref(), retry_after);
             return Err(DomainError::TooManyAttempts { retry_after });
         }
         let check = self
@@ -183,16 +189,13 @@ impl AuthService {
                 self.attempts
                     .failure(&acct_key, self.config.account_threshold)
                     .await;
-                self.audit(
-                    tenant,
-                    "anonymous",
-                    "login",
-                    admin.as_ref().map(|a| format!("admin:{}", a.id)),
-                    FAILURE,
-                    ctx,
-                    serde_json::json!({ "reason": "bad_credentials" }),
-                )
-                .await?;
+                let subject = Subject {
+                    tenant: admin.as_ref().map(|a| TenantId(a.tenant_id)),
+                    action: "login",
+                    target: admin.as_ref().map(|a| format!("admin:{}", a.id)),
+                    reason: "bad_credentials",
+                };
+                self.audit_anonymous_failure(subject, ctx).await?;
                 return Err(DomainError::Unauthenticated("invalid email or password"));
             }
         };
@@ -300,7 +303,8 @@ impl AuthService {
             .await
     }
 
-    /// Changes a member's role (owners only); the last owner cannot be demoted.
+    /// Changes a member's role (owners only); the last owner cannot be demoted. The check and
+    /// the change are one transaction, so two owners demoting each other at once leave one.
     pub async fn set_member_role(
         &self,
         session: &AdminSession,
@@ -309,18 +313,14 @@ impl AuthService {
         ctx: &RequestCtx,
     ) -> Result<Admin, DomainError> {
         session.require(Role::Owner)?;
-        let member = self.store.admin(session.tenant_id, id).await?;
-        if member.role == Role::Owner.as_str()
-            && role != Role::Owner
-            && self.store.count_owners(session.tenant_id).await? <= 1
-        {
-            return Err(DomainError::conflict(
-                "last_owner",
-                "a tenant must keep at least one owner",
-            ));
-        }
-        self.store
-            .set_admin_role(session.tenant_id, id, role)
+        let member = self
+            .store
+            .change_member_keeping_an_owner(
+                session.tenant_id,
+                session.admin_id,
+                id,
+                MemberChange::SetRole(role),
+            )
             .await?;
         // A changed role takes effect at once: end the member's other sessions.
         if id != session.admin_id {
@@ -339,7 +339,8 @@ impl AuthService {
         self.store.admin(session.tenant_id, id).await
     }
 
-    /// Removes a member (owners only); the last owner cannot be removed.
+    /// Removes a member (owners only); the last owner cannot be removed (checked and changed
+    /// in one transaction, as for roles).
     pub async fn remove_member(
         &self,
         session: &AdminSession,
@@ -347,16 +348,14 @@ impl AuthService {
         ctx: &RequestCtx,
     ) -> Result<(), DomainError> {
         session.require(Role::Owner)?;
-        let member = self.store.admin(session.tenant_id, id).await?;
-        if member.role == Role::Owner.as_str()
-            && self.store.count_owners(session.tenant_id).await? <= 1
-        {
-            return Err(DomainError::conflict(
-                "last_owner",
-                "a tenant must keep at least one owner",
-            ));
-        }
-        self.store.delete_admin(session.tenant_id, id).await?;
+        self.store
+            .change_member_keeping_an_owner(
+                session.tenant_id,
+                session.admin_id,
+                id,
+                MemberChange::Remove,
+            )
+            .await?;
         self.audit(
             Some(session.tenant_id),
             &session.actor(),

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod api_key;
 pub mod audit_event;
+pub mod audit_head;
+pub mod idempotency_key;
 pub mod limit_override;
 pub mod oauth_client;
 pub mod plan;

@@ -1,0 +1,328 @@
+//! Admission of a metered call and what follows it: rate limit, concurrency slot,
+//! idempotency key, quota reservation — in that order, so a refused call holds nothing —
+//! then either a commit (the usage event is durable before the caller answers 2xx) or a drop
+//! that gives everything back.
+//!
+//! Usage events are named by the server (`evt_<uuid>`), never by anything the client sent: a
+//! client's request id is for tracing only. A client's `Idempotency-Key` makes retries count
+//! once through its own row (see [`crate::idempotency`]), completed in the same transaction as
+//! the event.
+
+use crate::idempotency::{HeldKey, KeyState, StoredAnswer};
+use crate::{Caller, Counter, Meter, MeterError, PolicyState, Refusal, TenantLimits};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
+use tollgate_core::plan::{thresholds_crossed, Period, Plan};
+use tollgate_core::TenantId;
+use tollgate_store::usage::UsageEvent;
+
+/// A metered request being admitted.
+#[derive(Debug, Clone)]
+pub struct Metered {
+    /// Operation name (`ocr`).
+    pub operation: &'static str,
+    /// Units it costs.
+    pub units: i64,
+    /// The client's `Idempotency-Key` (already validated), if any. Keys are per tenant.
+    pub idempotency_key: Option<String>,
+    /// A digest of what makes two requests the same (the body, the operation), to tell a
+    /// retry from another request under the same key. Required with a key.
+    pub fingerprint: Option<String>,
+    /// The longest the request may run (its deadline): how long its key is held for it.
+    pub max_runtime: Duration,
+}
+
+/// The outcome of admitting a metered call.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and matched at once: boxing would add an allocation"
+)]
+pub enum Admitted<'a> {
+    /// Run the request, then commit or drop the admission.
+    Run(Admission<'a>),
+    /// A retry of a completed request: answer with what it answered; nothing is charged.
+    Replay {
+        /// The stored answer.
+        answer: StoredAnswer,
+        /// The rate-limit state for the response headers.
+        rate: Vec<PolicyState>,
+    },
+}
+
+/// The refusal and the rate-limit state to report with it.
+type Refused = (Refusal, Vec<PolicyState>);
+
+impl Meter {
+    /// Admits a metered call (see the module documentation).
+    pub async fn admit(&self, caller: &Caller, req: Metered) -> Result<Admitted<'_>, Refused> {
+        let limits = self
+            .limits(caller.tenant)
+            .await
+            .map_err(|e| (Refusal::from(e), Vec::new()))?;
+        let states = self.rate_check(caller, &limits).await?;
+        let refuse = |r: Refusal| (r, states.clone());
+        let permit = self
+            .concurrency
+            .try_acquire(caller.tenant, limits.plan.max_concurrent)
+            .ok_or_else(|| {
+                refuse(Refusal::Concurrency {
+                    max: limits.plan.max_concurrent,
+                })
+            })?;
+        let held = match &req.idempotency_key {
+            None => None,
+            Some(key) => {
+                let fingerprint = req.fingerprint.as_deref().unwrap_or_default();
+                match self
+                    .claim_key(caller.tenant, key, fingerprint, req.max_runtime)
+                    .await
+                    .map_err(|e| refuse(e.into()))?
+                {
+                    KeyState::Held(held) => Some(held),
+                    KeyState::Replay(answer) => {
+                        return Ok(Admitted::Replay {
+                            answer,
+                            rate: states,
+                        })
+                    }
+                    KeyState::InProgress { retry_after } => {
+                        return Err(refuse(Refusal::IdempotencyInProgress { retry_after }))
+                    }
+                    KeyState::Mismatch => return Err(refuse(Refusal::IdempotencyMismatch)),
+                }
+            }
+        };
+        let now = self.clock.now();
+        let period = Period::of(now);
+        let mut admission = Admission {
+            meter: self,
+            caller: caller.clone(),
+            period: period.key(),
+            req,
+            started: Instant::now(),
+            at: now,
+            reserved: None,
+            held,
+            committed: false,
+            _permit: permit,
+            rate: states.clone(),
+            crossing: (0, 0, 0),
+            limits: limits.clone(),
+        };
+        if admission.req.units > 0 {
+            let plan = &limits.plan;
+            let reserved = self
+                .reserve(
+                    caller.tenant,
+                    &admission.period,
+                    admission.req.units,
+                    plan.monthly_units,
+                    !plan.overage,
+                )
+                .await;
+            let refusal = match reserved {
+                Ok((counter, r)) if r.granted => {
+                    admission.reserved = Some(counter);
+                    admission.crossing = (r.before, r.after, plan.monthly_units);
+                    None
+                }
+                Ok(_) => Some(Refusal::QuotaExhausted {
+                    retry_after: (period.end() - now).num_seconds().max(1) as u64,
+                }),
+                Err(e) => Some(e.into()),
+            };
+            if let Some(refusal) = refusal {
+                // Give the key back before answering, so the client's retry can run.
+                admission.release_now().await;
+                return Err(refuse(refusal));
+            }
+        }
+        Ok(Admitted::Run(admission))
+    }
+}
+
+/// An admitted metered call. Commit it after a success; drop it otherwise.
+pub struct Admission<'a> {
+    meter: &'a Meter,
+    caller: Caller,
+    req: Metered,
+    /// The billing period's key (`YYYY-MM`).
+    period: String,
+    started: Instant,
+    at: DateTime<Utc>,
+    reserved: Option<Counter>,
+    held: Option<HeldKey>,
+    committed: bool,
+    _permit: OwnedSemaphorePermit,
+    rate: Vec<PolicyState>,
+    /// Units before and after this call's reservation, and the period's limit.
+    crossing: (i64, i64, i64),
+    /// The tenant's plan and overrides this call was admitted under.
+    limits: Arc<TenantLimits>,
+}
+
+impl std::fmt::Debug for Admission<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admission")
+            .field("tenant", &self.caller.tenant)
+            .field("operation", &self.req.operation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admission<'_> {
+    /// The rate-limit state for the response headers.
+    pub fn rate(&self) -> &[PolicyState] {
+        &self.rate
+    }
+
+    /// The tenant's plan this call was admitted under.
+    pub fn plan(&self) -> &Plan {
+        &self.limits.plan
+    }
+
+    /// Units this call is charged once committed.
+    pub fn units_charged(&self) -> i64 {
+        if self.reserved.is_some() {
+            self.req.units
+        } else {
+            0
+        }
+    }
+
+    /// Units left in the period after this call.
+    pub fn quota_left(&self) -> Option<i64> {
+        let (_, after, limit) = self.crossing;
+        self.reserved.map(|_| limit - after)
+    }
+
+    /// Whether the call holds an idempotency key, so its answer is stored with its usage
+    /// (pass it to [`commit`](Self::commit)).
+    pub fn stores_answer(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// Records the call's usage event durably (the caller answers 2xx only after this). With
+    /// an idempotency key, `answer` (the body about to be sent) is stored with the event, in
+    /// one transaction, for retries to get back.
+    pub async fn commit(mut self, status: u16, answer: Option<&str>) -> Result<(), MeterError> {
+        let latency = i32::try_from(self.started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let event = UsageEvent {
+            tenant_id: self.caller.tenant.0,
+            event_id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+            principal_kind: self.caller.kind.to_owned(),
+            principal_id: self.caller.id.clone(),
+            operation: self.req.operation.to_owned(),
+            units: self.units_charged(),
+            status: i32::from(status),
+            latency_ms: latency,
+            fingerprint: self.req.fingerprint.clone(),
+            period: self.period.clone(),
+            hour_epoch: self.at.timestamp() - self.at.timestamp().rem_euclid(3600),
+            created_at: self.at,
+        };
+        match &self.held {
+            Some(held) => {
+                let completed = self
+                    .meter
+                    .store
+                    .complete_idempotent(
+                        &held.key,
+                        &held.claim,
+                        event,
+                        status,
+                        answer.unwrap_or_default(),
+                    )
+                    .await?;
+                if !completed {
+                    // Taken over after our lease ran out: the other holder's answer counts.
+                    self.held = None;
+                    return Err(MeterError::IdempotencyKeyLost);
+                }
+                self.held = None;
+            }
+            None => {
+                if !self.meter.recorder.record(event).await? {
+                    return Err(MeterError::Internal(
+                        "a server-generated usage event id was already recorded".into(),
+                    ));
+                }
+            }
+        }
+        self.committed = true;
+        // Thresholds are announced for units actually used, not for reservations that might
+        // still be refunded.
+        let (before, after, limit) = self.crossing;
+        for percent in thresholds_crossed(before, after, limit) {
+            self.meter
+                .announce_threshold(self.caller.tenant, &self.period, percent, after, limit)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Refunds the reservation and releases the key now (a refusal after the key was held).
+    async fn release_now(&mut self) {
+        if let Some(counter) = self.reserved.take() {
+            self.meter
+                .refund(counter, self.caller.tenant, &self.period, self.req.units)
+                .await;
+        }
+        if let Some(held) = self.held.take() {
+            self.meter.release_key(self.caller.tenant, &held).await;
+        }
+    }
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        // Not committed: a failure, a timeout or a client gone. Give everything back.
+        if let Some(counter) = self.reserved.take() {
+            self.meter.spawn_refund(RefundTask {
+                counter,
+                tenant: self.caller.tenant,
+                period: std::mem::take(&mut self.period),
+                units: self.req.units,
+            });
+        }
+        if let Some(held) = self.held.take() {
+            self.meter.release_key_later(self.caller.tenant, held);
+        }
+    }
+}
+
+struct RefundTask {
+    counter: Counter,
+    tenant: TenantId,
+    period: String,
+    units: i64,
+}
+
+impl Meter {
+    fn spawn_refund(&self, r: RefundTask) {
+        // In-process counters are refunded at once (no I/O); Redis ones need the runtime.
+        if r.counter == Counter::Local || self.redis_quota.is_none() {
+            if let Err(e) = self.local_quota.refund_now(r.tenant, &r.period, r.units) {
+                tracing::warn!(error = %e, "a quota refund was lost");
+            }
+            return;
+        }
+        if let Some(redis) = &self.redis_quota {
+            let redis = redis.clone();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    use crate::quota::QuotaCounter;
+                    if let Err(e) = redis.refund(r.tenant, &r.period, r.units).await {
+                        tracing::warn!(error = %e, units = r.units, "a quota refund was lost");
+                    }
+                });
+            }
+        }
+    }
+}

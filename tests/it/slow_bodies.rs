@@ -1,0 +1,98 @@
+//! Request bodies as an anonymous attacker sends them: `POST /v1/ocr` checks the credentials
+//! in the headers before it reads a byte of the body, so a 20 MB upload without (or with
+//! bad) credentials is answered 401 while the body has not even been sent, and a hundred
+//! such uploads held open cost the server nothing.
+
+use crate::harness::{Backend, TestServer};
+use anyhow::{Context, Result};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Sends only the request head of a 20 MB image upload and returns the status line of the
+/// answer the server gives before any body byte arrives (`None`: no answer in 3 s).
+async fn head_only(addr: std::net::SocketAddr, auth: Option<&str>) -> Result<Option<String>> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let auth = auth.map(|a| format!("{a}\r\n")).unwrap_or_default();
+    let head = format!(
+        "POST /v1/ocr HTTP/1.1\r\nHost: {addr}\r\nContent-Type: image/png\r\n\
+         Content-Length: 20000000\r\n{auth}\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut buf = vec![0u8; 4096];
+    match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            Ok(text.lines().next().map(str::to_owned))
+        }
+        Ok(Ok(_)) => Ok(Some("connection closed".into())),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_without_valid_credentials_are_refused_before_the_body() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("usage:read").await?;
+    let addr = srv.running.addr;
+    let bad_key = format!("X-API-Key: {}x", &t.key[..t.key.len() - 1]);
+    let wrong_scope = format!("X-API-Key: {}", t.key);
+    for (what, auth, want) in [
+        ("no credentials", None, "401"),
+        ("a bad key", Some(bad_key.as_str()), "401"),
+        (
+            "a garbage bearer",
+            Some("Authorization: Bearer nonsense"),
+            "401",
+        ),
+        ("a key without ocr:read", Some(wrong_scope.as_str()), "403"),
+    ] {
+        let line = head_only(addr, auth).await?;
+        let line = line.with_context(|| format!("{what}: no answer before the body was sent"))?;
+        assert!(line.contains(want), "{what}: {line}");
+    }
+    // Many at once: each is answered at once, none waits for its 20 MB.
+    let many = (0..100).map(|_| head_only(addr, None));
+    for line in futures::future::join_all(many).await {
+        let line = line?.context("no answer before the body")?;
+        assert!(line.contains("401"), "{line}");
+    }
+    srv.stop().await
+}
+
+/// An authenticated upload that stops sending is answered 408 `request_timeout` once the body
+/// deadline passes, instead of holding its connection and buffer for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_times_out() -> Result<()> {
+    let spec = crate::harness::ServerSpec::new(Backend::Sqlite, false).await?;
+    let mut env = spec.env();
+    env.body_timeout = Duration::from_secs(1);
+    let running = crate::harness::start_server(&spec.common(), &spec.serve_args()?, &env).await?;
+    let srv = TestServer {
+        base: format!("http://{}", running.addr),
+        running,
+    };
+    let t = srv.tenant("ocr:read").await?;
+    let mut stream = TcpStream::connect(srv.running.addr).await?;
+    let head = format!(
+        "POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nX-API-Key: {}\r\n\
+         Content-Length: 1000\r\n\r\n",
+        t.key
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&[0x89, b'P', b'N', b'G']).await?;
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .context("no answer within 5 s")??;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "after the deadline"
+    );
+    srv.stop().await
+}
