@@ -3,17 +3,16 @@
 //! row each; the counts land as one row per account per backoff window (written when the
 //! window ends, or when the server stops), so nothing is lost and nothing floods.
 
+use crate::both_backends;
 use crate::harness::{Backend, ServerSpec};
 use anyhow::Result;
 use serde_json::{json, Value};
 use tollgate_core::TenantId;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn throttled_logins_are_counted_not_recorded_one_by_one() -> Result<()> {
-    let srv = ServerSpec::new(Backend::Sqlite, false)
-        .await?
-        .start()
-        .await?;
+both_backends!(throttled_logins_are_counted_not_recorded_one_by_one);
+
+async fn throttled_logins_are_counted_not_recorded_one_by_one(backend: Backend) -> Result<()> {
+    let srv = ServerSpec::new(backend, false).await?.start().await?;
     let t = srv.tenant("ocr:read").await?;
     let tenant: TenantId = t.id.parse()?;
     let store = srv.store().clone();

@@ -4,9 +4,16 @@
 //! is `Secure` when a trusted proxy says the request came over https; and guessing API keys
 //! (valid checksums are free to make) is throttled per address before the lookups add up.
 
+use crate::both_backends;
 use crate::harness::{Backend, ServerSpec, TestServer};
 use anyhow::{Context, Result};
 use std::net::{IpAddr, SocketAddr};
+
+both_backends!(
+    metrics_answer_only_loopback_callers_on_the_public_listener,
+    the_session_cookie_is_secure_behind_a_trusted_https_proxy,
+    guessing_api_keys_is_throttled_per_address,
+);
 
 /// This machine's address on its default route (not loopback).
 fn outside_ip() -> Result<IpAddr> {
@@ -18,8 +25,8 @@ fn outside_ip() -> Result<IpAddr> {
 }
 
 /// A server on all interfaces, trusting `trusted` as proxies.
-async fn server(trusted: Vec<IpAddr>) -> Result<(TestServer, SocketAddr)> {
-    let spec = ServerSpec::new(Backend::Sqlite, false).await?;
+async fn server(backend: Backend, trusted: Vec<IpAddr>) -> Result<(TestServer, SocketAddr)> {
+    let spec = ServerSpec::new(backend, false).await?;
     let serve = tollgate::config::ServeArgs {
         listen: "0.0.0.0:0".parse()?,
         ..spec.serve_args()?
@@ -35,9 +42,10 @@ async fn server(trusted: Vec<IpAddr>) -> Result<(TestServer, SocketAddr)> {
     Ok((srv, SocketAddr::new(outside_ip()?, port)))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_answer_only_loopback_callers_on_the_public_listener() -> Result<()> {
-    let (srv, outside) = server(vec!["127.0.0.1".parse()?]).await?;
+async fn metrics_answer_only_loopback_callers_on_the_public_listener(
+    backend: Backend,
+) -> Result<()> {
+    let (srv, outside) = server(backend, vec!["127.0.0.1".parse()?]).await?;
     let http = reqwest::Client::new();
     let local = http.get(srv.url("/metrics")).send().await?;
     assert_eq!(local.status(), 200, "loopback may scrape");
@@ -70,9 +78,8 @@ async fn metrics_answer_only_loopback_callers_on_the_public_listener() -> Result
     srv.stop().await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_cookie_is_secure_behind_a_trusted_https_proxy() -> Result<()> {
-    let (srv, _) = server(vec!["127.0.0.1".parse()?]).await?;
+async fn the_session_cookie_is_secure_behind_a_trusted_https_proxy(backend: Backend) -> Result<()> {
+    let (srv, _) = server(backend, vec!["127.0.0.1".parse()?]).await?;
     let t = srv.tenant("ocr:read").await?;
     let login = |proto: Option<&'static str>| {
         let mut req = reqwest::Client::new()
@@ -107,9 +114,8 @@ async fn the_session_cookie_is_secure_behind_a_trusted_https_proxy() -> Result<(
 /// Keys with valid checksums but unknown to the server, from one address: after a few
 /// misses the address is answered 429 `too_many_attempts` without a lookup, while a real key
 /// from another address is unaffected.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guessing_api_keys_is_throttled_per_address() -> Result<()> {
-    let (srv, outside) = server(vec![]).await?;
+async fn guessing_api_keys_is_throttled_per_address(backend: Backend) -> Result<()> {
+    let (srv, outside) = server(backend, vec![]).await?;
     let t = srv.tenant("ocr:read").await?;
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();

@@ -15,6 +15,8 @@ both_backends!(
     a_replayed_request_id_is_charged_every_time,
     concurrent_requests_with_one_key_run_once,
     one_key_with_two_bodies_is_refused_while_the_first_runs,
+    idempotency_keys_expire_after_24_hours,
+    a_failed_request_frees_its_key_at_once,
 );
 
 async fn ocr_with_request_id(
@@ -149,10 +151,9 @@ async fn one_key_with_two_bodies_is_refused_while_the_first_runs(backend: Backen
 /// A key names one request for 24 hours (the clock is moved, not waited for): within them a
 /// retry is replayed and a different body refused; after them the key is forgotten, and the
 /// same key starts a new request, charged again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idempotency_keys_expire_after_24_hours() -> Result<()> {
+async fn idempotency_keys_expire_after_24_hours(backend: Backend) -> Result<()> {
     let clock = tollgate_core::ManualClock::new(chrono::Utc::now());
-    let spec = crate::harness::ServerSpec::new(Backend::Postgres, false).await?;
+    let spec = crate::harness::ServerSpec::new(backend, false).await?;
     let srv = spec
         .start_with_clock(std::sync::Arc::new(clock.clone()))
         .await?;
@@ -178,5 +179,31 @@ async fn idempotency_keys_expire_after_24_hours() -> Result<()> {
     assert_eq!(fresh.body["usage"]["units"], 1, "a new request, charged");
     assert_eq!(header(&fresh, "idempotent-replayed"), None);
     assert_eq!(recorded(&srv, &t.id).await?, (2, 2));
+    srv.stop().await
+}
+
+/// A request that fails is not stored, and its key is free before the answer goes out: the
+/// immediate retry runs again (not 409), and once the image is fixed it succeeds, charged
+/// once.
+async fn a_failed_request_frees_its_key_at_once(backend: Backend) -> Result<()> {
+    let srv = TestServer::start(backend).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let hello = fixture("hello.png")?;
+    let broken = &hello[..hello.len() / 2];
+    for _ in 0..3 {
+        let a = ocr(&srv, &t.key, broken, Some("fix-and-retry")).await?;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (422, Some("corrupt_image")),
+            "{}",
+            a.body
+        );
+    }
+    let fixed = ocr(&srv, &t.key, &hello, Some("fix-and-retry")).await?;
+    assert_eq!(
+        (fixed.status, &fixed.body["usage"]["units"]),
+        (200, &serde_json::json!(1))
+    );
+    assert_eq!(recorded(&srv, &t.id).await?, (1, 1));
     srv.stop().await
 }

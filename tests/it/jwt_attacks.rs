@@ -26,6 +26,7 @@ both_backends!(
     forged_algorithms_are_refused,
     retired_key_past_its_grace_is_refused,
     revoked_jti_is_refused,
+    time_claims_are_enforced,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -553,9 +554,8 @@ async fn attacker_keys_in_headers_are_never_trusted() -> Result<()> {
 }
 
 /// `exp`, `nbf` and `iat` against the server clock, with its 30 s leeway.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn time_claims_are_enforced() -> Result<()> {
-    let srv = TestServer::start(Backend::Sqlite).await?;
+async fn time_claims_are_enforced(backend: Backend) -> Result<()> {
+    let srv = TestServer::start(backend).await?;
     let t = srv.tenant("ocr:read").await?;
     let signer = active_signer(&srv);
     let sign = |claims: Value| craft(at_header(&signer.kid), claims, &signer.key);

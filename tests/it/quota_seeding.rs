@@ -3,11 +3,14 @@
 //! outage and restart, the next metered call is served and the quota left is exact; when
 //! metering cannot admit at all, `/readyz` says so by name.
 
+use crate::both_backends;
 use crate::harness::{fixture, Backend, PrivateRedis, ServerSpec, Tenant, TestServer};
 use crate::metering::{ocr, plan};
 use anyhow::{Context, Result};
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
+
+both_backends!(restart_without_redis_seeds_the_quota_from_recorded_usage);
 
 const UNITS: i64 = 10;
 
@@ -35,9 +38,8 @@ async fn start(spec: &ServerSpec) -> Result<TestServer> {
     Ok(srv)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_without_redis_seeds_the_quota_from_recorded_usage() -> Result<()> {
-    let spec = ServerSpec::new(Backend::Postgres, false).await?;
+async fn restart_without_redis_seeds_the_quota_from_recorded_usage(backend: Backend) -> Result<()> {
+    let spec = ServerSpec::new(backend, false).await?;
     let srv = start(&spec).await?;
     let t = tenant_with_usage(&srv, 2).await?;
     srv.stop().await?;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 both_backends!(
     scope_lists_cannot_smuggle_the_operator_scope,
     a_stored_operator_scope_is_powerless_outside_the_platform,
+    the_cli_grants_operator_only_in_the_platform_tenant,
 );
 
 /// Scope lists that must each be refused whole, as `invalid_scope`.
@@ -204,9 +205,8 @@ async fn a_stored_operator_scope_is_powerless_outside_the_platform(backend: Back
 /// The CLI parses `--scopes` item by item too, grants `operator` to no tenant (only
 /// `tollgate operator key-create` mints it, into the platform tenant), and the platform
 /// tenant is not found by name: a customer who calls itself `tollgate-platform` gets nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_cli_grants_operator_only_in_the_platform_tenant() -> Result<()> {
-    let spec = ServerSpec::new(Backend::Postgres, false).await?;
+async fn the_cli_grants_operator_only_in_the_platform_tenant(backend: Backend) -> Result<()> {
+    let spec = ServerSpec::new(backend, false).await?;
     let srv = spec.start().await?;
     let run = |args: &[&str]| crate::cli::run_status(&spec, args);
     let (ok, tenant, _) = run(&["tenant", "create", "--name", "tollgate-platform"])?;

@@ -3,11 +3,17 @@
 //! bad) credentials is answered 401 while the body has not even been sent, and a hundred
 //! such uploads held open cost the server nothing.
 
+use crate::both_backends;
 use crate::harness::{Backend, TestServer};
 use anyhow::{Context, Result};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+both_backends!(
+    uploads_without_valid_credentials_are_refused_before_the_body,
+    a_stalled_upload_times_out,
+);
 
 /// Sends only the request head of a 20 MB image upload and returns the status line of the
 /// answer the server gives before any body byte arrives (`None`: no answer in 3 s).
@@ -31,9 +37,10 @@ async fn head_only(addr: std::net::SocketAddr, auth: Option<&str>) -> Result<Opt
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads_without_valid_credentials_are_refused_before_the_body() -> Result<()> {
-    let srv = TestServer::start(Backend::Sqlite).await?;
+async fn uploads_without_valid_credentials_are_refused_before_the_body(
+    backend: Backend,
+) -> Result<()> {
+    let srv = TestServer::start(backend).await?;
     let t = srv.tenant("usage:read").await?;
     let addr = srv.running.addr;
     let bad_key = format!("X-API-Key: {}x", &t.key[..t.key.len() - 1]);
@@ -63,9 +70,8 @@ async fn uploads_without_valid_credentials_are_refused_before_the_body() -> Resu
 
 /// An authenticated upload that stops sending is answered 408 `request_timeout` once the body
 /// deadline passes, instead of holding its connection and buffer for ever.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stalled_upload_times_out() -> Result<()> {
-    let spec = crate::harness::ServerSpec::new(Backend::Sqlite, false).await?;
+async fn a_stalled_upload_times_out(backend: Backend) -> Result<()> {
+    let spec = crate::harness::ServerSpec::new(backend, false).await?;
     let mut env = spec.env();
     env.body_timeout = Duration::from_secs(1);
     let running = crate::harness::start_server(&spec.common(), &spec.serve_args()?, &env).await?;

@@ -264,6 +264,13 @@ impl Admission<'_> {
         Ok(())
     }
 
+    /// Gives everything back now, for a call that failed: the units are refunded and the
+    /// idempotency key is released before the caller answers, so an immediate retry runs
+    /// (dropping the admission does the same, but in the background).
+    pub async fn abandon(mut self) {
+        self.release_now().await;
+    }
+
     /// Refunds the reservation and releases the key now (a refusal after the key was held).
     async fn release_now(&mut self) {
         if let Some(counter) = self.reserved.take() {

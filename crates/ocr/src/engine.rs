@@ -590,7 +590,23 @@ mod tests {
         assert!(!second.is_finished());
         assert!(first.await.unwrap().is_ok());
         assert!(second.await.unwrap().is_ok());
-        assert_eq!(engine.memory_available(), budget, "everything given back");
+        // The worker drops a job (and its share) right after it answers.
+        assert!(
+            returns_to(&engine, budget).await,
+            "everything given back: {} of {budget}",
+            engine.memory_available()
+        );
+    }
+
+    /// Whether the available memory comes back to `budget` within a second.
+    async fn returns_to(engine: &Engine, budget: usize) -> bool {
+        for _ in 0..100 {
+            if engine.memory_available() == budget {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

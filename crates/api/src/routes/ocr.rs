@@ -308,11 +308,14 @@ impl OcrApi {
             max_pixels: plan.max_pixels.min(engine.max_pixels),
             ..engine
         };
-        let out = state
-            .ocr
-            .read(bytes, Some(limits))
-            .await
-            .map_err(ocr_error)?;
+        let out = match state.ocr.read(bytes, Some(limits)).await {
+            Ok(out) => out,
+            Err(e) => {
+                // Nothing is charged; the key is free for a retry before the answer goes out.
+                admission.abandon().await;
+                return Err(ocr_error(e).into());
+            }
+        };
         let usage = OcrUsage {
             units: admission.units_charged(),
             unit: tollgate_meter::UNIT.to_owned(),
