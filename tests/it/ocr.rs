@@ -11,6 +11,16 @@ fn expected() -> Result<Value> {
     Ok(serde_json::from_slice(&fixture("fixtures.json")?)?)
 }
 
+/// The lines of `page_rotated.png`, in reading order, as the fixture manifest has them.
+fn page_truth(want: &Value) -> Result<Vec<&str>> {
+    Ok(want["page_rotated.png"]["lines"]
+        .as_array()
+        .context("fixture lines")?
+        .iter()
+        .filter_map(|l| l["text"].as_str())
+        .collect())
+}
+
 /// Posts `body` as `content_type` with the API key; returns status and JSON body.
 async fn post(
     srv: &TestServer,
@@ -80,12 +90,7 @@ async fn fixtures_are_read_exactly() -> Result<()> {
         .iter()
         .filter_map(|l| l["text"].as_str())
         .collect();
-    let truth: Vec<&str> = want["page_rotated.png"]["lines"]
-        .as_array()
-        .context("fixture lines")?
-        .iter()
-        .filter_map(|l| l["text"].as_str())
-        .collect();
+    let truth = page_truth(&want)?;
     assert_eq!(texts, truth, "{body}");
     assert_eq!(body["upside_down"], true);
     assert_eq!(body["text"], truth.join("\n"));
@@ -331,13 +336,7 @@ async fn pages_batched_together_are_each_read_exactly() -> Result<()> {
             assert_eq!(answer.1["text"], want[file]["text"], "{file}");
         }
         let page = page?;
-        let truth: Vec<&str> = want["page_rotated.png"]["lines"]
-            .as_array()
-            .context("fixture lines")?
-            .iter()
-            .filter_map(|l| l["text"].as_str())
-            .collect();
-        assert_eq!(page.1["text"], truth.join("\n"), "{}", page.1);
+        assert_eq!(page.1["text"], page_truth(&want)?.join("\n"), "{}", page.1);
     }
     srv.stop().await
 }
