@@ -1,8 +1,8 @@
 //! Audit chain heads: per chain, the last sequence number and hash, sealed with a MAC under a
 //! key derived from the master key. A head lives outside `audit_events`, so deleting the
 //! newest events (or all of them: `TRUNCATE` skips row triggers) leaves a head that says what
-//! is missing. From this migration on, event hashes are keyed MACs too: events written before
-//! it (unkeyed SHA-256) no longer verify, and their chains have no head.
+//! is missing. From this migration on, event hashes are keyed MACs too; chains written before
+//! it get their heads in `m20261201_000004_audit_legacy_heads`.
 
 use sea_orm_migration::prelude::*;
 

@@ -349,7 +349,7 @@ async fn chain_exposes_edits_removals_and_reordering() -> Result<()> {
     srv.stop().await?;
     // From here on, no database: the rows as an export would hold them, and the key.
     let key = spec.master_key.audit_key();
-    let check = |rows: &[AuditEvent]| check_rows(&key, rows);
+    let check = |rows: &[AuditEvent]| check_rows(&key, 1, rows);
     let broken = |seq: i64, fault: ChainFault| ChainCheck::BrokenAt { seq, fault };
     assert!(rows.len() >= 6, "{}", describe(&rows));
     assert_eq!(
@@ -361,7 +361,7 @@ async fn chain_exposes_edits_removals_and_reordering() -> Result<()> {
     // Another master key cannot verify (nor forge) them.
     let other = tollgate_auth::master::MasterKey::generate()?.audit_key();
     assert_eq!(
-        check_rows(&other, &rows),
+        check_rows(&other, 1, &rows),
         broken(1, ChainFault::Forged),
         "the MAC needs the key"
     );

@@ -17,6 +17,7 @@ both_backends!(
     one_key_with_two_bodies_is_refused_while_the_first_runs,
     idempotency_keys_expire_after_24_hours,
     a_failed_request_frees_its_key_at_once,
+    unreadable_or_repeated_keys_are_refused,
 );
 
 async fn ocr_with_request_id(
@@ -205,5 +206,42 @@ async fn a_failed_request_frees_its_key_at_once(backend: Backend) -> Result<()> 
         (200, &serde_json::json!(1))
     );
     assert_eq!(recorded(&srv, &t.id).await?, (1, 1));
+    srv.stop().await
+}
+
+/// A key the server cannot read as one visible-ASCII value (bytes that are not text, several
+/// headers, spaces inside, too long) is refused, never read as "no key": a client that meant
+/// its retries to count once must not be charged for each.
+async fn unreadable_or_repeated_keys_are_refused(backend: Backend) -> Result<()> {
+    use reqwest::header::HeaderValue;
+    let srv = TestServer::start(backend).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let hello = fixture("hello.png")?;
+    let long = "k".repeat(256);
+    let cases: Vec<Vec<HeaderValue>> = vec![
+        vec![HeaderValue::from_bytes(b"\xff\xfe")?],
+        vec![HeaderValue::from_static("a"), HeaderValue::from_static("b")],
+        vec![HeaderValue::from_static("two words")],
+        vec![HeaderValue::from_str(&long)?],
+        vec![HeaderValue::from_static("")],
+    ];
+    for values in cases {
+        let mut req = reqwest::Client::new()
+            .post(srv.url("/v1/ocr"))
+            .header("x-api-key", &t.key)
+            .header("content-type", "image/png")
+            .body(hello.clone());
+        for v in &values {
+            req = req.header("idempotency-key", v.clone());
+        }
+        let a = send(req).await?;
+        assert_eq!(
+            (a.status, a.body["code"].as_str()),
+            (422, Some("invalid_idempotency_key")),
+            "{values:?}: {}",
+            a.body
+        );
+    }
+    assert_eq!(recorded(&srv, &t.id).await?, (0, 0), "nothing ran");
     srv.stop().await
 }

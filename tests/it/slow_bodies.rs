@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 both_backends!(
     uploads_without_valid_credentials_are_refused_before_the_body,
     a_stalled_upload_times_out,
+    authenticated_uploads_meet_their_limits_before_the_body,
 );
 
 /// Sends only the request head of a 20 MB image upload and returns the status line of the
@@ -100,5 +101,73 @@ async fn a_stalled_upload_times_out(backend: Backend) -> Result<()> {
         started.elapsed() >= Duration::from_millis(900),
         "after the deadline"
     );
+    srv.stop().await
+}
+
+/// Opens an authenticated upload of `length` bytes and sends only its first bytes; returns
+/// the open connection (the server holds the request until its body deadline).
+async fn stalled_upload(addr: std::net::SocketAddr, key: &str, length: usize) -> Result<TcpStream> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let head = format!(
+        "POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nX-API-Key: {key}\r\n\
+         Content-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(b"\x89PNG").await?;
+    Ok(stream)
+}
+
+/// Uploads with valid credentials meet the tenant's limits before their bodies are read: past
+/// the plan's concurrency cap the next one is 429 `concurrency_limited` at once, past the rate
+/// limit 429 `rate_limited`, and past the process's body budget 503 `ocr_busy` — so no key,
+/// however many connections it opens, makes the server buffer more than its share.
+async fn authenticated_uploads_meet_their_limits_before_the_body(backend: Backend) -> Result<()> {
+    let spec = crate::harness::ServerSpec::new(backend, false).await?;
+    let mut env = spec.env();
+    env.body_timeout = Duration::from_secs(3);
+    env.ocr.body_budget = 21 << 20;
+    let running = crate::harness::start_server(&spec.common(), &spec.serve_args()?, &env).await?;
+    let srv = TestServer {
+        base: format!("http://{}", running.addr),
+        running,
+    };
+    let addr = srv.running.addr;
+    let key = |t: &crate::harness::Tenant| format!("X-API-Key: {}", t.key);
+    // Concurrency: two slots, both held by stalled uploads.
+    let t = srv.tenant("ocr:read").await?;
+    crate::metering::plan(&srv, &t, |p| p.max_concurrent = 2).await?;
+    let held = [
+        stalled_upload(addr, &t.key, 1000).await?,
+        stalled_upload(addr, &t.key, 1000).await?,
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let line = head_only(addr, Some(&key(&t)))
+        .await?
+        .context("no answer")?;
+    assert!(line.contains("429"), "a third upload: {line}");
+    // Rate: a burst of one, spent by the first.
+    let slow = srv.tenant("ocr:read").await?;
+    crate::metering::plan(&srv, &slow, |p| {
+        p.rate = 0.01;
+        p.burst = 1;
+    })
+    .await?;
+    let _spent = stalled_upload(addr, &slow.key, 1000).await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let line = head_only(addr, Some(&key(&slow)))
+        .await?
+        .context("no answer")?;
+    assert!(line.contains("429"), "over the rate: {line}");
+    // Bytes: a 20 MB upload of one tenant fills the 21 MiB budget; another tenant's 20 MB
+    // upload is refused unread.
+    let big = srv.tenant("ocr:read").await?;
+    let _filling = stalled_upload(addr, &big.key, 20_000_000).await?;
+    let other = srv.tenant("ocr:read").await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let line = head_only(addr, Some(&key(&other)))
+        .await?
+        .context("no answer")?;
+    assert!(line.contains("503"), "over the body budget: {line}");
+    drop(held);
     srv.stop().await
 }

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::fmt::Write;
 use tollgate_auth::Principal;
 use tollgate_core::DomainError;
-use tollgate_meter::{Admission, Admitted, Caller, MeterError, Metered, PolicyState, UNIT};
+use tollgate_meter::{Admission, Admitted, Caller, Gate, MeterError, Metered, PolicyState, UNIT};
 
 tokio::task_local! {
     /// What the current request's metering decided, for the response headers.
@@ -93,9 +93,34 @@ impl AppState {
         }
     }
 
-    /// Admits a metered call: rate limits, the tenant's concurrency cap, idempotency, quota.
-    pub async fn admit(&self, p: &Principal, req: Metered) -> ApiResult<Admitted<'_>> {
-        match self.meter.admit(&caller(p), req).await {
+    /// The part of admission that needs no body: rate limits and a concurrency slot.
+    pub async fn gate(&self, p: &Principal) -> ApiResult<Gate> {
+        match self.meter.gate(&caller(p)).await {
+            Ok(gate) => {
+                let rate = gate.rate().to_vec();
+                note(|m| m.rate = rate);
+                Ok(gate)
+            }
+            Err((refusal, states)) => {
+                note(|m| m.rate = states);
+                Err(DomainError::from(refusal).into())
+            }
+        }
+    }
+
+    /// Admits a metered call: rate limits and the tenant's concurrency cap (or the `gate`
+    /// already taken for it), then idempotency and quota.
+    pub async fn admit(
+        &self,
+        p: &Principal,
+        gate: Option<Gate>,
+        req: Metered,
+    ) -> ApiResult<Admitted<'_>> {
+        let admitted = match gate {
+            Some(gate) => self.meter.admit_gated(&caller(p), gate, req).await,
+            None => self.meter.admit(&caller(p), req).await,
+        };
+        match admitted {
             Ok(a) => {
                 let rate = match &a {
                     Admitted::Run(a) => a.rate().to_vec(),

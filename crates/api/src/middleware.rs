@@ -16,7 +16,9 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::OwnedSemaphorePermit;
 use tollgate_auth::RequestCtx;
+use tollgate_meter::Gate;
 use tracing::Instrument;
 
 /// Per-request facts extracted once, available to handlers via request extensions (and to
@@ -27,8 +29,8 @@ pub struct ClientInfo {
     pub ctx: RequestCtx,
     /// A trusted proxy says the client reached it over https (`X-Forwarded-Proto`).
     pub forwarded_https: bool,
-    /// The caller is on this host: a loopback peer, not relaying anyone (no forwarding
-    /// headers).
+    /// The caller is on this host: a loopback peer, not a trusted proxy, not relaying anyone
+    /// (no forwarding headers).
     pub local: bool,
 }
 
@@ -252,8 +254,33 @@ fn header_credentials(req: &Request) -> Option<crate::security::ApiCaller> {
         })
 }
 
-/// Authenticates `POST /v1/ocr` from its headers alone: the principal goes into the
-/// request's extensions for the handler; `Err` is the answer, sent without reading the body.
+/// What `POST /v1/ocr` took before its body was read, for the handler: the metering gate
+/// (rate limits charged, a concurrency slot) and the upload's share of the body budget. The
+/// share is given back when the request (the last clone of this value) ends.
+#[derive(Clone)]
+pub struct Preadmitted(Arc<PreadmittedInner>);
+
+struct PreadmittedInner {
+    gate: std::sync::Mutex<Option<Gate>>,
+    _body: OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for Preadmitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Preadmitted")
+    }
+}
+
+impl Preadmitted {
+    /// The gate, for admission (once).
+    pub fn take_gate(&self) -> Option<Gate> {
+        self.0.gate.lock().ok()?.take()
+    }
+}
+
+/// Authenticates `POST /v1/ocr` from its headers alone, then charges its rate limits, takes a
+/// concurrency slot and reserves the upload's bytes in the body budget — all before a byte of
+/// the body is read. `Err` is the answer, sent without reading the body.
 async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Response> {
     let Some(caller) = header_credentials(req) else {
         let mut resp = problem_response(
@@ -266,16 +293,45 @@ async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Respons
         }
         return Err(resp);
     };
-    match state
+    let principal = state
         .authorized(&caller, tollgate_core::Scope::OcrRead)
         .await
-    {
-        Ok(principal) => {
-            req.extensions_mut().insert(principal);
-            Ok(())
-        }
-        Err(e) => Err(e.into_response()),
-    }
+        .map_err(IntoResponse::into_response)?;
+    let gate = state
+        .gate(&principal)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    // The upload's bytes in the body budget: the declared length, or the most a body here
+    // may be when none is declared (chunked).
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(state.config.ocr_max_body)
+        .min(state.config.ocr_max_body);
+    let kib = u32::try_from(declared.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let body = state
+        .ocr_bodies
+        .clone()
+        .try_acquire_many_owned(kib)
+        .map_err(|_| {
+            let mut resp = problem_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ocr_busy",
+                "too many uploads are being received; retry shortly".into(),
+            );
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            resp
+        })?;
+    req.extensions_mut().insert(principal);
+    req.extensions_mut()
+        .insert(Preadmitted(Arc::new(PreadmittedInner {
+            gate: std::sync::Mutex::new(Some(gate)),
+            _body: body,
+        })));
+    Ok(())
 }
 
 /// Wraps the application: request id, client info, logging, metrics, error normalisation.
@@ -305,10 +361,14 @@ pub async fn around(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    // On this host and relaying no one: a loopback peer that is not a proxy we were told
+    // about (a trusted proxy on this host makes every loopback caller a relayed one, even
+    // when it adds no forwarding header) and sends no forwarding header.
     let local = req
         .remote_addr()
         .as_socket_addr()
         .is_some_and(|a| a.ip().is_loopback())
+        && !trusted
         && !forwarded(&req);
     let client = ClientInfo {
         ctx: RequestCtx {

@@ -21,6 +21,9 @@ pub struct ApiConfig {
     pub ocr_max_body: usize,
     /// Longest a request body may take to arrive (then 408).
     pub body_timeout: std::time::Duration,
+    /// Bytes of `POST /v1/ocr` bodies that may be in flight at once (being received or
+    /// waiting to be decoded); past it an upload is answered 503 `ocr_busy` unread.
+    pub ocr_body_budget: usize,
     /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`).
     pub bench_routes: bool,
 }
@@ -50,6 +53,8 @@ pub struct AppState {
     pub ocr: Arc<tollgate_ocr::Engine>,
     /// Rate limits, quotas and usage.
     pub meter: Arc<tollgate_meter::Meter>,
+    /// The body budget of `POST /v1/ocr`, in KiB ([`ApiConfig::ocr_body_budget`]).
+    pub ocr_bodies: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {

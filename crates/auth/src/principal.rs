@@ -120,6 +120,24 @@ const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 /// Unknown keys one address may present (in the backoff window) before it is refused without
 /// a lookup; each further one doubles the block.
 pub const KEY_MISS_THRESHOLD: u32 = 10;
+/// A blocked address is still allowed one lookup this often.
+const BLOCKED_LOOKUP_EVERY: Duration = Duration::from_secs(1);
+
+/// The address unknown keys are counted against: an IPv4 address, or an IPv6 address's /64
+/// (one host can hold a whole /64, so single IPv6 addresses would cost it nothing to rotate).
+fn address_bucket(from: Option<&str>) -> String {
+    match from.and_then(|f| f.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        Some(ip) => ip.to_string(),
+        None => from.unwrap_or("unknown").to_owned(),
+    }
+}
 
 struct CachedToken {
     principal: Principal,
@@ -164,6 +182,8 @@ pub struct Authenticator {
     key_cache: Mutex<HashMap<String, CachedKey>>,
     /// Digests of keys found unknown, and when.
     miss_cache: Mutex<HashMap<String, Instant>>,
+    /// Per blocked address, when it was last allowed a lookup anyway (see `api_key`).
+    blocked_lookups: Mutex<HashMap<String, Instant>>,
     /// Counts unknown keys per client address.
     attempts: Arc<dyn AttemptLimiter>,
 }
@@ -192,6 +212,7 @@ impl Authenticator {
             token_cache: Mutex::new(HashMap::new()),
             key_cache: Mutex::new(HashMap::new()),
             miss_cache: Mutex::new(HashMap::new()),
+            blocked_lookups: Mutex::new(HashMap::new()),
             attempts,
         }
     }
@@ -241,21 +262,15 @@ impl Authenticator {
             scopes: ScopeSet::parse_lenient(&claims.scope).effective_in(claims.tenant_id),
         };
         if let Ok(mut cache) = self.token_cache.lock() {
-            if cache.len() >= CACHE_MAX {
-                cache.retain(|_, v| v.exp > now);
-                if cache.len() >= CACHE_MAX {
-                    cache.clear();
-                }
-            }
-            cache.insert(
-                token.to_owned(),
-                CachedToken {
-                    principal: principal.clone(),
-                    jti: claims.jti,
-                    exp: claims.exp,
-                    kid,
-                },
-            );
+            let entry = CachedToken {
+                principal: principal.clone(),
+                jti: claims.jti,
+                exp: claims.exp,
+                kid,
+            };
+            bounded_insert(&mut cache, CACHE_MAX, token.to_owned(), entry, |v| {
+                v.exp > now
+            });
         }
         Ok(principal)
     }
@@ -277,10 +292,15 @@ impl Authenticator {
                 known = true;
             }
         }
-        let miss_key = format!("apikey-miss:{}", from.unwrap_or("unknown"));
+        let address = address_bucket(from);
+        let miss_key = format!("apikey-miss:{address}");
         if !known {
             if let Some(retry_after) = self.attempts.blocked(&miss_key).await {
-                return Err(AuthError::Throttled { retry_after });
+                // A blocked address still gets one lookup a second: a guesser's cost stays
+                // bounded, and an honest caller behind the same address (a NAT) gets in.
+                if !self.lookup_while_blocked(&address) {
+                    return Err(AuthError::Throttled { retry_after });
+                }
             }
         }
         let cached_miss = self.miss_cache.lock().is_ok_and(|m| {
@@ -344,6 +364,27 @@ impl Authenticator {
         Ok(principal)
     }
 
+    /// Whether a blocked `address` may have a lookup now (one a second).
+    fn lookup_while_blocked(&self, address: &str) -> bool {
+        let Ok(mut last) = self.blocked_lookups.lock() else {
+            return false;
+        };
+        if last
+            .get(address)
+            .is_some_and(|at| at.elapsed() < BLOCKED_LOOKUP_EVERY)
+        {
+            return false;
+        }
+        bounded_insert(
+            &mut last,
+            MISS_CACHE_MAX,
+            address.to_owned(),
+            Instant::now(),
+            |at| at.elapsed() < BLOCKED_LOOKUP_EVERY,
+        );
+        true
+    }
+
     /// Forgets a cached key at once (same-instance revocation); `None`: every known key.
     pub fn forget_key(&self, digest_or_all: Option<&str>) {
         if let Ok(mut cache) = self.key_cache.lock() {
@@ -372,7 +413,22 @@ impl From<AuthError> for DomainError {
 
 #[cfg(test)]
 mod tests {
-    use super::bounded_insert;
+    use super::{address_bucket, bounded_insert};
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(
+            address_bucket(Some("2001:db8:1:2:aaaa::1")),
+            address_bucket(Some("2001:db8:1:2:ffff:1:2:3"))
+        );
+        assert_ne!(
+            address_bucket(Some("2001:db8:1:2::1")),
+            address_bucket(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(address_bucket(Some("192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_bucket(Some("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_bucket(None), "unknown");
+    }
     use std::collections::HashMap;
 
     #[test]

@@ -55,23 +55,84 @@ pub enum Admitted<'a> {
 /// The refusal and the rate-limit state to report with it.
 type Refused = (Refusal, Vec<PolicyState>);
 
+/// The first half of admission, which needs nothing of the request's body: the rate limits
+/// were charged and one of the tenant's concurrent slots is held. Taken before an upload is
+/// read, so a caller over its limits never gets the server to buffer its body.
+pub struct Gate {
+    tenant: TenantId,
+    limits: Arc<TenantLimits>,
+    rate: Vec<PolicyState>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// The rate-limit state for the response headers.
+    pub fn rate(&self) -> &[PolicyState] {
+        &self.rate
+    }
+}
+
 impl Meter {
-    /// Admits a metered call (see the module documentation).
-    pub async fn admit(&self, caller: &Caller, req: Metered) -> Result<Admitted<'_>, Refused> {
+    /// Rate limits and a concurrency slot (see [`Gate`]).
+    pub async fn gate(&self, caller: &Caller) -> Result<Gate, Refused> {
         let limits = self
             .limits(caller.tenant)
             .await
             .map_err(|e| (Refusal::from(e), Vec::new()))?;
         let states = self.rate_check(caller, &limits).await?;
-        let refuse = |r: Refusal| (r, states.clone());
         let permit = self
             .concurrency
             .try_acquire(caller.tenant, limits.plan.max_concurrent)
             .ok_or_else(|| {
-                refuse(Refusal::Concurrency {
-                    max: limits.plan.max_concurrent,
-                })
+                (
+                    Refusal::Concurrency {
+                        max: limits.plan.max_concurrent,
+                    },
+                    states.clone(),
+                )
             })?;
+        Ok(Gate {
+            tenant: caller.tenant,
+            limits,
+            rate: states,
+            permit,
+        })
+    }
+
+    /// Admits a metered call (see the module documentation).
+    pub async fn admit(&self, caller: &Caller, req: Metered) -> Result<Admitted<'_>, Refused> {
+        let gate = self.gate(caller).await?;
+        self.admit_gated(caller, gate, req).await
+    }
+
+    /// Admits a metered call that already passed its [`Gate`] (taken for this caller).
+    pub async fn admit_gated(
+        &self,
+        caller: &Caller,
+        gate: Gate,
+        req: Metered,
+    ) -> Result<Admitted<'_>, Refused> {
+        if gate.tenant != caller.tenant {
+            return Err((
+                Refusal::from(MeterError::Internal("a gate of another tenant".into())),
+                Vec::new(),
+            ));
+        }
+        let Gate {
+            limits,
+            rate: states,
+            permit,
+            ..
+        } = gate;
+        let refuse = |r: Refusal| (r, states.clone());
         let held = match &req.idempotency_key {
             None => None,
             Some(key) => {

@@ -117,8 +117,12 @@ impl Meter {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(PURGE_EVERY) => {}
             }
-            let before = self.clock.now() - IDEMPOTENCY_WINDOW;
-            match self.store.purge_idempotency_keys(before).await {
+            let now = self.clock.now();
+            match self
+                .store
+                .purge_idempotency_keys(now - IDEMPOTENCY_WINDOW, now)
+                .await
+            {
                 Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired idempotency keys deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "expired idempotency keys not deleted"),

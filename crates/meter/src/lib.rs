@@ -18,7 +18,7 @@ pub mod quota;
 pub mod recorder;
 mod thresholds;
 
-pub use admission::{Admission, Admitted, Metered};
+pub use admission::{Admission, Admitted, Gate, Metered};
 pub use idempotency::{StoredAnswer, IDEMPOTENCY_WINDOW};
 pub use limits::TenantLimits;
 

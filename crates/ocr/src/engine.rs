@@ -146,7 +146,9 @@ const DET_BYTES_PER_PIXEL: usize = 120;
 /// detector's activations.
 pub fn page_cost(p: &Probe, working_side: u32, det: &DetParams) -> usize {
     let (ww, wh) = decode::working_size(p.width, p.height, working_side);
-    let decoded = p.width as usize * p.height as usize * usize::from(p.bytes_per_pixel);
+    let decoded = p.width as usize
+        * p.height as usize
+        * usize::from(p.bytes_per_pixel + p.decoder_bytes_per_pixel);
     let working = ww as usize * wh as usize * 3;
     let (dw, dh) = input_size(ww, wh, det);
     let (dw, dh) = (dw as usize, dh as usize);

@@ -95,6 +95,8 @@ pub struct OcrSettings {
     pub device: tollgate_ocr::DeviceKind,
     /// Queue, batch, timeout and image limits.
     pub engine: tollgate_ocr::EngineConfig,
+    /// Bytes of uploads that may be in flight at once (`TOLLGATE_OCR_BODY_BUDGET_MB`).
+    pub body_budget: usize,
 }
 
 impl Default for OcrSettings {
@@ -102,6 +104,7 @@ impl Default for OcrSettings {
         Self {
             device: tollgate_ocr::DeviceKind::Cpu,
             engine: tollgate_ocr::EngineConfig::default(),
+            body_budget: 256 << 20,
         }
     }
 }
@@ -142,10 +145,18 @@ impl OcrSettings {
             bail!("TOLLGATE_OCR_MEMORY_MB must be at least 64");
         }
         engine.memory_budget = memory_mb << 20;
+        let body_mb: usize = number("TOLLGATE_OCR_BODY_BUDGET_MB", d.body_budget >> 20)?;
+        if (body_mb << 20) < engine.limits.max_bytes {
+            bail!("TOLLGATE_OCR_BODY_BUDGET_MB must hold at least one upload of TOLLGATE_OCR_MAX_BYTES");
+        }
         if engine.queue_capacity == 0 || engine.max_batch == 0 || engine.timeout.is_zero() {
             bail!("TOLLGATE_OCR_QUEUE, TOLLGATE_OCR_MAX_BATCH and TOLLGATE_OCR_TIMEOUT_SECS must be above 0");
         }
-        Ok(Self { device, engine })
+        Ok(Self {
+            device,
+            engine,
+            body_budget: body_mb << 20,
+        })
     }
 }
 

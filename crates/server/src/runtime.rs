@@ -71,6 +71,11 @@ pub async fn build(
             .await
             .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     }
+    // Once per database: seal the heads of audit chains older than keyed hashes.
+    store
+        .seal_legacy_audit_heads(clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("sealing the audit chains: {e}"))?;
     let redis = match &common.redis_url {
         Some(url) => Some(connect_redis(url).await?),
         None => None,

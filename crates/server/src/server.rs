@@ -212,18 +212,24 @@ pub async fn start_with(
             metrics_on_main: metrics_listener.is_none(),
             ocr_max_body: ocr.config().limits.max_bytes + MULTIPART_SLACK,
             body_timeout: env.body_timeout,
+            ocr_body_budget: env.ocr.body_budget,
             bench_routes: std::env::var("TOLLGATE_BENCH_ROUTES").is_ok_and(|v| v == "1"),
         },
         readiness,
         ocr,
         meter: meter.clone(),
+        ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
+            (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        )),
     });
     let workers = vec![
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
         tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
-        tokio::spawn(auth.clone().run_anonymous_audit(cancel.child_token())),
     ];
+    // Counted anonymous audit rows are flushed for the last time once requests have drained.
+    let audit_stop = CancellationToken::new();
+    let anonymous_task = tokio::spawn(auth.clone().run_anonymous_audit(audit_stop.clone()));
     let metrics_task = metrics_listener.map(|l| {
         let c = cancel.clone();
         tokio::spawn(tollgate_api::serve(
@@ -240,6 +246,8 @@ pub async fn start_with(
         let served =
             tollgate_api::serve(app, listener, async move { stop.cancelled().await }, DRAIN).await;
         c.cancel();
+        audit_stop.cancel();
+        let _ = anonymous_task.await;
         recorder_stop.cancel();
         let _ = recorder_task.await;
         for w in workers {

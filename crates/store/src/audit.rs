@@ -46,8 +46,14 @@ impl AuditKey {
         hex::encode(hmac::sign(&self.0, data).as_ref())
     }
 
-    fn head_mac(&self, chain: &str, last_seq: i64, last_hash: &str) -> String {
-        self.mac(format!("tollgate-audit-head\n{chain}\n{last_seq}\n{last_hash}").as_bytes())
+    pub(crate) fn head_mac(&self, h: &AuditHead) -> String {
+        self.mac(
+            format!(
+                "tollgate-audit-head\n{}\n{}\n{}\n{}",
+                h.chain, h.last_seq, h.last_hash, h.keyed_from
+            )
+            .as_bytes(),
+        )
     }
 }
 
@@ -91,11 +97,21 @@ struct Hashed<'a> {
     prev_hash: &'a str,
 }
 
+/// The chain of `tenant`'s events; the platform tenant's are the platform chain's.
 fn chain_of(tenant: Option<TenantId>) -> String {
-    tenant.map_or_else(|| PLATFORM_CHAIN.to_owned(), |t| t.to_string())
+    match tenant {
+        Some(t) if !t.is_platform() => t.to_string(),
+        _ => PLATFORM_CHAIN.to_owned(),
+    }
 }
 
-fn hash_row(key: &AuditKey, row: &AuditEvent) -> Result<String, DomainError> {
+/// A row's hash: its MAC under `key`, or — for a row before its chain's `keyed_from`, written
+/// before keyed hashes — its unkeyed SHA-256.
+pub(crate) fn hash_row(
+    key: &AuditKey,
+    keyed_from: i64,
+    row: &AuditEvent,
+) -> Result<String, DomainError> {
     let hashed = Hashed {
         chain: &row.chain,
         seq: row.seq,
@@ -111,7 +127,11 @@ fn hash_row(key: &AuditKey, row: &AuditEvent) -> Result<String, DomainError> {
         prev_hash: &row.prev_hash,
     };
     let bytes = serde_json::to_vec(&hashed).map_err(DomainError::internal)?;
-    Ok(key.mac(&bytes))
+    Ok(if row.seq >= keyed_from {
+        key.mac(&bytes)
+    } else {
+        crate::sha256_hex(&bytes)
+    })
 }
 
 /// What is wrong at the first bad place of a chain.
@@ -173,7 +193,7 @@ fn lock_of<'a>(locks: &'a AuditLocks, chain: &str) -> &'a tokio::sync::Mutex<()>
 }
 
 impl Store {
-    fn audit_key(&self) -> Result<&AuditKey, DomainError> {
+    pub(crate) fn audit_key(&self) -> Result<&AuditKey, DomainError> {
         self.audit_key.as_ref().ok_or_else(|| {
             DomainError::internal("no audit key: Store::with_audit_key was not called")
         })
@@ -205,8 +225,8 @@ impl Store {
                 .map_err(map_db_err)?;
             let (seq, prev_hash) = match &head {
                 Some(h) => {
-                    if key.head_mac(&h.chain, h.last_seq, &h.last_hash) != h.mac {
-                        return Err(DomainError::internal(format!(
+                    if key.head_mac(h) != h.mac {
+                        return Err(tampered(format!(
                             "audit chain {chain}: its head fails its MAC (tampered); \
                              nothing is appended until an operator looks"
                         )));
@@ -220,7 +240,7 @@ impl Store {
                         .await
                         .map_err(map_db_err)?;
                     if rows > 0 {
-                        return Err(DomainError::internal(format!(
+                        return Err(tampered(format!(
                             "audit chain {chain} has {rows} events but no head (deleted, or \
                              written before keyed hashes); nothing is appended until an \
                              operator looks"
@@ -244,11 +264,20 @@ impl Store {
                 prev_hash,
                 hash: String::new(),
             };
-            row.hash = hash_row(&key, &row)?;
+            let keyed_from = head.as_ref().map_or(1, |h| h.keyed_from);
+            row.hash = hash_row(&key, keyed_from, &row)?;
             let result = async {
                 let active: audit_event::ActiveModel = row.clone().into();
                 active.insert(&txn).await.map_err(map_db_err)?;
-                let mac = key.head_mac(&chain, seq, &row.hash);
+                let moved_head = AuditHead {
+                    chain: chain.clone(),
+                    last_seq: seq,
+                    last_hash: row.hash.clone(),
+                    mac: String::new(),
+                    updated_at: at,
+                    keyed_from,
+                };
+                let mac = key.head_mac(&moved_head);
                 if head.is_some() {
                     let moved = audit_head::Entity::update_many()
                         .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
@@ -264,16 +293,10 @@ impl Store {
                         return Err(DomainError::conflict("audit_race", "the head moved"));
                     }
                 } else {
-                    audit_head::ActiveModel::from(AuditHead {
-                        chain: chain.clone(),
-                        last_seq: seq,
-                        last_hash: row.hash.clone(),
-                        mac,
-                        updated_at: at,
-                    })
-                    .insert(&txn)
-                    .await
-                    .map_err(map_db_err)?;
+                    audit_head::ActiveModel::from(AuditHead { mac, ..moved_head })
+                        .insert(&txn)
+                        .await
+                        .map_err(map_db_err)?;
                 }
                 txn.commit().await.map_err(map_db_err)
             }
@@ -311,15 +334,37 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Checks every MAC and link of one chain, and that it ends at its head.
+    /// Checks every MAC and link of one chain, and that it ends at its head. A tenant's chain
+    /// (and the platform chain) always has events — the first is the tenant's creation — so a
+    /// chain with neither rows nor head was erased. An unknown tenant is `NotFound`.
     pub async fn verify_audit_chain(
         &self,
         tenant: Option<TenantId>,
     ) -> Result<ChainCheck, DomainError> {
         let key = self.audit_key()?;
+        if let Some(t) = tenant.filter(|t| !t.is_platform()) {
+            self.tenant(t).await?;
+        }
         let head = self.audit_head(tenant).await?;
         let rows = self.audit_events(tenant).await?;
+        if head.is_none() && rows.is_empty() {
+            return Ok(ChainCheck::BrokenAt {
+                seq: 1,
+                fault: ChainFault::HeadMissing,
+            });
+        }
         Ok(check_chain(key, head.as_ref(), &rows))
+    }
+}
+
+/// An append refused because its chain was tampered with: logged loudly; the caller's action
+/// is not performed (it could not be recorded) and is answered 503 `audit_unavailable`.
+fn tampered(cause: String) -> DomainError {
+    tracing::error!(%cause, "audit append refused");
+    DomainError::Busy {
+        code: "audit_unavailable",
+        detail: "the audit log cannot record this action right now; nothing was changed".into(),
+        retry_after: 30,
     }
 }
 
@@ -336,8 +381,9 @@ fn retryable(err: &DomainError) -> bool {
 }
 
 /// Checks links, sequence and MACs of a chain's rows (in `seq` order), without its head: what
-/// an export alone can tell.
-pub fn check_rows(key: &AuditKey, rows: &[AuditEvent]) -> ChainCheck {
+/// an export alone can tell. Rows before `keyed_from` (the head says) are checked by their
+/// unkeyed SHA-256.
+pub fn check_rows(key: &AuditKey, keyed_from: i64, rows: &[AuditEvent]) -> ChainCheck {
     let mut prev = GENESIS_HASH.to_owned();
     for (i, row) in rows.iter().enumerate() {
         let expected_seq = i as i64 + 1;
@@ -345,7 +391,7 @@ pub fn check_rows(key: &AuditKey, rows: &[AuditEvent]) -> ChainCheck {
             Some((expected_seq, ChainFault::Missing))
         } else if row.seq != expected_seq || row.prev_hash != prev {
             Some((row.seq, ChainFault::Link))
-        } else if !hash_row(key, row).is_ok_and(|h| h == row.hash) {
+        } else if !hash_row(key, keyed_from, row).is_ok_and(|h| h == row.hash) {
             Some((row.seq, ChainFault::Forged))
         } else {
             None
@@ -372,13 +418,13 @@ pub fn check_chain(key: &AuditKey, head: Option<&AuditHead>, rows: &[AuditEvent]
             },
         };
     };
-    if key.head_mac(&head.chain, head.last_seq, &head.last_hash) != head.mac {
+    if key.head_mac(head) != head.mac {
         return ChainCheck::BrokenAt {
             seq: head.last_seq,
             fault: ChainFault::HeadForged,
         };
     }
-    let events = match check_rows(key, rows) {
+    let events = match check_rows(key, head.keyed_from, rows) {
         ChainCheck::Intact { events } => events,
         broken => return broken,
     };

@@ -218,10 +218,20 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes keys created before `before` (expired); returns how many.
-    pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
+    /// Deletes keys created before `before` (expired) unless a request still holds one;
+    /// returns how many.
+    pub async fn purge_idempotency_keys(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DomainError> {
         let res = idempotency_key::Entity::delete_many()
             .filter(idempotency_key::Column::CreatedAt.lt(before))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(idempotency_key::Column::State.eq(DONE))
+                    .add(idempotency_key::Column::LockedUntil.lt(now)),
+            )
             .exec(self.conn())
             .await
             .map_err(map_db_err)?;

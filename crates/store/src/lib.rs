@@ -5,6 +5,7 @@
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_seal;
 pub mod clients;
 pub mod entity;
 pub mod idempotency;

@@ -243,8 +243,10 @@ impl OcrApi {
     /// first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
     /// another image is 422 `idempotency_key_reused`.
     ///
-    /// Credentials are checked from the headers before the body is read: without valid ones
-    /// the answer is 401 (403 without `ocr:read`) and the upload is never read.
+    /// Credentials, rate limits and the concurrency cap are checked from the headers before
+    /// the body is read: without valid credentials the answer is 401 (403 without
+    /// `ocr:read`), over a limit 429, and when too many uploads are being received at once
+    /// 503 `ocr_busy` — and the upload is never read.
     ///
     /// **Permissions**: scope `ocr:read`.
     #[oai(
@@ -272,6 +274,18 @@ impl OcrApi {
             Some(p) => p.clone(),
             None => state.authorized(&auth, Scope::OcrRead).await?,
         };
+        // One key, as visible ASCII: a header that is not text, or several of them, is
+        // refused rather than read as "no key" (which would charge every retry again).
+        let raw = req.headers().get_all("idempotency-key");
+        let mut values = raw.iter();
+        let unreadable = values.next().is_some_and(|v| v.to_str().is_err());
+        if unreadable || values.next().is_some() {
+            return Err(DomainError::invalid(
+                "invalid_idempotency_key",
+                "send one Idempotency-Key of 1 to 255 visible ASCII characters",
+            )
+            .into());
+        }
         let idempotency_key = self::idempotency_key(idempotency_key.0)?;
         let bytes = match input {
             OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
@@ -294,7 +308,12 @@ impl OcrApi {
             idempotency_key,
             max_runtime: state.ocr.config().timeout,
         };
-        let admission = match state.admit(&principal, metered).await? {
+        // The rate limits and concurrency slot taken before the body was read.
+        let gate = req
+            .extensions()
+            .get::<crate::middleware::Preadmitted>()
+            .and_then(crate::middleware::Preadmitted::take_gate);
+        let admission = match state.admit(&principal, gate, metered).await? {
             Admitted::Run(a) => a,
             Admitted::Replay { answer, .. } => return Ok(replayed(&answer)?),
         };

@@ -11,9 +11,13 @@ pub struct Model {
     pub last_seq: i64,
     /// Hash of the chain's newest event.
     pub last_hash: String,
-    /// MAC over chain, seq and hash under the audit key.
+    /// MAC over chain, seq, hash and `keyed_from` under the audit key; empty for a head the
+    /// migrations made for a chain older than keyed hashes, until the server seals it.
     pub mac: String,
     pub updated_at: DateTimeUtc,
+    /// Events from this seq on are keyed MACs; those before it (written before keyed hashes)
+    /// are unkeyed SHA-256.
+    pub keyed_from: i64,
 }
 
 /// No navigable relations are declared.
