@@ -1,6 +1,6 @@
 //! Request bodies as an anonymous attacker sends them: `POST /v1/ocr` checks the credentials
 //! in the headers before it reads a byte of the body, so a 20 MB upload without (or with
-//! bad) credentials is answered 401 while the body has not even been sent, and a hundred
+//! bad) credentials is answered 401 while the body has not even been sent, and two hundred
 //! such uploads held open cost the server nothing.
 
 use crate::both_backends;
@@ -61,7 +61,7 @@ async fn uploads_without_valid_credentials_are_refused_before_the_body(
         assert!(line.contains(want), "{what}: {line}");
     }
     // Many at once: each is answered at once, none waits for its 20 MB.
-    let many = (0..100).map(|_| head_only(addr, None));
+    let many = (0..200).map(|_| head_only(addr, None));
     for line in futures::future::join_all(many).await {
         let line = line?.context("no answer before the body")?;
         assert!(line.contains("401"), "{line}");
