@@ -55,6 +55,10 @@ pub struct AppState {
     pub meter: Arc<tollgate_meter::Meter>,
     /// The body budget of `POST /v1/ocr`, in KiB ([`ApiConfig::ocr_body_budget`]).
     pub ocr_bodies: Arc<tokio::sync::Semaphore>,
+    /// Usage reports.
+    pub usage: tollgate_meter::usage::UsageReports,
+    /// Plans and tenants' plans.
+    pub plans: tollgate_meter::plans::Plans,
 }
 
 impl std::fmt::Debug for AppState {

@@ -10,6 +10,25 @@ pub mod plan;
 pub mod role;
 pub mod scope;
 
+/// Where a request came from, for audit rows and backoff keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCtx {
+    /// Caller's IP.
+    pub ip: Option<String>,
+    /// Caller's user agent (truncated).
+    pub user_agent: Option<String>,
+}
+
+impl RequestCtx {
+    /// The context of a CLI invocation.
+    pub fn cli() -> Self {
+        Self {
+            ip: None,
+            user_agent: Some("tollgate-cli".into()),
+        }
+    }
+}
+
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
 pub use ids::{AdminId, KeyId, TenantId};

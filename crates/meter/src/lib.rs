@@ -14,9 +14,11 @@ pub mod concurrency;
 pub mod idempotency;
 pub mod limiter;
 pub mod limits;
+pub mod plans;
 pub mod quota;
 pub mod recorder;
 mod thresholds;
+pub mod usage;
 
 pub use admission::{Admission, Admitted, Gate, Metered};
 pub use idempotency::{StoredAnswer, IDEMPOTENCY_WINDOW};

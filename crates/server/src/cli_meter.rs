@@ -9,6 +9,7 @@ use tollgate_auth::{AuthService, RequestCtx};
 use tollgate_core::api_key::KeyEnv;
 use tollgate_core::plan::Plan;
 use tollgate_core::{Scope, ScopeSet, TenantId};
+use tollgate_meter::plans::{plan_json, Plans};
 use tollgate_store::Store;
 
 /// Plan commands.
@@ -76,12 +77,6 @@ pub enum OperatorCmd {
     },
 }
 
-fn plan_json(p: &Plan) -> serde_json::Value {
-    json!({ "name": p.name, "rate": p.rate, "burst": p.burst, "max_concurrent": p.max_concurrent,
-            "monthly_units": p.monthly_units, "overage": p.overage,
-            "max_image_bytes": p.max_image_bytes, "max_pixels": p.max_pixels })
-}
-
 async fn audit(
     auth: &AuthService,
     tenant: Option<TenantId>,
@@ -125,15 +120,10 @@ pub async fn plan(store: &Store, auth: &AuthService, cmd: PlanCmd, j: bool) -> R
                 max_image_bytes,
                 max_pixels,
             };
-            let row = store.create_plan(&p, auth.clock.now()).await.map_err(err)?;
-            audit(
-                auth,
-                None,
-                "plan.created",
-                format!("plan:{}", row.name),
-                plan_json(&p),
-            )
-            .await?;
+            let row = Plans::new(store.clone(), auth.clock.clone())
+                .create(p, "operator", &RequestCtx::cli())
+                .await
+                .map_err(err)?;
             print(
                 j,
                 json!({ "plan": plan_json(&row.to_plan()) }),
@@ -141,7 +131,10 @@ pub async fn plan(store: &Store, auth: &AuthService, cmd: PlanCmd, j: bool) -> R
             );
         }
         PlanCmd::List => {
-            let rows = store.list_plans().await.map_err(err)?;
+            let rows = Plans::new(store.clone(), auth.clock.clone())
+                .list()
+                .await
+                .map_err(err)?;
             let text = rows
                 .iter()
                 .map(|r| {
@@ -170,15 +163,10 @@ pub async fn set_plan(
     plan: &str,
     j: bool,
 ) -> Result<()> {
-    let row = store.set_tenant_plan(tenant, plan).await.map_err(err)?;
-    audit(
-        auth,
-        Some(tenant),
-        "tenant.plan_changed",
-        format!("tenant:{}", tenant.0),
-        json!({ "plan": row.name }),
-    )
-    .await?;
+    let row = Plans::new(store.clone(), auth.clock.clone())
+        .assign(tenant, plan, "operator", &RequestCtx::cli())
+        .await
+        .map_err(err)?;
     print(
         j,
         json!({ "tenant_id": tenant, "plan": row.name }),

@@ -198,7 +198,7 @@ pub async fn start_with(
         store.clone(),
         redis.clone().map(|c| (c, env.redis_prefix.clone())),
         recorder,
-        clock,
+        clock.clone(),
         env.meter,
     ));
     readiness.push(Box::new(MeteringReady(meter.clone())));
@@ -218,6 +218,8 @@ pub async fn start_with(
         readiness,
         ocr,
         meter: meter.clone(),
+        usage: tollgate_meter::usage::UsageReports::new(store.clone(), clock.clone()),
+        plans: tollgate_meter::plans::Plans::new(store.clone(), clock.clone()),
         ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
             (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         )),

@@ -100,10 +100,33 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Units and calls per time bucket (`bucket_secs`: 3600 or 86400) in `[from, to)` (Unix
-    /// seconds), optionally grouped; for one tenant, or every tenant when `tenant` is `None`
-    /// (the operator's view). Aggregated by the database.
+    /// Units and calls of one tenant per time bucket (`bucket_secs`: 3600 or 86400) in
+    /// `[from, to)` (Unix seconds), optionally grouped. Aggregated by the database.
     pub async fn usage_report(
+        &self,
+        tenant: TenantId,
+        from: i64,
+        to: i64,
+        bucket_secs: i64,
+        group: GroupBy,
+    ) -> Result<Vec<UsageBucket>, DomainError> {
+        self.report(Some(tenant), from, to, bucket_secs, group)
+            .await
+    }
+
+    /// [`usage_report`](Self::usage_report) over every tenant: the operator's view, and only
+    /// the operator's (no tenant-facing caller has a path here).
+    pub async fn usage_report_all_tenants(
+        &self,
+        from: i64,
+        to: i64,
+        bucket_secs: i64,
+        group: GroupBy,
+    ) -> Result<Vec<UsageBucket>, DomainError> {
+        self.report(None, from, to, bucket_secs, group).await
+    }
+
+    async fn report(
         &self,
         tenant: Option<TenantId>,
         from: i64,

@@ -4,7 +4,7 @@
 
 use super::Tag;
 use crate::problem::ApiResult;
-use crate::routes::usage::{report, Granularity, UsageGroup, UsageReport};
+use crate::routes::usage::{Granularity, ReportQueryParams, UsageGroup, UsageReport};
 use crate::security::ApiCaller;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -58,7 +58,7 @@ fn default_pixels() -> u64 {
 impl PlanBody {
     fn to_plan(&self) -> Plan {
         Plan {
-            name: self.name.trim().to_owned(),
+            name: self.name.clone(),
             rate: self.rate,
             burst: self.burst,
             max_concurrent: self.max_concurrent,
@@ -116,29 +116,6 @@ impl AppState {
         }
         Ok(p.actor())
     }
-
-    async fn operator_audit(
-        &self,
-        req: &poem::Request,
-        actor: String,
-        tenant: Option<TenantId>,
-        action: &'static str,
-        target: String,
-        detail: serde_json::Value,
-    ) -> ApiResult<()> {
-        self.auth
-            .audit(
-                tenant,
-                &actor,
-                action,
-                Some(target),
-                "success",
-                &super::ctx(req),
-                detail,
-            )
-            .await?;
-        Ok(())
-    }
 }
 
 #[OpenApi]
@@ -161,19 +138,8 @@ impl OperatorApi {
     ) -> ApiResult<PlanCreated> {
         let actor = state.operator(&auth).await?;
         let row = state
-            .store
-            .create_plan(&body.0.to_plan(), state.auth.clock.now())
-            .await?;
-        let detail = serde_json::json!({ "rate": row.rate, "burst": row.burst, "monthly_units": row.monthly_units, "overage": row.overage });
-        state
-            .operator_audit(
-                req,
-                actor,
-                None,
-                "plan.created",
-                format!("plan:{}", row.name),
-                detail,
-            )
+            .plans
+            .create(body.0.to_plan(), &actor, &super::ctx(req))
             .await?;
         Ok(PlanCreated::Created(Json(PlanBody::from_row(&row))))
     }
@@ -195,8 +161,8 @@ impl OperatorApi {
         state.operator(&auth).await?;
         Ok(Json(
             state
-                .store
-                .list_plans()
+                .plans
+                .list()
                 .await?
                 .iter()
                 .map(PlanBody::from_row)
@@ -227,21 +193,11 @@ impl OperatorApi {
             .parse()
             .map_err(|_| DomainError::NotFound("tenant"))?;
         let row = state
-            .store
-            .set_tenant_plan(tenant, body.0.plan.trim())
+            .plans
+            .assign(tenant, &body.0.plan, &actor, &super::ctx(req))
             .await?;
+        // From the tenant's next request on this instance.
         state.meter.forget_limits(Some(tenant));
-        let detail = serde_json::json!({ "plan": row.name });
-        state
-            .operator_audit(
-                req,
-                actor,
-                Some(tenant),
-                "tenant.plan_changed",
-                format!("tenant:{}", tenant.0),
-                detail,
-            )
-            .await?;
         Ok(Json(TenantPlan { plan: row.name }))
     }
 
@@ -274,14 +230,22 @@ impl OperatorApi {
         group_by: Query<Option<UsageGroup>>,
     ) -> ApiResult<Json<UsageReport>> {
         state.operator(&auth).await?;
-        let tenant = match tenant_id.0 {
-            Some(t) => Some(t.parse::<TenantId>().map_err(|_| {
-                DomainError::invalid("invalid_tenant", "tenant_id is not a tenant id")
-            })?),
-            None => None,
+        let query = ReportQueryParams {
+            from: from.0,
+            to: to.0,
+            granularity: granularity.0,
+            group_by: group_by.0,
+        }
+        .query();
+        let report = match tenant_id.0 {
+            Some(t) => {
+                let tenant = t.parse::<TenantId>().map_err(|_| {
+                    DomainError::invalid("invalid_tenant", "tenant_id is not a tenant id")
+                })?;
+                state.usage.tenant(tenant, query).await?
+            }
+            None => state.usage.all_tenants(query).await?,
         };
-        Ok(Json(
-            report(&state, tenant, from.0, to.0, granularity.0, group_by.0).await?,
-        ))
+        Ok(Json(report.into()))
     }
 }

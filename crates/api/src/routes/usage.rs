@@ -10,8 +10,8 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, SecurityScheme};
 use std::sync::Arc;
-use tollgate_core::{DomainError, Scope, TenantId};
-use tollgate_store::usage::{GroupBy, UsageBucket};
+use tollgate_core::Scope;
+use tollgate_meter::usage::{self, Grouping, Report, ReportQuery};
 
 /// Bucket size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -81,86 +81,63 @@ pub struct UsageReport {
     pub total_calls: i64,
 }
 
-/// Checks and rounds a reporting range; `from` defaults to 30 days (hourly: 2 days) before
-/// `to`, which defaults to now.
-pub fn range(
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    granularity: Granularity,
-    now: DateTime<Utc>,
-) -> Result<(i64, i64, i64), DomainError> {
-    let step = match granularity {
-        Granularity::Hour => 3600,
-        Granularity::Day => 86_400,
-    };
-    let to = to.unwrap_or(now).timestamp();
-    let from = from.map_or(
-        to - if step == 3600 {
-            2 * 86_400
-        } else {
-            30 * 86_400
-        },
-        |f| f.timestamp(),
-    );
-    let max = if step == 3600 { 31 } else { 366 };
-    if from >= to {
-        return Err(DomainError::invalid(
-            "invalid_range",
-            "`from` must be before `to`",
-        ));
+impl ReportQueryParams {
+    /// The service's query for these parameters.
+    pub fn query(self) -> ReportQuery {
+        ReportQuery {
+            from: self.from,
+            to: self.to,
+            granularity: self.granularity.map(|g| match g {
+                Granularity::Hour => usage::Granularity::Hour,
+                Granularity::Day => usage::Granularity::Day,
+            }),
+            grouping: match self.group_by {
+                None => Grouping::None,
+                Some(UsageGroup::Key | UsageGroup::Client) => Grouping::Credential,
+                Some(UsageGroup::Operation) => Grouping::Operation,
+            },
+        }
     }
-    let from = from - from.rem_euclid(step);
-    if to - from > max * 86_400 {
-        return Err(DomainError::invalid(
-            "invalid_range",
-            format!("a report spans at most {max} days at this granularity"),
-        ));
-    }
-    Ok((from, to, step))
 }
 
-/// Runs a report.
-pub async fn report(
-    state: &AppState,
-    tenant: Option<TenantId>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    granularity: Option<Granularity>,
-    group_by: Option<UsageGroup>,
-) -> ApiResult<UsageReport> {
-    let granularity = granularity.unwrap_or(Granularity::Day);
-    let (from, to, step) = range(from, to, granularity, state.auth.clock.now())?;
-    let group = match group_by {
-        None => GroupBy::None,
-        Some(UsageGroup::Key | UsageGroup::Client) => GroupBy::Principal,
-        Some(UsageGroup::Operation) => GroupBy::Operation,
-    };
-    let rows = state
-        .store
-        .usage_report(tenant, from, to, step, group)
-        .await?;
-    let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
-    let (total_units, total_calls) = rows
-        .iter()
-        .fold((0, 0), |(u, c), r| (u + r.units, c + r.calls));
-    Ok(UsageReport {
-        from: at(from),
-        to: at(to),
-        granularity,
-        unit: tollgate_meter::UNIT.to_owned(),
-        buckets: rows
-            .into_iter()
-            .map(|r: UsageBucket| UsageRow {
-                start: at(r.bucket),
-                tenant_id: r.tenant_id.to_string(),
-                group: (group != GroupBy::None).then_some(r.grp),
-                units: r.units,
-                calls: r.calls,
-            })
-            .collect(),
-        total_units,
-        total_calls,
-    })
+/// The query parameters of a usage report.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportQueryParams {
+    /// Start.
+    pub from: Option<DateTime<Utc>>,
+    /// End, exclusive.
+    pub to: Option<DateTime<Utc>>,
+    /// Bucket size.
+    pub granularity: Option<Granularity>,
+    /// Grouping.
+    pub group_by: Option<UsageGroup>,
+}
+
+impl From<Report> for UsageReport {
+    fn from(r: Report) -> Self {
+        Self {
+            from: r.from,
+            to: r.to,
+            granularity: match r.granularity {
+                usage::Granularity::Hour => Granularity::Hour,
+                usage::Granularity::Day => Granularity::Day,
+            },
+            unit: tollgate_meter::UNIT.to_owned(),
+            buckets: r
+                .rows
+                .into_iter()
+                .map(|row| UsageRow {
+                    start: row.start,
+                    tenant_id: row.tenant.to_string(),
+                    group: row.group,
+                    units: row.units,
+                    calls: row.calls,
+                })
+                .collect(),
+            total_units: r.total_units,
+            total_calls: r.total_calls,
+        }
+    }
 }
 
 /// Usage operations.
@@ -209,45 +186,14 @@ impl UsageApi {
                     .tenant_id
             }
         };
+        let params = ReportQueryParams {
+            from: from.0,
+            to: to.0,
+            granularity: granularity.0,
+            group_by: group_by.0,
+        };
         Ok(Json(
-            report(
-                &state,
-                Some(tenant),
-                from.0,
-                to.0,
-                granularity.0,
-                group_by.0,
-            )
-            .await?,
+            state.usage.tenant(tenant, params.query()).await?.into(),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Duration;
-
-    #[test]
-    fn ranges_are_rounded_and_bounded() {
-        let now = DateTime::<Utc>::from_timestamp(1_800_000_123, 0).unwrap();
-        let (from, to, step) = range(None, None, Granularity::Hour, now).unwrap();
-        assert_eq!((to, step), (1_800_000_123, 3600));
-        assert_eq!(from % 3600, 0);
-        assert!(range(Some(now), Some(now), Granularity::Day, now).is_err());
-        assert!(range(
-            Some(now - Duration::days(40)),
-            Some(now),
-            Granularity::Hour,
-            now
-        )
-        .is_err());
-        assert!(range(
-            Some(now - Duration::days(40)),
-            Some(now),
-            Granularity::Day,
-            now
-        )
-        .is_ok());
     }
 }

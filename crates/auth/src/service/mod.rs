@@ -23,24 +23,7 @@ use tollgate_core::{Clock, DomainError, TenantId};
 use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::Store;
 
-/// Where a request came from, for audit rows and backoff keys.
-#[derive(Debug, Clone, Default)]
-pub struct RequestCtx {
-    /// Caller's IP.
-    pub ip: Option<String>,
-    /// Caller's user agent (truncated).
-    pub user_agent: Option<String>,
-}
-
-impl RequestCtx {
-    /// The context of a CLI invocation.
-    pub fn cli() -> Self {
-        Self {
-            ip: None,
-            user_agent: Some("tollgate-cli".into()),
-        }
-    }
-}
+pub use tollgate_core::RequestCtx;
 
 /// Tunables of the auth service.
 #[derive(Debug, Clone)]
