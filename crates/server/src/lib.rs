@@ -2,7 +2,6 @@
 //! lifecycle and the operator commands. `main.rs` only parses arguments and dispatches.
 
 pub mod cli;
-pub mod cli_meter;
 pub mod config;
 pub mod logging;
 pub mod runtime;
