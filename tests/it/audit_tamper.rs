@@ -301,7 +301,7 @@ async fn chains_older_than_keyed_hashes_are_sealed_once(backend: Backend) -> Res
         matches!(
             refused,
             Err(tollgate_core::DomainError::Busy {
-                code: "audit_unavailable",
+                code: tollgate_core::Code::AuditUnavailable,
                 ..
             })
         ),

@@ -10,6 +10,7 @@ use poem::Response;
 use std::cell::RefCell;
 use std::fmt::Write;
 use tollgate_auth::Principal;
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 use tollgate_meter::{Admission, Admitted, Caller, Gate, MeterError, Metered, PolicyState, UNIT};
 
@@ -154,7 +155,7 @@ impl AppState {
             .await
             .map_err(|e| match e {
                 MeterError::IdempotencyKeyLost => DomainError::InProgress {
-                    code: "idempotency_in_progress",
+                    code: Code::IdempotencyInProgress,
                     detail: "a retry with this Idempotency-Key took over; retry to get its answer"
                         .into(),
                     retry_after: 1,
@@ -162,7 +163,7 @@ impl AppState {
                 other => {
                     tracing::warn!(error = %other, "usage could not be recorded; answering 503");
                     DomainError::Busy {
-                        code: "usage_unavailable",
+                        code: Code::UsageUnavailable,
                         detail: "usage could not be recorded, so nothing was charged; retry".into(),
                         retry_after: 1,
                     }

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
 use tollgate_auth::RequestCtx;
+use tollgate_core::Code;
 use tollgate_meter::Gate;
 use tracing::Instrument;
 
@@ -85,28 +86,30 @@ pub fn client_ip(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
     Some(peer)
 }
 
-fn problem_response(status: StatusCode, code: &str, detail: String) -> Response {
-    let body = Problem::new(status.as_u16(), code, detail);
-    let json = serde_json::json!({
-        "type": body.ty, "title": body.title, "status": body.status,
-        "detail": body.detail, "code": body.code, "request_id": body.request_id,
-    });
+/// A problem answer built outside any operation (before routing, or for poem's own errors),
+/// through the same table of codes and the same problem document as the operations'.
+fn problem_response(code: Code, detail: String) -> Response {
+    let problem = Problem::new(code, detail);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = poem_openapi::types::ToJSON::to_json(&problem)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     Response::builder()
         .status(status)
         .content_type("application/problem+json")
-        .body(json.to_string())
+        .body(body)
 }
 
 /// The 404 of an unknown route.
 pub fn not_found() -> Response {
-    problem_response(StatusCode::NOT_FOUND, "not_found", "no such route".into())
+    problem_response(Code::NotFound, "no such route".into())
 }
 
 /// Converts a poem error that no operation mapped (unknown route, wrong method, …) into
 /// problem+json; responses an operation built itself pass through untouched.
 fn error_to_response(err: poem::Error, path: &str) -> Response {
     if err.is::<poem::error::NotFoundError>() {
-        return problem_response(StatusCode::NOT_FOUND, "not_found", "no such route".into());
+        return problem_response(Code::NotFound, "no such route".into());
     }
     if err.is::<poem_openapi::error::AuthorizationError>() {
         // No credentials at all: RFC 6750 §3.1 says no error code, just the challenge.
@@ -114,15 +117,11 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
             .iter()
             .any(|p| path.starts_with(p));
         let challenge = if portal {
-            "Cookie realm=\"tollgate-portal\""
+            crate::problem::SESSION_CHALLENGE
         } else {
             crate::problem::BEARER_CHALLENGE
         };
-        let mut resp = problem_response(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "credentials are required".into(),
-        );
+        let mut resp = problem_response(Code::Unauthenticated, "credentials are required".into());
         if let Ok(v) = HeaderValue::from_str(challenge) {
             resp.headers_mut().insert("www-authenticate", v);
         }
@@ -161,12 +160,12 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
             .body(body.to_string());
     }
     let code = match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::BadRequest,
     };
     let detail = if status.is_server_error() {
         "internal error".to_owned()
@@ -175,7 +174,7 @@ fn error_to_response(err: poem::Error, path: &str) -> Response {
     } else {
         message
     };
-    problem_response(status, code, detail)
+    problem_response(code, detail)
 }
 
 /// Largest request body the JSON and form endpoints accept. Checked against the bytes
@@ -190,8 +189,7 @@ async fn bounded_body(
 ) -> Result<(), Response> {
     let too_large = || {
         problem_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             format!("request bodies here are limited to {limit} bytes"),
         )
     };
@@ -211,13 +209,11 @@ async fn bounded_body(
         }
         Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => Err(too_large()),
         Ok(Err(_)) => Err(problem_response(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            Code::BadRequest,
             "the request body could not be read".into(),
         )),
         Err(_) => Err(problem_response(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            Code::RequestTimeout,
             format!(
                 "the request body did not arrive within {} seconds",
                 deadline.as_secs()
@@ -283,11 +279,7 @@ impl Preadmitted {
 /// the body is read. `Err` is the answer, sent without reading the body.
 async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Response> {
     let Some(caller) = header_credentials(req) else {
-        let mut resp = problem_response(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "credentials are required".into(),
-        );
+        let mut resp = problem_response(Code::Unauthenticated, "credentials are required".into());
         if let Ok(v) = HeaderValue::from_str(crate::problem::BEARER_CHALLENGE) {
             resp.headers_mut().insert("www-authenticate", v);
         }
@@ -317,8 +309,7 @@ async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Respons
         .try_acquire_many_owned(kib)
         .map_err(|_| {
             let mut resp = problem_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ocr_busy",
+                Code::OcrBusy,
                 "too many uploads are being received; retry shortly".into(),
             );
             resp.headers_mut()

@@ -1,8 +1,11 @@
 //! Errors on the wire: `application/problem+json` (RFC 9457) with a stable `code` and the
-//! request id. [`ApiError::from`] is the one place a [`DomainError`] becomes HTTP.
+//! request id. Every code and its status are in one table ([`Code`]); [`ApiError::coded`] is
+//! the one place a code becomes an HTTP answer, and [`ApiError::from`] the one place a
+//! [`DomainError`] does (through its code).
 
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 
 tokio::task_local! {
@@ -35,8 +38,10 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem with the current request id.
-    pub fn new(status: u16, code: &str, detail: impl Into<String>) -> Self {
+    /// A problem for `code` (its status is the code's), with the current request id.
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        let status = code.status();
+        let code = code.as_str();
         let title = poem::http::StatusCode::from_u16(status)
             .ok()
             .and_then(|s| s.canonical_reason())
@@ -102,38 +107,57 @@ pub enum ApiError {
 /// Converts request-parsing failures (bad JSON, unknown fields, missing credentials) into problems.
 pub fn bad_request(err: poem::Error) -> ApiError {
     if err.is::<poem_openapi::error::AuthorizationError>() {
-        return ApiError::unauthorized("unauthenticated", "credentials are required");
+        return ApiError::unauthorized(Code::Unauthenticated, "credentials are required");
     }
-    let status = err.status().as_u16();
     let detail = err.to_string();
-    match status {
-        415 => ApiError::UnsupportedMediaType(Json(Problem::new(
-            415,
-            "unsupported_media_type",
-            detail,
-        ))),
-        422 => ApiError::Unprocessable(Json(Problem::new(422, "invalid_body", detail))),
-        _ => ApiError::BadRequest(Json(Problem::new(400, "bad_request", detail))),
-    }
+    let code = match err.status().as_u16() {
+        415 => Code::UnsupportedMediaType,
+        422 => Code::InvalidBody,
+        _ => Code::BadRequest,
+    };
+    ApiError::coded(code, detail, None)
 }
 
 impl ApiError {
-    /// 401 with the Bearer challenge.
-    pub fn unauthorized(code: &str, detail: &str) -> Self {
-        let challenge = if code == "invalid_token" {
-            format!("{BEARER_CHALLENGE}, error=\"invalid_token\"")
-        } else {
-            BEARER_CHALLENGE.to_owned()
-        };
-        ApiError::Unauthorized(Json(Problem::new(401, code, detail)), challenge)
+    /// The answer for `code` — its status from the table of codes — with `detail` and, for
+    /// answers that carry one, `Retry-After` (at least 1 s). Every problem goes through here.
+    pub fn coded(code: Code, detail: impl Into<String>, retry_after: Option<u64>) -> Self {
+        let problem = Json(Problem::new(code, detail));
+        let retry = retry_after.unwrap_or(1).max(1);
+        match code.status() {
+            400 => ApiError::BadRequest(problem),
+            401 => {
+                let challenge = if code == Code::SessionRequired {
+                    SESSION_CHALLENGE.to_owned()
+                } else if code == Code::InvalidToken {
+                    format!("{BEARER_CHALLENGE}, error=\"invalid_token\"")
+                } else {
+                    BEARER_CHALLENGE.to_owned()
+                };
+                ApiError::Unauthorized(problem, challenge)
+            }
+            403 => ApiError::Forbidden(problem, None),
+            404 => ApiError::NotFound(problem),
+            409 => ApiError::Conflict(problem, retry_after.map(|r| r.max(1))),
+            413 => ApiError::PayloadTooLarge(problem),
+            415 => ApiError::UnsupportedMediaType(problem),
+            422 => ApiError::Unprocessable(problem),
+            429 => ApiError::TooMany(problem, retry),
+            503 => ApiError::Unavailable(problem, retry),
+            _ => ApiError::Internal(problem),
+        }
+    }
+
+    /// 401 with the Bearer challenge (`error="invalid_token"` for [`Code::InvalidToken`]).
+    pub fn unauthorized(code: Code, detail: &str) -> Self {
+        Self::coded(code, detail, None)
     }
 
     /// 403 `insufficient_scope` with its Bearer challenge.
     pub fn insufficient_scope(scope: &str) -> Self {
         ApiError::Forbidden(
             Json(Problem::new(
-                403,
-                "insufficient_scope",
+                Code::InsufficientScope,
                 format!("requires scope {scope}"),
             )),
             Some(format!(
@@ -143,8 +167,8 @@ impl ApiError {
     }
 
     /// 403 without a challenge (roles, CSRF).
-    pub fn forbidden(code: &str, detail: impl Into<String>) -> Self {
-        ApiError::Forbidden(Json(Problem::new(403, code, detail)), None)
+    pub fn forbidden(code: Code, detail: impl Into<String>) -> Self {
+        Self::coded(code, detail, None)
     }
 
     /// The HTTP status.
@@ -165,67 +189,46 @@ impl ApiError {
     }
 }
 
+/// The portal's challenge for a missing session.
+pub const SESSION_CHALLENGE: &str = "Cookie realm=\"tollgate-portal\"";
+
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> Self {
+        let code = err.code();
         match err {
-            DomainError::NotFound(what) => ApiError::NotFound(Json(Problem::new(
-                404,
-                "not_found",
-                format!("{what} not found"),
-            ))),
-            DomainError::Conflict { code, detail } => {
-                ApiError::Conflict(Json(Problem::new(409, code, detail)), None)
-            }
+            DomainError::NotFound(what) => Self::coded(code, format!("{what} not found"), None),
+            DomainError::Conflict { detail, .. }
+            | DomainError::Invalid { detail, .. }
+            | DomainError::TooLarge { detail, .. } => Self::coded(code, detail, None),
             DomainError::InProgress {
-                code,
                 detail,
                 retry_after,
-            } => ApiError::Conflict(
-                Json(Problem::new(409, code, detail)),
-                Some(retry_after.max(1)),
+                ..
+            }
+            | DomainError::Limited {
+                detail,
+                retry_after,
+                ..
+            }
+            | DomainError::Busy {
+                detail,
+                retry_after,
+                ..
+            } => Self::coded(code, detail, Some(retry_after)),
+            DomainError::Unauthenticated(detail) => Self::coded(code, detail, None),
+            DomainError::Forbidden(detail) => Self::coded(code, detail, None),
+            DomainError::TooManyAttempts { retry_after } => Self::coded(
+                code,
+                "too many failed attempts; retry later",
+                Some(retry_after),
             ),
-            DomainError::Invalid { code, detail } => {
-                ApiError::Unprocessable(Json(Problem::new(422, code, detail)))
-            }
-            DomainError::Unauthenticated(detail) => {
-                ApiError::unauthorized("unauthenticated", detail)
-            }
-            DomainError::Forbidden(detail) => ApiError::forbidden("forbidden", detail),
-            DomainError::TooManyAttempts { retry_after } => ApiError::TooMany(
-                Json(Problem::new(
-                    429,
-                    "too_many_attempts",
-                    "too many failed attempts; retry later",
-                )),
-                retry_after.max(1),
-            ),
-            DomainError::Limited {
-                code,
-                detail,
-                retry_after,
-            } => ApiError::TooMany(Json(Problem::new(429, code, detail)), retry_after.max(1)),
-            DomainError::TooLarge { code, detail } => {
-                ApiError::PayloadTooLarge(Json(Problem::new(413, code, detail)))
-            }
-            DomainError::Busy {
-                code,
-                detail,
-                retry_after,
-            } => ApiError::Unavailable(Json(Problem::new(503, code, detail)), retry_after.max(1)),
             DomainError::Unavailable(cause) => {
                 tracing::warn!(%cause, "dependency unavailable");
-                ApiError::Unavailable(
-                    Json(Problem::new(
-                        503,
-                        "unavailable",
-                        "a dependency is unavailable; retry shortly",
-                    )),
-                    1,
-                )
+                Self::coded(code, "a dependency is unavailable; retry shortly", Some(1))
             }
             DomainError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ApiError::Internal(Json(Problem::new(500, "internal", "internal error")))
+                Self::coded(code, "internal error", None)
             }
         }
     }
@@ -242,23 +245,23 @@ mod tests {
     fn domain_errors_map_to_statuses() {
         let cases = [
             (DomainError::NotFound("key"), 404),
-            (DomainError::conflict("email_taken", "x"), 409),
+            (DomainError::conflict(Code::EmailTaken, "x"), 409),
             (
                 DomainError::InProgress {
-                    code: "idempotency_in_progress",
+                    code: Code::IdempotencyInProgress,
                     detail: "x".into(),
                     retry_after: 1,
                 },
                 409,
             ),
-            (DomainError::invalid("invalid_scope", "x"), 422),
+            (DomainError::invalid(Code::InvalidScope, "x"), 422),
             (DomainError::Unauthenticated("x"), 401),
             (DomainError::Forbidden("x".into()), 403),
             (DomainError::TooManyAttempts { retry_after: 3 }, 429),
             (DomainError::Unavailable("db down".into()), 503),
             (
                 DomainError::Limited {
-                    code: "rate_limited",
+                    code: Code::RateLimited,
                     detail: "x".into(),
                     retry_after: 1,
                 },
@@ -266,14 +269,14 @@ mod tests {
             ),
             (
                 DomainError::TooLarge {
-                    code: "image_too_large",
+                    code: Code::PayloadTooLarge,
                     detail: "x".into(),
                 },
                 413,
             ),
             (
                 DomainError::Busy {
-                    code: "ocr_busy",
+                    code: Code::OcrBusy,
                     detail: "x".into(),
                     retry_after: 2,
                 },
@@ -283,6 +286,19 @@ mod tests {
         ];
         for (err, status) in cases {
             assert_eq!(ApiError::from(err).status(), status);
+        }
+    }
+
+    /// The one mapping answers every code of the table with the code's own status.
+    #[test]
+    fn every_code_is_answered_with_its_status() {
+        for code in Code::ALL {
+            let expected = match code.status() {
+                405 | 408 => continue, // answered by the middleware, outside any operation
+                s => s,
+            };
+            let e = ApiError::coded(*code, "x", Some(3));
+            assert_eq!(e.status(), expected, "{code}");
         }
     }
 
@@ -299,7 +315,7 @@ mod tests {
 
     #[test]
     fn bearer_challenges() {
-        let ApiError::Unauthorized(_, h) = ApiError::unauthorized("invalid_token", "x") else {
+        let ApiError::Unauthorized(_, h) = ApiError::unauthorized(Code::InvalidToken, "x") else {
             panic!()
         };
         assert_eq!(h, "Bearer realm=\"tollgate\", error=\"invalid_token\"");

@@ -1,13 +1,13 @@
 //! Security schemes as the OpenAPI contract declares them, and their resolution into a
 //! [`Principal`] (API callers) or an [`AdminSession`] (portal, with CSRF protection).
 
-use crate::problem::{ApiError, ApiResult, Problem};
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use poem_openapi::auth::{ApiKey, Basic, Bearer};
-use poem_openapi::payload::Json;
 use poem_openapi::SecurityScheme;
 use tollgate_auth::service::AdminSession;
 use tollgate_auth::{AuthError, Principal};
+use tollgate_core::Code;
 use tollgate_core::Scope;
 
 /// An OAuth2 access token (JWT) or an API key (`tg_live_…`), as `Authorization: Bearer`.
@@ -56,7 +56,6 @@ pub struct SessionCookie(pub ApiKey);
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "tollgate_session";
-const SESSION_CHALLENGE: &str = "Cookie realm=\"tollgate-portal\"";
 
 impl AppState {
     /// Authenticates an API caller and applies its rate limits.
@@ -103,7 +102,7 @@ impl AppState {
                     .with_label_values(&[e.reason()])
                     .inc();
                 Err(ApiError::unauthorized(
-                    "invalid_token",
+                    Code::InvalidToken,
                     "the access token or API key is invalid, expired or revoked",
                 ))
             }
@@ -142,9 +141,10 @@ impl AppState {
                 .auth_failures
                 .with_label_values(&["session"])
                 .inc();
-            return Err(ApiError::Unauthorized(
-                Json(Problem::new(401, "session_required", "sign in first")),
-                SESSION_CHALLENGE.to_owned(),
+            return Err(ApiError::coded(
+                Code::SessionRequired,
+                "sign in first",
+                None,
             ));
         };
         if mutating {
@@ -156,7 +156,7 @@ impl AppState {
                     .with_label_values(&["csrf"])
                     .inc();
                 return Err(ApiError::forbidden(
-                    "csrf_failed",
+                    Code::CsrfFailed,
                     "missing or wrong X-CSRF-Token header",
                 ));
             }

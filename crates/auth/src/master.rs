@@ -5,6 +5,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 
 /// 32 bytes of key material. Debug prints `***`.
@@ -21,11 +22,11 @@ impl MasterKey {
     /// Parses base64 of exactly 32 bytes.
     pub fn from_base64(s: &str) -> Result<Self, DomainError> {
         let bytes = B64.decode(s.trim()).map_err(|_| {
-            DomainError::invalid("bad_master_key", "TOLLGATE_MASTER_KEY must be base64")
+            DomainError::invalid(Code::BadMasterKey, "TOLLGATE_MASTER_KEY must be base64")
         })?;
         let arr: [u8; 32] = bytes.try_into().map_err(|_| {
             DomainError::invalid(
-                "bad_master_key",
+                Code::BadMasterKey,
                 "TOLLGATE_MASTER_KEY must decode to 32 bytes",
             )
         })?;

@@ -12,6 +12,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 
 /// How long a hash waits for a free slot before the request is refused as busy.
@@ -122,7 +123,7 @@ impl PasswordHasherPool {
     pub async fn hash(&self, password: String) -> Result<String, DomainError> {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(DomainError::invalid(
-                "weak_password",
+                Code::WeakPassword,
                 format!("passwords need at least {MIN_PASSWORD_LEN} characters"),
             ));
         }

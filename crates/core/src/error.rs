@@ -1,5 +1,7 @@
 //! The one domain error. Every crate converts its own failures into it; the API maps it to
-//! HTTP in exactly one place.
+//! HTTP in exactly one place, by its [`Code`]'s status in the one table of codes.
+
+use crate::Code;
 
 /// A failure the caller can act on, plus `Internal` for everything it cannot.
 #[derive(Debug, thiserror::Error)]
@@ -11,7 +13,7 @@ pub enum DomainError {
     #[error("{detail}")]
     Conflict {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
     },
@@ -20,7 +22,7 @@ pub enum DomainError {
     #[error("{detail}")]
     InProgress {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
         /// Seconds until a retry may succeed.
@@ -30,7 +32,7 @@ pub enum DomainError {
     #[error("{detail}")]
     Invalid {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
     },
@@ -50,7 +52,7 @@ pub enum DomainError {
     #[error("{detail}")]
     Limited {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
         /// Seconds until a retry may succeed.
@@ -60,7 +62,7 @@ pub enum DomainError {
     #[error("{detail}")]
     TooLarge {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
     },
@@ -69,7 +71,7 @@ pub enum DomainError {
     #[error("{detail}")]
     Busy {
         /// Stable machine-readable code.
-        code: &'static str,
+        code: Code,
         /// Human explanation, safe to show.
         detail: String,
         /// Seconds until a retry may succeed.
@@ -84,8 +86,26 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The code answered for this error (its HTTP status is the code's).
+    pub fn code(&self) -> Code {
+        match self {
+            DomainError::NotFound(_) => Code::NotFound,
+            DomainError::Unauthenticated(_) => Code::Unauthenticated,
+            DomainError::Forbidden(_) => Code::Forbidden,
+            DomainError::TooManyAttempts { .. } => Code::TooManyAttempts,
+            DomainError::Unavailable(_) => Code::Unavailable,
+            DomainError::Internal(_) => Code::Internal,
+            DomainError::Conflict { code, .. }
+            | DomainError::InProgress { code, .. }
+            | DomainError::Invalid { code, .. }
+            | DomainError::Limited { code, .. }
+            | DomainError::TooLarge { code, .. }
+            | DomainError::Busy { code, .. } => *code,
+        }
+    }
+
     /// Shorthand for [`DomainError::Invalid`].
-    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn invalid(code: Code, detail: impl Into<String>) -> Self {
         Self::Invalid {
             code,
             detail: detail.into(),
@@ -93,7 +113,7 @@ impl DomainError {
     }
 
     /// Shorthand for [`DomainError::Conflict`].
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             detail: detail.into(),

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod base62;
 pub mod clock;
+pub mod codes;
 pub mod error;
 pub mod ids;
 pub mod plan;
@@ -30,6 +31,7 @@ impl RequestCtx {
 }
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use codes::Code;
 pub use error::DomainError;
 pub use ids::{AdminId, KeyId, TenantId};
 pub use role::Role;

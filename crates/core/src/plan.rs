@@ -42,7 +42,12 @@ impl Plan {
 
     /// Checks that the numbers make sense.
     pub fn validate(&self) -> Result<(), crate::DomainError> {
-        let bad = |what: &str| Err(crate::DomainError::invalid("invalid_plan", what.to_owned()));
+        let bad = |what: &str| {
+            Err(crate::DomainError::invalid(
+                crate::Code::InvalidPlan,
+                what.to_owned(),
+            ))
+        };
         if self.name.trim().is_empty() || self.name.len() > 64 {
             return bad("the plan name must have 1 to 64 characters");
         }

@@ -1,6 +1,6 @@
 //! Portal roles of tenant administrators.
 
-use crate::DomainError;
+use crate::{Code, DomainError};
 use std::fmt;
 
 /// What a tenant admin may do in the portal.
@@ -31,7 +31,7 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "owner" => Ok(Role::Owner),
             other => Err(DomainError::invalid(
-                "invalid_role",
+                Code::InvalidRole,
                 format!("unknown role `{other}`; expected owner, admin or viewer"),
             )),
         }

@@ -1,6 +1,6 @@
 //! OAuth2 scopes granted to clients and API keys.
 
-use crate::{DomainError, TenantId};
+use crate::{Code, DomainError, TenantId};
 use std::fmt;
 
 /// A scope Tollgate knows about. Unknown scopes are refused, not ignored.
@@ -60,7 +60,7 @@ impl Scope {
 const ECHO_MAX: usize = 40;
 
 fn invalid_scope(detail: String) -> DomainError {
-    DomainError::invalid("invalid_scope", detail)
+    DomainError::invalid(Code::InvalidScope, detail)
 }
 
 impl ScopeSet {
@@ -209,7 +209,7 @@ mod tests {
         matches!(
             ScopeSet::from_items(items.iter().copied()),
             Err(DomainError::Invalid {
-                code: "invalid_scope",
+                code: Code::InvalidScope,
                 ..
             })
         )

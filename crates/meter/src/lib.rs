@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tollgate_core::plan::Period;
+use tollgate_core::Code;
 use tollgate_core::{Clock, DomainError, TenantId};
 use tollgate_store::Store;
 
@@ -126,33 +127,33 @@ impl From<Refusal> for DomainError {
     fn from(r: Refusal) -> Self {
         match r {
             Refusal::RateLimited { retry_after } => DomainError::Limited {
-                code: "rate_limited",
+                code: Code::RateLimited,
                 detail: "too many requests; retry after the time in Retry-After".into(),
                 retry_after,
             },
             Refusal::Concurrency { max } => DomainError::Limited {
-                code: "concurrency_limited",
+                code: Code::ConcurrencyLimited,
                 detail: format!("the plan allows {max} requests in flight at once"),
                 retry_after: 1,
             },
             Refusal::QuotaExhausted { retry_after } => DomainError::Limited {
-                code: "quota_exhausted",
+                code: Code::QuotaExhausted,
                 detail: "the plan's units for this period are used up".into(),
                 retry_after,
             },
             Refusal::IdempotencyMismatch => DomainError::invalid(
-                "idempotency_key_reused",
+                Code::IdempotencyKeyReused,
                 "this Idempotency-Key was used for a different request",
             ),
             Refusal::IdempotencyInProgress { retry_after } => DomainError::InProgress {
-                code: "idempotency_in_progress",
+                code: Code::IdempotencyInProgress,
                 detail: "a request with this Idempotency-Key is being processed; retry after \
                          the time in Retry-After to get its answer"
                     .into(),
                 retry_after,
             },
             Refusal::Unavailable => DomainError::Busy {
-                code: "metering_unavailable",
+                code: Code::MeteringUnavailable,
                 detail: "usage cannot be metered right now; retry shortly".into(),
                 retry_after: 1,
             },

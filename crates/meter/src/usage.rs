@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
+use tollgate_core::Code;
 use tollgate_core::{Clock, DomainError, TenantId};
 use tollgate_store::usage::{GroupBy, UsageBucket};
 use tollgate_store::Store;
@@ -97,14 +98,14 @@ pub fn range(
     let max_days = if hourly { 31 } else { 366 };
     if from >= to {
         return Err(DomainError::invalid(
-            "invalid_range",
+            Code::InvalidRange,
             "`from` must be before `to`",
         ));
     }
     let from = from - from.rem_euclid(step);
     if to - from > max_days * 86_400 {
         return Err(DomainError::invalid(
-            "invalid_range",
+            Code::InvalidRange,
             format!("a report spans at most {max_days} days at this granularity"),
         ));
     }

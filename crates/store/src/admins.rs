@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
+use tollgate_core::Code;
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
 
 pub use admin::Model as Admin;
@@ -54,7 +55,7 @@ impl Store {
         .insert(self.conn())
         .await
         .map_err(conflict_as(
-            "email_taken",
+            Code::EmailTaken,
             "an admin with this email already exists",
         ))
     }
@@ -132,7 +133,7 @@ impl Store {
                 .map_err(map_db_err)?;
             if owners <= 1 {
                 return Err(DomainError::conflict(
-                    "last_owner",
+                    Code::LastOwner,
                     "a tenant must keep at least one owner",
                 ));
             }

@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 use std::hash::{Hash, Hasher};
+use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
 
 pub use audit_event::Model as AuditEvent;
@@ -290,7 +291,7 @@ impl Store {
                         .await
                         .map_err(map_db_err)?;
                     if moved.rows_affected != 1 {
-                        return Err(DomainError::conflict("audit_race", "the head moved"));
+                        return Err(DomainError::conflict(Code::AuditRace, "the head moved"));
                     }
                 } else {
                     audit_head::ActiveModel::from(AuditHead { mac, ..moved_head })
@@ -362,7 +363,7 @@ impl Store {
 fn tampered(cause: String) -> DomainError {
     tracing::error!(%cause, "audit append refused");
     DomainError::Busy {
-        code: "audit_unavailable",
+        code: Code::AuditUnavailable,
         detail: "the audit log cannot record this action right now; nothing was changed".into(),
         retry_after: 30,
     }

@@ -6,6 +6,7 @@ use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
 use uuid::Uuid;
 
@@ -47,7 +48,7 @@ impl Store {
         .insert(self.conn())
         .await
         .map_err(conflict_as(
-            "client_exists",
+            Code::ClientExists,
             "a client with this id already exists",
         ))
     }

@@ -19,6 +19,7 @@ pub mod usage;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use std::time::Duration;
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -95,7 +96,7 @@ impl Store {
 pub fn map_db_err(err: DbErr) -> DomainError {
     if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
         return DomainError::conflict(
-            "already_exists",
+            Code::AlreadyExists,
             "a record with these values already exists",
         );
     }
@@ -108,10 +109,7 @@ pub fn map_db_err(err: DbErr) -> DomainError {
 }
 
 /// Maps a uniqueness violation to a specific conflict code, other errors as [`map_db_err`].
-pub(crate) fn conflict_as(
-    code: &'static str,
-    detail: &'static str,
-) -> impl Fn(DbErr) -> DomainError {
+pub(crate) fn conflict_as(code: Code, detail: &'static str) -> impl Fn(DbErr) -> DomainError {
     move |err| match map_db_err(err) {
         DomainError::Conflict { .. } => DomainError::conflict(code, detail),
         other => other,

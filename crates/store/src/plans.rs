@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tollgate_core::plan::{Plan, RateLimit};
+use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
 
 pub use limit_override::Model as LimitOverride;
@@ -67,7 +68,7 @@ impl Store {
         .insert(self.conn())
         .await
         .map_err(conflict_as(
-            "plan_exists",
+            Code::PlanExists,
             "a plan with this name already exists",
         ))
     }
@@ -139,7 +140,7 @@ impl Store {
     ) -> Result<(), DomainError> {
         if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) || burst == Some(0) {
             return Err(DomainError::invalid(
-                "invalid_limit",
+                Code::InvalidLimit,
                 "rate must be above 0 and burst at least 1",
             ));
         }

@@ -14,6 +14,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_auth::service::{CreatedKey, KeyView};
 use tollgate_core::api_key::KeyEnv;
+use tollgate_core::Code;
 use tollgate_core::{DomainError, KeyId, Role};
 
 /// An API key as listed (never the key itself).
@@ -169,7 +170,7 @@ impl KeysApi {
             Some("test") => KeyEnv::Test,
             Some(_) => {
                 return Err(ApiError::from(DomainError::invalid(
-                    "invalid_environment",
+                    Code::InvalidEnvironment,
                     "environment must be live or test",
                 )))
             }

@@ -16,6 +16,7 @@ use crate::middleware::ClientInfo;
 use poem::Request;
 use poem_openapi::Tags;
 use tollgate_auth::RequestCtx;
+use tollgate_core::Code;
 
 /// Operation groups in the spec.
 #[derive(Tags)]
@@ -52,7 +53,7 @@ pub(crate) fn portal_scopes(
     let set = tollgate_core::ScopeSet::from_items(scopes.iter().map(String::as_str))?;
     if set.contains(tollgate_core::Scope::Operator) {
         return Err(tollgate_core::DomainError::invalid(
-            "invalid_scope",
+            Code::InvalidScope,
             "the operator scope cannot be granted here",
         ));
     }

@@ -12,6 +12,7 @@ use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_auth::service::ClientAuth;
+use tollgate_core::Code;
 use tollgate_core::DomainError;
 
 const NO_STORE: &str = "no-store";
@@ -88,7 +89,7 @@ impl From<DomainError> for OAuthError {
         match err {
             DomainError::Unauthenticated(_) => invalid_client(),
             DomainError::Invalid {
-                code: "invalid_scope",
+                code: Code::InvalidScope,
                 detail,
             } => OAuthError::BadRequest(body("invalid_scope", &detail), NO_STORE.into()),
             DomainError::Invalid { detail, .. } => invalid_request(&detail),
@@ -426,7 +427,7 @@ impl OAuthApi {
 #[cfg(test)]
 mod tests {
     use super::{form_decode, OAuthError};
-    use tollgate_core::DomainError;
+    use tollgate_core::{Code, DomainError};
 
     #[test]
     fn decodes_form_components() {
@@ -457,11 +458,11 @@ mod tests {
                 (401, "invalid_client", Some("Basic realm=\"tollgate\"")),
             ),
             (
-                DomainError::invalid("invalid_scope", "x"),
+                DomainError::invalid(Code::InvalidScope, "x"),
                 (400, "invalid_scope", Some("no-store")),
             ),
             (
-                DomainError::invalid("invalid_name", "x"),
+                DomainError::invalid(Code::InvalidName, "x"),
                 (400, "invalid_request", Some("no-store")),
             ),
             (

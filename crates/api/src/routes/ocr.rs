@@ -1,7 +1,7 @@
 //! `POST /v1/ocr` (read the text of an image) and `GET /v1/models` (what is loaded).
 
 use super::Tag;
-use crate::problem::{ApiError, ApiResult, Problem};
+use crate::problem::{ApiError, ApiResult};
 use crate::security::ApiCaller;
 use crate::state::AppState;
 use poem::web::Data;
@@ -14,6 +14,7 @@ use poem_openapi::{ApiRequest, ApiResponse, Multipart, Object, OpenApi};
 use std::sync::Arc;
 use std::time::Instant;
 use tollgate_auth::Principal;
+use tollgate_core::Code;
 use tollgate_core::{DomainError, Scope};
 use tollgate_meter::{Admitted, Metered, StoredAnswer};
 use tollgate_ocr::{ImageError, ImageLimits, OcrError};
@@ -133,7 +134,7 @@ fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
         Ok(Some(key.to_owned()))
     } else {
         Err(DomainError::invalid(
-            "invalid_idempotency_key",
+            Code::InvalidIdempotencyKey,
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
         ))
     }
@@ -161,33 +162,33 @@ fn ocr_error(err: OcrError) -> DomainError {
     let detail = err.to_string();
     match err {
         OcrError::Image(ImageError::TooLarge { .. }) => DomainError::TooLarge {
-            code: "payload_too_large",
+            code: Code::PayloadTooLarge,
             detail,
         },
         OcrError::Image(ImageError::TooManyPixels { .. }) => {
-            DomainError::invalid("image_too_large", detail)
+            DomainError::invalid(Code::ImageTooLarge, detail)
         }
         OcrError::Image(ImageError::Empty | ImageError::ZeroSize) => {
-            DomainError::invalid("empty_image", detail)
+            DomainError::invalid(Code::EmptyImage, detail)
         }
         OcrError::Image(ImageError::Unsupported) => {
-            DomainError::invalid("unsupported_image", detail)
+            DomainError::invalid(Code::UnsupportedImage, detail)
         }
         OcrError::Image(ImageError::Corrupt(_)) => {
-            DomainError::invalid("corrupt_image", "the image could not be decoded")
+            DomainError::invalid(Code::CorruptImage, "the image could not be decoded")
         }
         OcrError::Busy => DomainError::Busy {
-            code: "ocr_busy",
+            code: Code::OcrBusy,
             detail,
             retry_after: 1,
         },
         OcrError::Timeout => DomainError::Busy {
-            code: "ocr_timeout",
+            code: Code::OcrTimeout,
             detail,
             retry_after: 1,
         },
         OcrError::NotReady => DomainError::Busy {
-            code: "ocr_not_ready",
+            code: Code::OcrNotReady,
             detail,
             retry_after: 5,
         },
@@ -281,7 +282,7 @@ impl OcrApi {
         let unreadable = values.next().is_some_and(|v| v.to_str().is_err());
         if unreadable || values.next().is_some() {
             return Err(DomainError::invalid(
-                "invalid_idempotency_key",
+                Code::InvalidIdempotencyKey,
                 "send one Idempotency-Key of 1 to 255 visible ASCII characters",
             )
             .into());
@@ -289,11 +290,7 @@ impl OcrApi {
         let idempotency_key = self::idempotency_key(idempotency_key.0)?;
         let bytes = match input {
             OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
-                ApiError::BadRequest(Json(Problem::new(
-                    400,
-                    "bad_request",
-                    "the file part could not be read",
-                )))
+                ApiError::coded(Code::BadRequest, "the file part could not be read", None)
             })?,
             OcrInput::Png(b)
             | OcrInput::Jpeg(b)

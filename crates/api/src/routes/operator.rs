@@ -14,6 +14,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_core::plan::Plan;
+use tollgate_core::Code;
 use tollgate_core::{DomainError, Scope, TenantId};
 use tollgate_store::plans::PlanRow;
 
@@ -240,7 +241,7 @@ impl OperatorApi {
         let report = match tenant_id.0 {
             Some(t) => {
                 let tenant = t.parse::<TenantId>().map_err(|_| {
-                    DomainError::invalid("invalid_tenant", "tenant_id is not a tenant id")
+                    DomainError::invalid(Code::InvalidTenant, "tenant_id is not a tenant id")
                 })?;
                 state.usage.tenant(tenant, query).await?
             }

@@ -4,6 +4,7 @@ use super::{validate_name, AuthService, RequestCtx, SUCCESS};
 use crate::revocation::client_entry;
 use crate::secret::{digest, new_client_id, new_client_secret};
 use chrono::{DateTime, Duration, Utc};
+use tollgate_core::Code;
 use tollgate_core::{DomainError, ScopeSet, TenantId};
 use tollgate_store::clients::{NewClient, OauthClient};
 
@@ -154,7 +155,7 @@ impl AuthService {
     ) -> Result<CreatedClient, DomainError> {
         if overlap < Duration::zero() || overlap > self.config.max_secret_overlap {
             return Err(DomainError::invalid(
-                "invalid_overlap",
+                Code::InvalidOverlap,
                 format!(
                     "overlap must be between 0 and {} seconds",
                     self.config.max_secret_overlap.num_seconds()

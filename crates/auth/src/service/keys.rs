@@ -4,6 +4,7 @@ use super::{validate_name, AuthService, RequestCtx, SUCCESS};
 use crate::secret::{digest, new_api_key};
 use chrono::{DateTime, Duration, Utc};
 use tollgate_core::api_key::{KeyEnv, DISPLAY_PREFIX_LEN};
+use tollgate_core::Code;
 use tollgate_core::{DomainError, KeyId, ScopeSet, TenantId};
 use tollgate_store::api_keys::{ApiKey, NewKey};
 
@@ -75,7 +76,7 @@ impl AuthService {
         let now = self.clock.now();
         if expires_at.is_some_and(|t| t <= now) {
             return Err(DomainError::invalid(
-                "invalid_expiry",
+                Code::InvalidExpiry,
                 "expiry must be in the future",
             ));
         }
@@ -162,7 +163,7 @@ impl AuthService {
     ) -> Result<CreatedKey, DomainError> {
         if grace < Duration::zero() || grace > self.config.max_key_grace {
             return Err(DomainError::invalid(
-                "invalid_grace",
+                Code::InvalidGrace,
                 format!(
                     "grace must be between 0 and {} seconds",
                     self.config.max_key_grace.num_seconds()
@@ -172,14 +173,14 @@ impl AuthService {
         let old = self.store.key(tenant, id).await?;
         if old.revoked_at.is_some() {
             return Err(DomainError::conflict(
-                "key_revoked",
+                Code::KeyRevoked,
                 "a revoked key cannot be rotated",
             ));
         }
         let now = self.clock.now();
         if old.expires_at.is_some_and(|at| at <= now) {
             return Err(DomainError::conflict(
-                "key_expired",
+                Code::KeyExpired,
                 "an expired key cannot be rotated; create a new key",
             ));
         }
@@ -188,7 +189,7 @@ impl AuthService {
             .grantable_in(tenant)
             .map_err(|_| {
                 DomainError::conflict(
-                    "key_without_scopes",
+                    Code::KeyWithoutScopes,
                     "the key holds no scope it may keep; create a new key",
                 )
             })?;

@@ -19,6 +19,7 @@ use crate::revocation::Denylist;
 use crate::tokens::TokenService;
 use chrono::Duration;
 use std::sync::Arc;
+use tollgate_core::Code;
 use tollgate_core::{Clock, DomainError, TenantId};
 use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::Store;
@@ -213,7 +214,7 @@ pub(crate) fn validate_name(name: &str) -> Result<&str, DomainError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(DomainError::invalid(
-            "invalid_name",
+            Code::InvalidName,
             "name must be 1-200 printable characters",
         ));
     }

@@ -7,6 +7,7 @@ use crate::principal::PrincipalKind;
 use crate::revocation::{from_unix, jti_entry};
 use crate::secret::{digest, digests_equal};
 use crate::tokens::IssuedToken;
+use tollgate_core::Code;
 use tollgate_core::{api_key, DomainError, ScopeSet, TenantId};
 use tollgate_store::clients::OauthClient;
 
@@ -137,7 +138,7 @@ impl AuthService {
                     )
                     .await?;
                     return Err(DomainError::invalid(
-                        "invalid_scope",
+                        Code::InvalidScope,
                         "requested scope exceeds the client's scopes",
                     ));
                 }

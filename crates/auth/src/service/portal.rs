@@ -4,6 +4,7 @@ use super::{AuthService, RequestCtx, SUCCESS};
 use crate::anonymous::Subject;
 use crate::password::PasswordCheck;
 use crate::secret::{digest, random_base62};
+use tollgate_core::Code;
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
 use tollgate_store::admins::{Admin, MemberChange};
 
@@ -77,7 +78,7 @@ fn normalise_email(email: &str) -> Result<String, DomainError> {
         Ok(email)
     } else {
         Err(DomainError::invalid(
-            "invalid_email",
+            Code::InvalidEmail,
             "not a valid email address",
         ))
     }
@@ -112,7 +113,7 @@ impl AuthService {
         if tenant.is_platform() {
             // The platform tenant holds the operator's credentials; it has no portal.
             return Err(DomainError::invalid(
-                "platform_tenant",
+                Code::PlatformTenant,
                 "the platform tenant has no portal members",
             ));
         }

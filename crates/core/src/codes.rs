@@ -1,0 +1,117 @@
+//! Every stable error `code` an answer can carry, with its HTTP status, in one table: the API
+//! maps errors to HTTP through it and nowhere else, and SDKs and the portal can rely on the
+//! set (meilisearch's `make_error_codes!` is the model). OAuth endpoints answer RFC 6749
+//! `error` values instead, which are the RFC's, not ours.
+
+macro_rules! error_codes {
+    ($($name:ident = $code:literal, $status:literal, $doc:literal;)*) => {
+        /// A stable, machine-readable error code (snake_case on the wire).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $(#[doc = $doc] $name,)*
+        }
+
+        impl Code {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            /// The wire name, e.g. `rate_limited`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $code,)* }
+            }
+
+            /// The HTTP status answered with this code.
+            pub fn status(self) -> u16 {
+                match self { $(Code::$name => $status,)* }
+            }
+
+            /// What it means, for documentation.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$name => $doc,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BadRequest = "bad_request", 400, "The request could not be parsed.";
+    Unauthenticated = "unauthenticated", 401, "No credentials, or they are not valid.";
+    InvalidToken = "invalid_token", 401, "The access token or API key is invalid, expired or revoked.";
+    SessionRequired = "session_required", 401, "A portal session is required: sign in first.";
+    Forbidden = "forbidden", 403, "Authenticated, but the role does not allow this.";
+    InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
+    CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
+    NotFound = "not_found", 404, "No such thing (another tenant's is not found either).";
+    MethodNotAllowed = "method_not_allowed", 405, "The route does not take this method.";
+    RequestTimeout = "request_timeout", 408, "The request body did not arrive in time.";
+    AlreadyExists = "already_exists", 409, "A record with these values already exists.";
+    AuditRace = "audit_race", 409, "Another append moved the audit chain's head first (retried internally).";
+    EmailTaken = "email_taken", 409, "An admin with this email already exists.";
+    ClientExists = "client_exists", 409, "A client with this id already exists.";
+    KeyExists = "key_exists", 409, "A key with this value already exists.";
+    PlanExists = "plan_exists", 409, "A plan with this name already exists.";
+    KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
+    KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
+    KeyWithoutScopes = "key_without_scopes", 409, "The key holds no scope it may keep.";
+    LastOwner = "last_owner", 409, "A tenant must keep at least one owner.";
+    IdempotencyInProgress = "idempotency_in_progress", 409, "A request with this Idempotency-Key is running; retry for its answer.";
+    PayloadTooLarge = "payload_too_large", 413, "The body is over a size limit.";
+    UnsupportedMediaType = "unsupported_media_type", 415, "The body's media type is not accepted here.";
+    InvalidBody = "invalid_body", 422, "The body is well-formed but does not match the schema.";
+    InvalidName = "invalid_name", 422, "A name must be 1 to 200 printable characters.";
+    InvalidEmail = "invalid_email", 422, "Not a valid email address.";
+    WeakPassword = "weak_password", 422, "The password is too weak.";
+    InvalidRole = "invalid_role", 422, "Not a role: owner, admin or viewer.";
+    InvalidScope = "invalid_scope", 422, "Not exactly known scope names, or not grantable here.";
+    InvalidEnvironment = "invalid_environment", 422, "A key's environment is live or test.";
+    InvalidExpiry = "invalid_expiry", 422, "An expiry must be in the future.";
+    InvalidGrace = "invalid_grace", 422, "A key rotation's grace is out of range.";
+    InvalidOverlap = "invalid_overlap", 422, "A secret rotation's overlap is out of range.";
+    InvalidPlan = "invalid_plan", 422, "A plan's settings are out of range.";
+    InvalidLimit = "invalid_limit", 422, "A limit override's settings are out of range.";
+    InvalidRange = "invalid_range", 422, "A report's time range is empty or too long.";
+    InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";
+    PlatformTenant = "platform_tenant", 422, "The platform tenant has no portal members.";
+    BadMasterKey = "bad_master_key", 422, "The master key is not 32 bytes of base64.";
+    InvalidIdempotencyKey = "invalid_idempotency_key", 422, "An Idempotency-Key is 1 to 255 visible ASCII characters, sent once.";
+    IdempotencyKeyReused = "idempotency_key_reused", 422, "This Idempotency-Key was used for a different request.";
+    CorruptImage = "corrupt_image", 422, "The image could not be decoded.";
+    EmptyImage = "empty_image", 422, "The image is empty or has no pixels.";
+    UnsupportedImage = "unsupported_image", 422, "Not PNG, JPEG, WebP, TIFF or BMP.";
+    ImageTooLarge = "image_too_large", 422, "The image has more pixels than allowed.";
+    RateLimited = "rate_limited", 429, "Over a rate limit; retry after Retry-After.";
+    ConcurrencyLimited = "concurrency_limited", 429, "All of the plan's concurrent requests are in flight.";
+    QuotaExhausted = "quota_exhausted", 429, "The plan's units for this period are used up.";
+    TooManyAttempts = "too_many_attempts", 429, "Too many failed attempts from here; retry later.";
+    Internal = "internal", 500, "An unexpected failure (logged; nothing about it is shown).";
+    Unavailable = "unavailable", 503, "A dependency is unavailable; retry shortly.";
+    MeteringUnavailable = "metering_unavailable", 503, "Usage cannot be metered right now; retry shortly.";
+    UsageUnavailable = "usage_unavailable", 503, "Usage could not be recorded, so nothing was charged; retry.";
+    AuditUnavailable = "audit_unavailable", 503, "The audit log cannot record this action now; nothing was changed.";
+    OcrBusy = "ocr_busy", 503, "The OCR engine or its upload budget is saturated; retry.";
+    OcrTimeout = "ocr_timeout", 503, "The OCR request missed its deadline; retry.";
+    OcrNotReady = "ocr_not_ready", 503, "The OCR models are still loading.";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn codes_are_unique_snake_case_with_error_statuses() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
+            assert!((400..600).contains(&code.status()), "{s}");
+            assert!(!code.description().is_empty());
+        }
+    }
+}
