@@ -246,7 +246,7 @@ async fn unknown_email_costs_as_much_as_a_wrong_password() -> Result<()> {
     let t = srv.tenant("ocr:read").await?;
     let mut wrong_password = Vec::new();
     let mut unknown_email = Vec::new();
-    for i in 0..6u8 {
+    for i in 0..10u8 {
         // One address per round: six wrong passwords for one account from one address
         // would trip the per-account backoff and time the (fast) 429 path instead.
         let http = from_ip([127, 0, 1, 10 + i])?;
@@ -274,8 +274,10 @@ async fn unknown_email_costs_as_much_as_a_wrong_password() -> Result<()> {
     let known = median(wrong_password.clone());
     let unknown = median(unknown_email.clone());
     let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+    // Loose on purpose (other tests share these two cores): what it must catch is an unknown
+    // email skipping the password hash, which makes it an order of magnitude faster.
     assert!(
-        (0.5..=2.0).contains(&ratio),
+        (0.25..=4.0).contains(&ratio),
         "unknown email {unknown:?} vs wrong password {known:?} (ratio {ratio:.2}); \
          samples {unknown_email:?} vs {wrong_password:?}"
     );

@@ -45,20 +45,11 @@ impl Plans {
         target: String,
         detail: serde_json::Value,
     ) -> Result<(), DomainError> {
-        self.store
-            .append_audit(NewAuditEvent {
-                tenant,
-                actor: actor.to_owned(),
-                action,
-                target: Some(target),
-                ip: ctx.ip.clone(),
-                user_agent: ctx.user_agent.clone(),
-                outcome: "success",
-                detail,
-                at: self.clock.now(),
-            })
-            .await
-            .map(|_| ())
+        let event = NewAuditEvent::new(actor, action, ctx, self.clock.now())
+            .tenant(tenant)
+            .target(Some(target))
+            .detail(detail);
+        self.store.append_audit(event).await.map(|_| ())
     }
 
     /// Creates a plan (names are unique: 409 `plan_exists`; the name is trimmed).

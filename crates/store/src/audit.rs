@@ -81,6 +81,53 @@ pub struct NewAuditEvent {
     pub at: DateTime<Utc>,
 }
 
+impl NewAuditEvent {
+    /// A successful `action` by `actor` at `at`, from where `ctx` says (address, user agent);
+    /// on the platform chain until [`tenant`](Self::tenant) says otherwise.
+    pub fn new(
+        actor: &str,
+        action: &'static str,
+        ctx: &tollgate_core::RequestCtx,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            tenant: None,
+            actor: actor.to_owned(),
+            action,
+            target: None,
+            ip: ctx.ip.clone(),
+            user_agent: ctx.user_agent.clone(),
+            outcome: "success",
+            detail: serde_json::json!({}),
+            at,
+        }
+    }
+
+    /// The tenant whose chain records it.
+    pub fn tenant(mut self, tenant: Option<TenantId>) -> Self {
+        self.tenant = tenant;
+        self
+    }
+
+    /// What it happened to.
+    pub fn target(mut self, target: Option<String>) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// `success` or `failure`.
+    pub fn outcome(mut self, outcome: &'static str) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Structured context (never secrets).
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
 /// The hashed form: field order here is the chain's wire format; never reorder.
 #[derive(Serialize)]
 struct Hashed<'a> {

@@ -110,20 +110,12 @@ impl AuthService {
         ctx: &RequestCtx,
         detail: serde_json::Value,
     ) -> Result<(), DomainError> {
-        self.store
-            .append_audit(NewAuditEvent {
-                tenant,
-                actor: actor.to_owned(),
-                action,
-                target,
-                ip: ctx.ip.clone(),
-                user_agent: ctx.user_agent.clone(),
-                outcome,
-                detail,
-                at: self.clock.now(),
-            })
-            .await
-            .map(|_| ())
+        let event = NewAuditEvent::new(actor, action, ctx, self.clock.now())
+            .tenant(tenant)
+            .target(target)
+            .outcome(outcome)
+            .detail(detail);
+        self.store.append_audit(event).await.map(|_| ())
     }
 
     /// Records an anonymous caller's checked failure: at once while the chain's budget

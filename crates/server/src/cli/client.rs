@@ -1,36 +1,26 @@
 //! `tollgate client create`: an OAuth2 client; its secret is printed once.
 
+use super::key::NewCredential;
 use super::output::{err, print, scopes};
 use crate::runtime::Services;
 use anyhow::Result;
 use clap::Subcommand;
 use serde_json::json;
-use tollgate_core::{RequestCtx, TenantId};
+use tollgate_core::RequestCtx;
 
 /// Client commands.
 #[derive(Debug, Subcommand)]
 pub enum ClientCmd {
     /// Create an OAuth2 client; prints its secret once.
-    Create {
-        /// Tenant id.
-        #[arg(long)]
-        tenant: TenantId,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// Scopes, separated by spaces (e.g. "ocr:read usage:read"); `operator` only for the
-        /// platform tenant (see `tollgate operator key-create`).
-        #[arg(long)]
-        scopes: String,
-    },
+    Create(NewCredential),
 }
 
 pub(crate) async fn run(s: &Services, cmd: ClientCmd, j: bool) -> Result<()> {
-    let ClientCmd::Create {
+    let ClientCmd::Create(NewCredential {
         tenant,
         name,
         scopes: list,
-    } = cmd;
+    }) = cmd;
     let c = s
         .auth
         .create_client(
