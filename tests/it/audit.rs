@@ -16,7 +16,50 @@ use tollgate_store::audit::{
 both_backends!(
     actions_are_recorded_with_actor_outcome_and_ip,
     audit_table_is_append_only,
+    an_action_and_its_audit_event_commit_together,
 );
+
+/// An audit event appended inside a caller's transaction is part of it: rolled back, neither
+/// the event nor the chain's head moves; committed, both do, and the chain verifies.
+async fn an_action_and_its_audit_event_commit_together(backend: Backend) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    let srv = TestServer::start(backend).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let tenant: TenantId = t.id.parse()?;
+    let store = srv.store();
+    let before = store.audit_events(Some(tenant)).await?.len();
+    let event = || {
+        NewAuditEvent::new(
+            "operator",
+            "test.in_txn",
+            &tollgate_core::RequestCtx::cli(),
+            chrono::Utc::now(),
+        )
+        .tenant(Some(tenant))
+    };
+    let txn = store.conn().begin().await?;
+    store.append_audit_in(&txn, event()).await?;
+    txn.rollback().await?;
+    assert_eq!(store.audit_events(Some(tenant)).await?.len(), before);
+    assert_eq!(
+        store.verify_audit_chain(Some(tenant)).await?,
+        ChainCheck::Intact {
+            events: before as u64
+        },
+        "the head did not move either"
+    );
+    let txn = store.conn().begin().await?;
+    let row = store.append_audit_in(&txn, event()).await?;
+    txn.commit().await?;
+    assert_eq!(row.seq, before as i64 + 1);
+    assert_eq!(
+        store.verify_audit_chain(Some(tenant)).await?,
+        ChainCheck::Intact {
+            events: before as u64 + 1
+        }
+    );
+    srv.stop().await
+}
 
 /// One row, compactly, for failure messages.
 fn describe(rows: &[AuditEvent]) -> String {

@@ -11,8 +11,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use ring::hmac;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use std::hash::{Hash, Hasher};
@@ -251,10 +251,7 @@ impl Store {
     /// transaction. Concurrent appends to one chain race on the `(chain, seq)` key and the
     /// head; the loser retries on top of the winner.
     pub async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, DomainError> {
-        let key = self.audit_key()?.clone();
         let chain = chain_of(event.tenant);
-        let detail = event.detail.to_string();
-        let at = event.at.trunc_subsecs(6);
         let _serial = lock_of(&self.audit_locks, &chain).lock().await;
         let mut last_err = None;
         for attempt in 0..20u64 {
@@ -267,95 +264,111 @@ impl Store {
                 .await;
             }
             let txn = self.conn().begin().await.map_err(map_db_err)?;
-            let head = audit_head::Entity::find_by_id(chain.clone())
-                .one(&txn)
-                .await
-                .map_err(map_db_err)?;
-            let (seq, prev_hash) = match &head {
-                Some(h) => {
-                    if key.head_mac(h) != h.mac {
-                        return Err(tampered(format!(
-                            "audit chain {chain}: its head fails its MAC (tampered); \
-                             nothing is appended until an operator looks"
-                        )));
-                    }
-                    (h.last_seq + 1, h.last_hash.clone())
-                }
-                None => {
-                    let rows = audit_event::Entity::find()
-                        .filter(audit_event::Column::Chain.eq(chain.clone()))
-                        .count(&txn)
-                        .await
-                        .map_err(map_db_err)?;
-                    if rows > 0 {
-                        return Err(tampered(format!(
-                            "audit chain {chain} has {rows} events but no head (deleted, or \
-                             written before keyed hashes); nothing is appended until an \
-                             operator looks"
-                        )));
-                    }
-                    (1, GENESIS_HASH.to_owned())
-                }
+            let appended = match self.append_audit_in(&txn, event.clone()).await {
+                Ok(row) => txn.commit().await.map_err(map_db_err).map(|()| row),
+                Err(e) => Err(e),
             };
-            let mut row = AuditEvent {
-                chain: chain.clone(),
-                seq,
-                tenant_id: event.tenant.map(|t| t.0),
-                at,
-                actor: event.actor.clone(),
-                action: event.action.to_owned(),
-                target: event.target.clone(),
-                ip: event.ip.clone(),
-                user_agent: event.user_agent.clone(),
-                outcome: event.outcome.to_owned(),
-                detail: detail.clone(),
-                prev_hash,
-                hash: String::new(),
-            };
-            let keyed_from = head.as_ref().map_or(1, |h| h.keyed_from);
-            row.hash = hash_row(&key, keyed_from, &row)?;
-            let result = async {
-                let active: audit_event::ActiveModel = row.clone().into();
-                active.insert(&txn).await.map_err(map_db_err)?;
-                let moved_head = AuditHead {
-                    chain: chain.clone(),
-                    last_seq: seq,
-                    last_hash: row.hash.clone(),
-                    mac: String::new(),
-                    updated_at: at,
-                    keyed_from,
-                };
-                let mac = key.head_mac(&moved_head);
-                if head.is_some() {
-                    let moved = audit_head::Entity::update_many()
-                        .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
-                        .col_expr(audit_head::Column::LastHash, Expr::value(row.hash.clone()))
-                        .col_expr(audit_head::Column::Mac, Expr::value(mac))
-                        .col_expr(audit_head::Column::UpdatedAt, Expr::value(at))
-                        .filter(audit_head::Column::Chain.eq(chain.clone()))
-                        .filter(audit_head::Column::LastSeq.eq(seq - 1))
-                        .exec(&txn)
-                        .await
-                        .map_err(map_db_err)?;
-                    if moved.rows_affected != 1 {
-                        return Err(DomainError::conflict(Code::AuditRace, "the head moved"));
-                    }
-                } else {
-                    audit_head::ActiveModel::from(AuditHead { mac, ..moved_head })
-                        .insert(&txn)
-                        .await
-                        .map_err(map_db_err)?;
-                }
-                txn.commit().await.map_err(map_db_err)
-            }
-            .await;
-            match result {
-                Ok(()) => return Ok(row),
+            match appended {
+                Ok(row) => return Ok(row),
                 Err(err) if retryable(&err) => last_err = Some(err),
                 Err(err) => return Err(err),
             }
         }
         Err(last_err.unwrap_or_else(|| DomainError::internal("audit append retries exhausted")))
+    }
+
+    /// Appends an event inside the caller's transaction, so an action and its audit event
+    /// commit together or not at all (one attempt: a lost race is a `Conflict`, and the
+    /// caller retries its whole transaction).
+    pub async fn append_audit_in(
+        &self,
+        txn: &impl ConnectionTrait,
+        event: NewAuditEvent,
+    ) -> Result<AuditEvent, DomainError> {
+        let key = self.audit_key()?;
+        let chain = chain_of(event.tenant);
+        let at = event.at.trunc_subsecs(6);
+        let head = audit_head::Entity::find_by_id(chain.clone())
+            .one(txn)
+            .await
+            .map_err(map_db_err)?;
+        let (seq, prev_hash) = match &head {
+            Some(h) => {
+                if key.head_mac(h) != h.mac {
+                    return Err(tampered(format!(
+                        "audit chain {chain}: its head fails its MAC (tampered); \
+                         nothing is appended until an operator looks"
+                    )));
+                }
+                (h.last_seq + 1, h.last_hash.clone())
+            }
+            None => {
+                let rows = audit_event::Entity::find()
+                    .filter(audit_event::Column::Chain.eq(chain.clone()))
+                    .count(txn)
+                    .await
+                    .map_err(map_db_err)?;
+                if rows > 0 {
+                    return Err(tampered(format!(
+                        "audit chain {chain} has {rows} events but no head (deleted, or \
+                         written before keyed hashes); nothing is appended until an \
+                         operator looks"
+                    )));
+                }
+                (1, GENESIS_HASH.to_owned())
+            }
+        };
+        let mut row = AuditEvent {
+            chain: chain.clone(),
+            seq,
+            tenant_id: event.tenant.map(|t| t.0),
+            at,
+            actor: event.actor,
+            action: event.action.to_owned(),
+            target: event.target,
+            ip: event.ip,
+            user_agent: event.user_agent,
+            outcome: event.outcome.to_owned(),
+            detail: event.detail.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        let keyed_from = head.as_ref().map_or(1, |h| h.keyed_from);
+        row.hash = hash_row(key, keyed_from, &row)?;
+        audit_event::ActiveModel::from(row.clone())
+            .insert(txn)
+            .await
+            .map_err(map_db_err)?;
+        let moved = AuditHead {
+            chain: chain.clone(),
+            last_seq: seq,
+            last_hash: row.hash.clone(),
+            mac: String::new(),
+            updated_at: at,
+            keyed_from,
+        };
+        let mac = key.head_mac(&moved);
+        if head.is_some() {
+            let res = audit_head::Entity::update_many()
+                .col_expr(audit_head::Column::LastSeq, Expr::value(seq))
+                .col_expr(audit_head::Column::LastHash, Expr::value(row.hash.clone()))
+                .col_expr(audit_head::Column::Mac, Expr::value(mac))
+                .col_expr(audit_head::Column::UpdatedAt, Expr::value(at))
+                .filter(audit_head::Column::Chain.eq(chain))
+                .filter(audit_head::Column::LastSeq.eq(seq - 1))
+                .exec(txn)
+                .await
+                .map_err(map_db_err)?;
+            if res.rows_affected != 1 {
+                return Err(DomainError::conflict(Code::AuditRace, "the head moved"));
+            }
+        } else {
+            audit_head::ActiveModel::from(AuditHead { mac, ..moved })
+                .insert(txn)
+                .await
+                .map_err(map_db_err)?;
+        }
+        Ok(row)
     }
 
     /// Events of one chain (`tenant` or the platform chain), in order.
