@@ -1,5 +1,6 @@
-//! Tollgate's domain vocabulary: identifiers, scopes, roles, the API-key format, the clock
-//! and the one error type every other crate converts into. Pure: no I/O, no framework types.
+//! Tollgate's domain vocabulary: identifiers, scopes, roles, the API-key format, the clock,
+//! prices and rating, and the one error type (with its table of codes) every other crate
+//! converts into. Pure: no I/O, no framework types.
 
 pub mod api_key;
 pub mod base62;
@@ -8,6 +9,7 @@ pub mod codes;
 pub mod error;
 pub mod ids;
 pub mod plan;
+pub mod pricing;
 pub mod role;
 pub mod scope;
 
