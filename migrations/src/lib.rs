@@ -8,6 +8,7 @@ mod m20261201_000001_platform_tenant;
 mod m20261201_000002_idempotency_keys;
 mod m20261201_000003_audit_heads;
 mod m20261201_000004_audit_legacy_heads;
+mod m20261201_000005_plan_prices;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_idempotency_keys::Migration),
             Box::new(m20261201_000003_audit_heads::Migration),
             Box::new(m20261201_000004_audit_legacy_heads::Migration),
+            Box::new(m20261201_000005_plan_prices::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@
 mod audit;
 mod audit_flood;
 mod audit_tamper;
+mod billing;
 mod brute_force;
 mod canary;
 mod cli;

@@ -16,8 +16,9 @@ use poem::web::Data;
 use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
-    clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
-    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi, usage::UsageApi,
+    billing::BillingApi, clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi,
+    oauth::OAuthApi, ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi,
+    usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,7 @@ type Apis = (
     MeApi,
     OcrApi,
     UsageApi,
+    BillingApi,
     OperatorApi,
 );
 
@@ -50,6 +52,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MeApi,
             OcrApi,
             UsageApi,
+            BillingApi,
             OperatorApi,
         ),
         "Tollgate",

@@ -29,6 +29,18 @@ pub enum ApiCaller {
     ApiKey(ApiKeyAuth),
 }
 
+/// A tenant's API caller (with the operation's scope) or a signed-in tenant admin: for
+/// reading the tenant's own usage and invoices.
+#[derive(SecurityScheme)]
+pub enum TenantCaller {
+    /// `Authorization: Bearer`.
+    Bearer(BearerAuth),
+    /// `X-API-Key`.
+    ApiKey(ApiKeyAuth),
+    /// Portal session.
+    Session(SessionCookie),
+}
+
 /// OAuth2 client authentication by `client_secret_basic` (RFC 6749 §2.3.1: the client id
 /// and secret, each form-urlencoded, as HTTP Basic credentials).
 #[derive(SecurityScheme)]
@@ -127,6 +139,28 @@ impl AppState {
             return Err(ApiError::insufficient_scope(scope.as_str()));
         }
         Ok(p)
+    }
+
+    /// The tenant a [`TenantCaller`] acts for: a credential must hold `scope` (and passes its
+    /// rate limits); a portal session of any role reads its own tenant.
+    pub async fn tenant_of(
+        &self,
+        caller: TenantCaller,
+        scope: Scope,
+    ) -> ApiResult<tollgate_core::TenantId> {
+        Ok(match caller {
+            TenantCaller::Session(cookie) => self.admin(&cookie, None, false).await?.tenant_id,
+            TenantCaller::Bearer(b) => {
+                self.principal_with(&ApiCaller::Bearer(b), scope)
+                    .await?
+                    .tenant_id
+            }
+            TenantCaller::ApiKey(k) => {
+                self.principal_with(&ApiCaller::ApiKey(k), scope)
+                    .await?
+                    .tenant_id
+            }
+        })
     }
 
     /// Resolves a portal session; `csrf` must match for state-changing requests.

@@ -59,6 +59,8 @@ pub struct AppState {
     pub usage: tollgate_meter::usage::UsageReports,
     /// Plans and tenants' plans.
     pub plans: tollgate_meter::plans::Plans,
+    /// Prices and invoices.
+    pub billing: tollgate_billing::Billing,
 }
 
 impl std::fmt::Debug for AppState {

@@ -42,6 +42,7 @@ error_codes! {
     InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
     CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
     NotFound = "not_found", 404, "No such thing (another tenant's is not found either).";
+    NoPrice = "no_price", 404, "The tenant's plan has no price: nothing is billed.";
     MethodNotAllowed = "method_not_allowed", 405, "The route does not take this method.";
     RequestTimeout = "request_timeout", 408, "The request body did not arrive in time.";
     AlreadyExists = "already_exists", 409, "A record with these values already exists.";

@@ -2,6 +2,7 @@
 //! thresholds. Pure functions of their inputs; the limiters and counters that store state
 //! live in `tollgate-meter`.
 
+use crate::DomainError;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 /// What a plan allows a tenant.
@@ -184,9 +185,40 @@ impl Period {
         Period { year: y, month: m }.start()
     }
 
-    /// `2026-11`.
+    /// `2026-11`. Keys of periods sort as the periods do.
     pub fn key(&self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
+    }
+
+    /// The period after this one.
+    pub fn next(&self) -> Self {
+        Self::of(self.end())
+    }
+
+    /// Parses a key (`2026-11`).
+    pub fn parse(key: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::invalid(crate::Code::InvalidRange, "a period is YYYY-MM");
+        let (y, m) = key.split_once('-').ok_or_else(bad)?;
+        let (year, month) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        if y.len() != 4 || m.len() != 2 || !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Self { year, month })
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::Period;
+
+    #[test]
+    fn periods_parse_order_and_follow() {
+        let nov = Period::parse("2026-11").unwrap();
+        assert_eq!(nov.next().key(), "2026-12");
+        assert_eq!(nov.next().next().key(), "2027-01");
+        assert!(Period::parse("2026-1").is_err() && Period::parse("2026-13").is_err());
+        assert!(Period::parse("26-11").is_err() && Period::parse("nonsense").is_err());
+        assert!(nov.key() < nov.next().key());
     }
 }
 

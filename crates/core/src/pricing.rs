@@ -17,11 +17,26 @@
 //! first tier covers units 1 001 to 1 500 of the period.
 
 use crate::{Code, DomainError};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An ISO 4217 currency code: three upper-case letters (`USD`, `EUR`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
+
+impl TryFrom<String> for Currency {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> Self {
+        c.as_str().to_owned()
+    }
+}
 
 impl Currency {
     /// Parses a code; anything but three ASCII letters is refused (lower case is raised).
@@ -53,7 +68,7 @@ impl fmt::Display for Currency {
 }
 
 /// `amount` minor units per `per` units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitPrice {
     /// Minor units.
     pub amount: i64,
@@ -69,7 +84,7 @@ impl UnitPrice {
 }
 
 /// One tier of a graduated or volume price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
     /// The last overage unit this tier covers (inclusive); `None` for the last tier, which
     /// has no end.
@@ -81,14 +96,24 @@ pub struct Tier {
 }
 
 /// How overage is priced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
 pub enum Overage {
     /// Every overage unit at one price.
-    PerUnit(UnitPrice),
+    PerUnit {
+        /// The price.
+        unit: UnitPrice,
+    },
     /// Units fill the tiers in order, each at its tier's rate.
-    Graduated(Vec<Tier>),
+    Graduated {
+        /// The tiers, in order.
+        tiers: Vec<Tier>,
+    },
     /// All units at the rate of the tier their count falls in.
-    Volume(Vec<Tier>),
+    Volume {
+        /// The tiers, in order.
+        tiers: Vec<Tier>,
+    },
     /// Per started package of `size` units.
     Package {
         /// Units in a package (at least 1).
@@ -99,7 +124,7 @@ pub enum Overage {
 }
 
 /// A plan's price.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {
     /// The currency of every amount.
     pub currency: Currency,
@@ -193,8 +218,8 @@ impl Price {
             }
         };
         match &self.overage {
-            Overage::PerUnit(u) => unit(u),
-            Overage::Graduated(tiers) | Overage::Volume(tiers) => {
+            Overage::PerUnit { unit: u } => unit(u),
+            Overage::Graduated { tiers } | Overage::Volume { tiers } => {
                 if tiers.is_empty() {
                     return Err(bad("a tiered price needs at least one tier"));
                 }
@@ -267,7 +292,7 @@ impl Price {
             amount,
         };
         match &self.overage {
-            Overage::PerUnit(unit) => lines.push(overage(None, over, line_amount(over, *unit)?)),
+            Overage::PerUnit { unit } => lines.push(overage(None, over, line_amount(over, *unit)?)),
             Overage::Package { size, price } => {
                 let packages = over.div_ceil(*size);
                 let amount = i64::try_from(packages)
@@ -276,7 +301,7 @@ impl Price {
                     .ok_or_else(overflow)?;
                 lines.push(overage(None, packages, amount));
             }
-            Overage::Graduated(tiers) => {
+            Overage::Graduated { tiers } => {
                 let mut below = 0u64;
                 for (i, t) in tiers.iter().enumerate() {
                     let top = t.up_to.map_or(over, |up| up.min(over));
@@ -291,7 +316,7 @@ impl Price {
                     below = top;
                 }
             }
-            Overage::Volume(tiers) => {
+            Overage::Volume { tiers } => {
                 let (i, t) = tiers
                     .iter()
                     .enumerate()
@@ -356,9 +381,11 @@ mod tests {
     #[test]
     fn zero_usage_is_the_base_fee() {
         for p in [
-            price(Overage::PerUnit(UnitPrice::each(3))),
-            price(Overage::Graduated(tiers())),
-            price(Overage::Volume(tiers())),
+            price(Overage::PerUnit {
+                unit: UnitPrice::each(3),
+            }),
+            price(Overage::Graduated { tiers: tiers() }),
+            price(Overage::Volume { tiers: tiers() }),
             price(Overage::Package {
                 size: 1000,
                 price: 700,
@@ -373,10 +400,10 @@ mod tests {
 
     #[test]
     fn tier_boundaries_and_one_unit_past() {
-        let g = price(Overage::Graduated(tiers()));
+        let g = price(Overage::Graduated { tiers: tiers() });
         assert_eq!(g.rate(1_100).unwrap().total, 5_000 + 100 * 10);
         assert_eq!(g.rate(1_101).unwrap().total, 5_000 + 100 * 10 + 5);
-        let v = price(Overage::Volume(tiers()));
+        let v = price(Overage::Volume { tiers: tiers() });
         assert_eq!(v.rate(1_100).unwrap().total, 5_000 + 100 * 10);
         assert_eq!(v.rate(1_101).unwrap().total, 5_000 + 101 * 5);
     }
@@ -384,8 +411,10 @@ mod tests {
     #[test]
     fn volume_and_graduated_differ_on_the_same_quantity() {
         let q = 1_000 + 150;
-        let g = price(Overage::Graduated(tiers())).rate(q).unwrap();
-        let v = price(Overage::Volume(tiers())).rate(q).unwrap();
+        let g = price(Overage::Graduated { tiers: tiers() })
+            .rate(q)
+            .unwrap();
+        let v = price(Overage::Volume { tiers: tiers() }).rate(q).unwrap();
         assert_eq!(g.total - 5_000, 100 * 10 + 50 * 5);
         assert_eq!(v.total - 5_000, 150 * 5);
         assert_eq!(g.lines.len(), 4, "base, included, two tiers");
@@ -409,26 +438,30 @@ mod tests {
     fn flat_fees_apply_once_a_tier_is_reached() {
         let mut t = tiers();
         t[1].flat = 900;
-        let g = price(Overage::Graduated(t.clone()));
+        let g = price(Overage::Graduated { tiers: t.clone() });
         assert_eq!(g.rate(1_100).unwrap().total, 5_000 + 1_000);
         assert_eq!(g.rate(1_101).unwrap().total, 5_000 + 1_000 + 5 + 900);
-        let v = price(Overage::Volume(t));
+        let v = price(Overage::Volume { tiers: t });
         assert_eq!(v.rate(1_101).unwrap().total, 5_000 + 101 * 5 + 900);
     }
 
     #[test]
     fn huge_quantities_are_an_error_not_a_wrap() {
-        let p = price(Overage::PerUnit(UnitPrice::each(i64::MAX)));
+        let p = price(Overage::PerUnit {
+            unit: UnitPrice::each(i64::MAX),
+        });
         assert!(p.rate(u64::MAX).is_err());
         let p = price(Overage::Package {
             size: 1,
             price: i64::MAX,
         });
         assert!(p.rate(1_000 + 2).is_err());
-        let fine = price(Overage::PerUnit(UnitPrice {
-            amount: 1,
-            per: 1_000,
-        }));
+        let fine = price(Overage::PerUnit {
+            unit: UnitPrice {
+                amount: 1,
+                per: 1_000,
+            },
+        });
         let r = fine.rate(u64::MAX).unwrap();
         assert_eq!(
             r.total,
@@ -442,6 +475,20 @@ mod tests {
                 )
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn prices_read_and_write_as_json() {
+        let p = price(Overage::Graduated { tiers: tiers() });
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["currency"], "USD");
+        assert_eq!(json["overage"]["model"], "graduated");
+        assert_eq!(json["overage"]["tiers"][0]["up_to"], 100);
+        let back: Price = serde_json::from_value(json).unwrap();
+        assert_eq!(back, p);
+        let bad = serde_json::json!({ "currency": "dollars", "base_fee": 1, "included_units": 0,
+            "overage": { "model": "per_unit", "unit": { "amount": 1, "per": 1 } } });
+        assert!(serde_json::from_value::<Price>(bad).is_err());
     }
 
     #[test]
@@ -476,11 +523,15 @@ mod tests {
             },
         ];
         for overage in [
-            Overage::PerUnit(UnitPrice { amount: 1, per: 0 }),
-            Overage::PerUnit(UnitPrice::each(-1)),
-            Overage::Graduated(vec![]),
-            Overage::Graduated(open_middle),
-            Overage::Volume(falling),
+            Overage::PerUnit {
+                unit: UnitPrice { amount: 1, per: 0 },
+            },
+            Overage::PerUnit {
+                unit: UnitPrice::each(-1),
+            },
+            Overage::Graduated { tiers: vec![] },
+            Overage::Graduated { tiers: open_middle },
+            Overage::Volume { tiers: falling },
             Overage::Package { size: 0, price: 1 },
         ] {
             assert!(price(overage.clone()).validate().is_err(), "{overage:?}");
@@ -528,9 +579,9 @@ mod tests {
 
         fn overage() -> impl Strategy<Value = Overage> {
             prop_oneof![
-                unit().prop_map(Overage::PerUnit),
-                tier_list().prop_map(Overage::Graduated),
-                tier_list().prop_map(Overage::Volume),
+                unit().prop_map(|unit| Overage::PerUnit { unit }),
+                tier_list().prop_map(|tiers| Overage::Graduated { tiers }),
+                tier_list().prop_map(|tiers| Overage::Volume { tiers }),
                 (1u64..5_000, 0i64..100_000)
                     .prop_map(|(size, price)| Overage::Package { size, price }),
             ]
@@ -569,15 +620,15 @@ mod tests {
             /// what volume pricing is).
             #[test]
             fn more_usage_never_costs_less(p in any_price(), q in 0u64..1_000_000) {
-                prop_assume!(!matches!(p.overage, Overage::Volume(_)));
+                prop_assume!(!matches!(p.overage, Overage::Volume { .. }));
                 prop_assert!(p.rate(q + 1).unwrap().total >= p.rate(q).unwrap().total);
             }
 
             /// Graduated with one open tier is per-unit at that tier's rate.
             #[test]
             fn one_graduated_tier_is_per_unit(u in unit(), q in 0u64..10_000_000) {
-                let graduated = price(Overage::Graduated(vec![Tier { up_to: None, unit: u, flat: 0 }]));
-                let per_unit = price(Overage::PerUnit(u));
+                let graduated = price(Overage::Graduated { tiers: vec![Tier { up_to: None, unit: u, flat: 0 }] });
+                let per_unit = price(Overage::PerUnit { unit: u });
                 prop_assert_eq!(graduated.rate(q).unwrap().total, per_unit.rate(q).unwrap().total);
             }
 

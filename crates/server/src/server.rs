@@ -220,6 +220,7 @@ pub async fn start_with(
         meter: meter.clone(),
         usage: tollgate_meter::usage::UsageReports::new(store.clone(), clock.clone()),
         plans: tollgate_meter::plans::Plans::new(store.clone(), clock.clone()),
+        billing: tollgate_billing::Billing::new(store.clone(), clock.clone()),
         ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
             (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         )),

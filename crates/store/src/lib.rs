@@ -10,6 +10,7 @@ pub mod clients;
 pub mod entity;
 pub mod idempotency;
 pub mod plans;
+pub mod prices;
 pub mod revocations;
 pub mod sessions;
 pub mod signing_keys;

@@ -1,6 +1,7 @@
 //! The OpenAPI operations, grouped by resource. Handlers are thin: resolve the caller,
 //! validate, call one service method, map the result.
 
+pub mod billing;
 pub mod clients;
 pub mod keys;
 pub mod me;
@@ -38,6 +39,8 @@ pub enum Tag {
     Ocr,
     /// Metered usage.
     Usage,
+    /// Prices and invoices.
+    Billing,
     /// Running the platform (operator only).
     Operator,
     /// Health and readiness.

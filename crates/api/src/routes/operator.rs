@@ -108,7 +108,7 @@ impl AppState {
     /// The operator: a credential of the platform tenant with the `operator` scope. The
     /// scope alone is not enough (principals outside the platform never hold it, and this
     /// checks the tenant again).
-    async fn operator(&self, caller: &ApiCaller) -> ApiResult<String> {
+    pub(crate) async fn operator(&self, caller: &ApiCaller) -> ApiResult<String> {
         let p = self.principal_with(caller, Scope::Operator).await?;
         if !p.tenant_id.is_platform() {
             return Err(crate::problem::ApiError::insufficient_scope(

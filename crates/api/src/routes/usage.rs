@@ -2,13 +2,13 @@
 
 use super::Tag;
 use crate::problem::ApiResult;
-use crate::security::{ApiCaller, ApiKeyAuth, BearerAuth, SessionCookie};
+use crate::security::TenantCaller;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi, SecurityScheme};
+use poem_openapi::{Enum, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_core::Scope;
 use tollgate_meter::usage::{self, Grouping, Report, ReportQuery};
@@ -33,17 +33,6 @@ pub enum UsageGroup {
     Client,
     /// By operation (`ocr`).
     Operation,
-}
-
-/// A tenant's API caller with `usage:read`, or a signed-in tenant admin.
-#[derive(SecurityScheme)]
-pub enum UsageCaller {
-    /// `Authorization: Bearer`.
-    Bearer(BearerAuth),
-    /// `X-API-Key`.
-    ApiKey(ApiKeyAuth),
-    /// Portal session.
-    Session(SessionCookie),
 }
 
 /// One bucket of a report.
@@ -161,7 +150,7 @@ impl UsageApi {
     async fn usage(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: UsageCaller,
+        auth: TenantCaller,
         /// Start (RFC 3339); default 30 days (hourly: 2 days) before `to`.
         from: Query<Option<DateTime<Utc>>>,
         /// End (RFC 3339), exclusive; default now.
@@ -171,21 +160,7 @@ impl UsageApi {
         /// `key`, `client` or `operation`.
         group_by: Query<Option<UsageGroup>>,
     ) -> ApiResult<Json<UsageReport>> {
-        let tenant = match auth {
-            UsageCaller::Session(cookie) => state.admin(&cookie, None, false).await?.tenant_id,
-            UsageCaller::Bearer(b) => {
-                state
-                    .principal_with(&ApiCaller::Bearer(b), Scope::UsageRead)
-                    .await?
-                    .tenant_id
-            }
-            UsageCaller::ApiKey(k) => {
-                state
-                    .principal_with(&ApiCaller::ApiKey(k), Scope::UsageRead)
-                    .await?
-                    .tenant_id
-            }
-        };
+        let tenant = state.tenant_of(auth, Scope::UsageRead).await?;
         let params = ReportQueryParams {
             from: from.0,
             to: to.0,

@@ -5,6 +5,7 @@
 
 mod admin;
 mod audit;
+mod billing;
 mod client;
 mod key;
 mod limit;
@@ -67,6 +68,9 @@ pub enum Command {
     /// The operator's own API credential.
     #[command(subcommand)]
     Operator(operator::OperatorCmd),
+    /// Invoices.
+    #[command(subcommand)]
+    Billing(billing::BillingCmd),
 }
 
 impl Command {
@@ -100,6 +104,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Plan(cmd) => plan::run(&services, cmd, json).await,
         Command::Limit(cmd) => limit::run(&services, cmd, json).await,
         Command::Operator(cmd) => operator::run(&services, cmd, json).await,
+        Command::Billing(cmd) => billing::run(&services, cmd, json).await,
         Command::Serve(_) | Command::Migrate | Command::Openapi => Ok(()),
     }
 }

@@ -8,6 +8,7 @@ pub mod idempotency_key;
 pub mod limit_override;
 pub mod oauth_client;
 pub mod plan;
+pub mod plan_price;
 pub mod revoked_token;
 pub mod session;
 pub mod signing_key;
