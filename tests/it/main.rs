@@ -32,4 +32,5 @@ mod schemathesis;
 mod scopes;
 mod secrets_at_rest;
 mod slow_bodies;
+mod spend;
 mod spine;

@@ -16,9 +16,9 @@ use poem::web::Data;
 use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
-    billing::BillingApi, clients::ClientsApi, keys::KeysApi, me::MeApi, members::MembersApi,
-    oauth::OAuthApi, ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi,
-    usage::UsageApi,
+    billing::BillingApi, clients::ClientsApi, credits::CreditsApi, keys::KeysApi, me::MeApi,
+    members::MembersApi, oauth::OAuthApi, ocr::OcrApi, operator::OperatorApi, ops::OpsApi,
+    session::SessionApi, usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +36,7 @@ type Apis = (
     OcrApi,
     UsageApi,
     BillingApi,
+    CreditsApi,
     OperatorApi,
 );
 
@@ -53,6 +54,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             OcrApi,
             UsageApi,
             BillingApi,
+            CreditsApi,
             OperatorApi,
         ),
         "Tollgate",

@@ -35,6 +35,22 @@ pub struct Problem {
     /// The request id, also in `X-Request-Id`.
     #[oai(skip_serializing_if_is_none)]
     pub request_id: Option<String>,
+    /// With `spend_cap_reached`: the cap and the period's spend.
+    #[oai(skip_serializing_if_is_none)]
+    pub spend: Option<SpendProblem>,
+}
+
+/// Where the tenant stands against its spend cap, in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct SpendProblem {
+    /// ISO 4217.
+    pub currency: String,
+    /// The tenant's monthly spend cap.
+    pub cap: i64,
+    /// The period's rated spend so far.
+    pub spent: i64,
+    /// What it would be with the refused call.
+    pub would_be: i64,
 }
 
 impl Problem {
@@ -54,6 +70,7 @@ impl Problem {
             detail: detail.into(),
             code: code.to_owned(),
             request_id: current_request_id(),
+            spend: None,
         }
     }
 }
@@ -77,6 +94,9 @@ pub enum ApiError {
         Json<Problem>,
         #[oai(header = "WWW-Authenticate")] Option<String>,
     ),
+    /// Payment required: the call would pass the tenant's spend cap.
+    #[oai(status = 402, content_type = "application/problem+json")]
+    PaymentRequired(Json<Problem>),
     /// Not found (including other tenants' resources).
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
@@ -136,6 +156,7 @@ impl ApiError {
                 };
                 ApiError::Unauthorized(problem, challenge)
             }
+            402 => ApiError::PaymentRequired(problem),
             403 => ApiError::Forbidden(problem, None),
             404 => ApiError::NotFound(problem),
             409 => ApiError::Conflict(problem, retry_after.map(|r| r.max(1))),
@@ -177,6 +198,7 @@ impl ApiError {
             ApiError::BadRequest(p)
             | ApiError::Unauthorized(p, _)
             | ApiError::Forbidden(p, _)
+            | ApiError::PaymentRequired(p)
             | ApiError::NotFound(p)
             | ApiError::Conflict(p, _)
             | ApiError::Unprocessable(p)
@@ -215,6 +237,18 @@ impl From<DomainError> for ApiError {
                 retry_after,
                 ..
             } => Self::coded(code, detail, Some(retry_after)),
+            DomainError::PaymentRequired { detail, spend, .. } => {
+                let mut answer = Self::coded(code, detail, None);
+                if let (ApiError::PaymentRequired(p), Some(s)) = (&mut answer, spend) {
+                    p.0.spend = Some(SpendProblem {
+                        currency: s.currency,
+                        cap: s.cap,
+                        spent: s.spent,
+                        would_be: s.would_be,
+                    });
+                }
+                answer
+            }
             DomainError::Unauthenticated(detail) => Self::coded(code, detail, None),
             DomainError::Forbidden(detail) => Self::coded(code, detail, None),
             DomainError::TooManyAttempts { retry_after } => Self::coded(

@@ -2,11 +2,17 @@
 //! by the database, rated by the pure [`tollgate_core::pricing`]. Prices change from the next
 //! period; the draft invoice of the current period is computed live.
 
+mod credits;
+mod draft;
+mod prices;
+mod settings;
+
+pub use credits::{CreditGrant, Credits};
+pub use settings::{Settings, SpendCap};
+
 use std::sync::Arc;
-use tollgate_core::plan::Period;
-use tollgate_core::pricing::{Price, Rating};
-use tollgate_core::{Clock, Code, DomainError, RequestCtx, TenantId};
-use tollgate_store::audit::NewAuditEvent;
+use tollgate_core::pricing::{Line, LineKind, Price, Rating};
+use tollgate_core::{Clock, DomainError, TenantId};
 use tollgate_store::Store;
 
 /// An invoice not finalized yet: the current period's, rated from the usage recorded so far.
@@ -22,8 +28,30 @@ pub struct Draft {
     pub price: Price,
     /// Units recorded in the period.
     pub units: u64,
-    /// The lines and total.
+    /// The rating: base fee, included units, overage; `rating.total` is the subtotal.
     pub rating: Rating,
+    /// Prepaid credit it would use (at most the subtotal), in the price's currency.
+    pub credit_applied: i64,
+}
+
+impl Draft {
+    /// The lines: the rating's, then the credit applied (negative) when there is any.
+    pub fn lines(&self) -> Vec<Line> {
+        let mut lines = self.rating.lines.clone();
+        if self.credit_applied > 0 {
+            lines.push(Line {
+                kind: LineKind::Credit,
+                quantity: 1,
+                amount: -self.credit_applied,
+            });
+        }
+        lines
+    }
+
+    /// What is owed: the subtotal less the credit applied (the sum of [`lines`](Self::lines)).
+    pub fn total(&self) -> i64 {
+        self.rating.total - self.credit_applied
+    }
 }
 
 /// When a new price applies.
@@ -58,74 +86,5 @@ impl Billing {
     /// Billing over `store`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
-    }
-
-    /// Sets the price of the plan named `plan`. It applies from the next period when the
-    /// plan already has a price this period (so no period is rated with two prices), or from
-    /// this period when it has none yet. Audited on the platform chain.
-    pub async fn set_price(
-        &self,
-        plan: &str,
-        price: Price,
-        actor: &str,
-        ctx: &RequestCtx,
-    ) -> Result<PriceSet, DomainError> {
-        price.validate()?;
-        let row = self.store.plan_by_name(plan.trim()).await?;
-        let now = self.clock.now();
-        let current = Period::of(now);
-        let priced_now = self
-            .store
-            .plan_price(row.id, &current.key())
-            .await?
-            .is_some();
-        let effective = if priced_now { current.next() } else { current }.key();
-        let json = serde_json::to_string(&price).map_err(DomainError::internal)?;
-        self.store
-            .set_plan_price(row.id, &effective, &json, now)
-            .await?;
-        let detail = serde_json::json!({ "effective_period": effective, "price": price });
-        self.store
-            .append_audit(
-                NewAuditEvent::new(actor, "plan.price_set", ctx, now)
-                    .target(Some(format!("plan:{}", row.name)))
-                    .detail(detail),
-            )
-            .await?;
-        Ok(PriceSet {
-            plan: row.name,
-            effective_period: effective,
-            price,
-        })
-    }
-
-    /// The current period's draft invoice of `tenant`: its usage so far, rated with its
-    /// plan's price in the period (404 `no_price` when the plan has none: nothing is billed).
-    pub async fn upcoming(&self, tenant: TenantId) -> Result<Draft, DomainError> {
-        let period = Period::of(self.clock.now()).key();
-        let no_price = || {
-            DomainError::invalid(
-                Code::NoPrice,
-                "the tenant's plan has no price: nothing is billed",
-            )
-        };
-        let plan = self.store.tenant_plan(tenant).await?.ok_or_else(no_price)?;
-        let price = self
-            .store
-            .plan_price(plan.id, &period)
-            .await?
-            .ok_or_else(no_price)?;
-        let price = stored(&price.price)?;
-        let units = self.store.usage_units(tenant, &period).await?;
-        let units = u64::try_from(units).unwrap_or(0);
-        let rating = price.rate(units)?;
-        Ok(Draft {
-            tenant,
-            period,
-            plan: plan.name,
-            price,
-            units,
-            rating,
-        })
     }
 }

@@ -41,6 +41,7 @@ error_codes! {
     Forbidden = "forbidden", 403, "Authenticated, but the role does not allow this.";
     InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
     CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
+    SpendCapReached = "spend_cap_reached", 402, "The call would take the period's spend past the tenant's spend cap.";
     NotFound = "not_found", 404, "No such thing (another tenant's is not found either).";
     NoPrice = "no_price", 404, "The tenant's plan has no price: nothing is billed.";
     MethodNotAllowed = "method_not_allowed", 405, "The route does not take this method.";
@@ -71,6 +72,7 @@ error_codes! {
     InvalidPlan = "invalid_plan", 422, "A plan's settings are out of range.";
     InvalidLimit = "invalid_limit", 422, "A limit override's settings are out of range.";
     InvalidRange = "invalid_range", 422, "A report's time range is empty or too long.";
+    InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";
     InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";
     PlatformTenant = "platform_tenant", 422, "The platform tenant has no portal members.";
     BadMasterKey = "bad_master_key", 422, "The master key is not 32 bytes of base64.";

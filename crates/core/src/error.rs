@@ -3,6 +3,19 @@
 
 use crate::Code;
 
+/// Where a tenant stands against its spend cap (minor units of `currency`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendAmounts {
+    /// ISO 4217.
+    pub currency: String,
+    /// The cap.
+    pub cap: i64,
+    /// The period's rated spend so far.
+    pub spent: i64,
+    /// What it would be with the refused call.
+    pub would_be: i64,
+}
+
 /// A failure the caller can act on, plus `Internal` for everything it cannot.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -58,6 +71,16 @@ pub enum DomainError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// The tenant must pay (or change its own limits) before this call can run.
+    #[error("{detail}")]
+    PaymentRequired {
+        /// Stable machine-readable code.
+        code: Code,
+        /// Human explanation, safe to show.
+        detail: String,
+        /// The amounts behind a spend-cap refusal.
+        spend: Option<SpendAmounts>,
+    },
     /// The input is over a size limit.
     #[error("{detail}")]
     TooLarge {
@@ -100,6 +123,7 @@ impl DomainError {
             | DomainError::Invalid { code, .. }
             | DomainError::Limited { code, .. }
             | DomainError::TooLarge { code, .. }
+            | DomainError::PaymentRequired { code, .. }
             | DomainError::Busy { code, .. } => *code,
         }
     }

@@ -34,7 +34,7 @@ impl RequestCtx {
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codes::Code;
-pub use error::DomainError;
+pub use error::{DomainError, SpendAmounts};
 pub use ids::{AdminId, KeyId, TenantId};
 pub use role::Role;
 pub use scope::{Scope, ScopeSet};

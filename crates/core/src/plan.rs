@@ -234,8 +234,8 @@ pub fn thresholds_crossed(before: i64, after: i64, limit: i64) -> Vec<u32> {
         .iter()
         .copied()
         .filter(|p| {
-            let mark = (limit * i64::from(*p) + 99) / 100;
-            before < mark && after >= mark
+            let mark = (i128::from(limit) * i128::from(*p) + 99) / 100;
+            i128::from(before) < mark && i128::from(after) >= mark
         })
         .collect()
 }

@@ -44,7 +44,7 @@ impl Currency {
         let b = s.as_bytes();
         if b.len() != 3 || !b.iter().all(u8::is_ascii_alphabetic) {
             return Err(DomainError::invalid(
-                Code::InvalidPlan,
+                Code::InvalidMoney,
                 "a currency is an ISO 4217 code of three letters",
             ));
         }
@@ -148,6 +148,29 @@ pub enum LineKind {
         /// The tier, for graduated and volume prices.
         tier: Option<usize>,
     },
+    /// Prepaid credit applied (a negative amount): added to an invoice after rating, never
+    /// by [`Price::rate`].
+    Credit,
+}
+
+impl LineKind {
+    /// The wire name: `base_fee`, `included`, `overage` or `credit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::BaseFee => "base_fee",
+            LineKind::Included => "included",
+            LineKind::Overage { .. } => "overage",
+            LineKind::Credit => "credit",
+        }
+    }
+
+    /// The tier (from 0) of a tiered price's overage line.
+    pub fn tier(self) -> Option<usize> {
+        match self {
+            LineKind::Overage { tier } => tier,
+            _ => None,
+        }
+    }
 }
 
 /// One line of a rating.
@@ -283,6 +306,60 @@ impl Price {
             lines,
             total,
         })
+    }
+
+    /// The most units a period can use while its rated total stays within `cap` minor units
+    /// — and stayed within it at every smaller count, so a tenant stopped at a volume tier's
+    /// bound is not let through again when the next tier's lower rate would fit. `None` when
+    /// not even zero units fit (the base fee is above the cap); `u64::MAX` when no count
+    /// passes it. A count whose amount overflows passes every cap.
+    pub fn max_units_within(&self, cap: i64) -> Option<u64> {
+        let passes = |q: u64| self.rate(q).map_or(true, |r| r.total > cap);
+        if passes(0) {
+            return None;
+        }
+        // The total never falls inside a segment: segments start at the first overage unit
+        // and, for a volume price, at the first unit of each tier.
+        let mut starts = vec![self.included_units.saturating_add(1)];
+        if let Overage::Volume { tiers } = &self.overage {
+            starts.extend(
+                tiers
+                    .iter()
+                    .filter_map(|t| t.up_to)
+                    .map(|up| self.included_units.saturating_add(up).saturating_add(1)),
+            );
+        }
+        let mut lo = 0u64;
+        for hi in starts
+            .into_iter()
+            .map(|s| s - 1)
+            .chain(std::iter::once(u64::MAX))
+        {
+            if hi < lo {
+                continue;
+            }
+            if passes(hi) {
+                // The first count in [lo, hi] that passes; `lo` itself fits (checked below).
+                if passes(lo) {
+                    return lo.checked_sub(1);
+                }
+                let (mut fits, mut over) = (lo, hi);
+                while over - fits > 1 {
+                    let mid = fits + (over - fits) / 2;
+                    if passes(mid) {
+                        over = mid;
+                    } else {
+                        fits = mid;
+                    }
+                }
+                return Some(fits);
+            }
+            if hi == u64::MAX {
+                break;
+            }
+            lo = hi + 1;
+        }
+        Some(u64::MAX)
     }
 
     fn overage_lines(&self, over: u64, lines: &mut Vec<Line>) -> Result<(), DomainError> {
@@ -478,6 +555,39 @@ mod tests {
     }
 
     #[test]
+    fn units_within_a_cap() {
+        let per_unit = price(Overage::PerUnit {
+            unit: UnitPrice::each(10),
+        });
+        assert_eq!(
+            per_unit.max_units_within(4_999),
+            None,
+            "the base fee alone passes"
+        );
+        assert_eq!(
+            per_unit.max_units_within(5_000),
+            Some(1_000),
+            "all included"
+        );
+        assert_eq!(per_unit.max_units_within(5_009), Some(1_000));
+        assert_eq!(per_unit.max_units_within(5_010), Some(1_001));
+        assert_eq!(
+            per_unit.max_units_within(i64::MAX),
+            Some(1_000 + (i64::MAX as u64 - 5_000) / 10)
+        );
+        // Volume: 100 overage units at 10 cost 1 000; 101 at 5 cost 505. A cap of 999 over the
+        // base stops at 1 099 even though 1 101 would fit again; one of 1 000 lets 1 100
+        // through, and then the second tier up to 200 overage units (1 000).
+        let volume = price(Overage::Volume { tiers: tiers() });
+        assert_eq!(volume.max_units_within(5_000 + 999), Some(1_099));
+        assert_eq!(volume.max_units_within(5_000 + 1_000), Some(1_200));
+        let free = price(Overage::PerUnit {
+            unit: UnitPrice::each(0),
+        });
+        assert_eq!(free.max_units_within(5_000), Some(u64::MAX));
+    }
+
+    #[test]
     fn prices_read_and_write_as_json() {
         let p = price(Overage::Graduated { tiers: tiers() });
         let json = serde_json::to_value(&p).unwrap();
@@ -630,6 +740,25 @@ mod tests {
                 let graduated = price(Overage::Graduated { tiers: vec![Tier { up_to: None, unit: u, flat: 0 }] });
                 let per_unit = price(Overage::PerUnit { unit: u });
                 prop_assert_eq!(graduated.rate(q).unwrap().total, per_unit.rate(q).unwrap().total);
+            }
+
+            /// The cap's unit count is exact: every count up to it fits, the next one passes
+            /// (checked against a scan of every count for small prices).
+            #[test]
+            fn the_units_within_a_cap_are_exact(
+                base in 0i64..2_000,
+                included in 0u64..300,
+                overage in overage(),
+                cap in 0i64..40_000,
+            ) {
+                let p = Price { currency: Currency::parse("USD").unwrap(), base_fee: base, included_units: included, overage };
+                let scanned = (0u64..200_000).find(|&q| p.rate(q).unwrap().total > cap);
+                let got = p.max_units_within(cap);
+                match scanned {
+                    Some(0) => prop_assert_eq!(got, None),
+                    Some(first) => prop_assert_eq!(got, Some(first - 1)),
+                    None => prop_assert!(got.is_some_and(|g| g >= 200_000)),
+                }
             }
 
             /// Rating never panics or wraps: a quantity too large for its price is an error.

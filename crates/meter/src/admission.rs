@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::OwnedSemaphorePermit;
-use tollgate_core::plan::{thresholds_crossed, Period, Plan};
+use tollgate_core::plan::{Period, Plan};
 use tollgate_core::TenantId;
 use tollgate_store::usage::UsageEvent;
 
@@ -158,6 +158,22 @@ impl Meter {
         };
         let now = self.clock.now();
         let period = Period::of(now);
+        // Limits loaded in the last period (the gate ran just before it ended) price this
+        // one's units with the old price: load them again.
+        let limits = if limits.period == period.key() {
+            limits
+        } else {
+            match self.limits(caller.tenant).await {
+                Ok(l) => l,
+                Err(e) => {
+                    let mut held = held;
+                    if let Some(h) = held.take() {
+                        self.release_key(caller.tenant, &h).await;
+                    }
+                    return Err(refuse(e.into()));
+                }
+            }
+        };
         let mut admission = Admission {
             meter: self,
             caller: caller.clone(),
@@ -175,13 +191,16 @@ impl Meter {
         };
         if admission.req.units > 0 {
             let plan = &limits.plan;
+            // One atomic reservation enforces both the plan's hard cap and the tenant's
+            // spend cap (as the unit count it allows at this period's price).
+            let limit = limits.unit_limit();
             let reserved = self
                 .reserve(
                     caller.tenant,
                     &admission.period,
                     admission.req.units,
-                    plan.monthly_units,
-                    !plan.overage,
+                    limit.unwrap_or(plan.monthly_units),
+                    limit.is_some(),
                 )
                 .await;
             let refusal = match reserved {
@@ -190,8 +209,13 @@ impl Meter {
                     admission.crossing = (r.before, r.after, plan.monthly_units);
                     None
                 }
-                Ok(_) => Some(Refusal::QuotaExhausted {
-                    retry_after: (period.end() - now).num_seconds().max(1) as u64,
+                Ok(r) => Some(match &limits.spend {
+                    Some(spend) if limits.capped_by_spend() => {
+                        Refusal::SpendCapReached(spend.refused(r.1.before, admission.req.units))
+                    }
+                    _ => Refusal::QuotaExhausted {
+                        retry_after: (period.end() - now).num_seconds().max(1) as u64,
+                    },
                 }),
                 Err(e) => Some(e.into()),
             };
@@ -316,12 +340,16 @@ impl Admission<'_> {
         self.committed = true;
         // Thresholds are announced for units actually used, not for reservations that might
         // still be refunded.
-        let (before, after, limit) = self.crossing;
-        for percent in thresholds_crossed(before, after, limit) {
-            self.meter
-                .announce_threshold(self.caller.tenant, &self.period, percent, after, limit)
-                .await;
-        }
+        let (before, after, _) = self.crossing;
+        self.meter
+            .announce_crossings(
+                self.caller.tenant,
+                &self.period,
+                &self.limits,
+                before,
+                after,
+            )
+            .await;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod plans;
 pub mod quota;
 pub mod recorder;
+pub mod spend;
 mod thresholds;
 pub mod usage;
 
@@ -112,6 +113,8 @@ pub enum Refusal {
         /// Seconds until the next period.
         retry_after: u64,
     },
+    /// The call would take the period's spend past the tenant's spend cap.
+    SpendCapReached(tollgate_core::SpendAmounts),
     /// The `Idempotency-Key` named a request with another body.
     IdempotencyMismatch,
     /// A request with this `Idempotency-Key` is running now.
@@ -140,6 +143,15 @@ impl From<Refusal> for DomainError {
                 code: Code::QuotaExhausted,
                 detail: "the plan's units for this period are used up".into(),
                 retry_after,
+            },
+            Refusal::SpendCapReached(amounts) => DomainError::PaymentRequired {
+                code: Code::SpendCapReached,
+                detail: format!(
+                    "this call would take the period's spend to {} {} minor units, past the \
+                     spend cap of {}; a tenant admin can raise the cap",
+                    amounts.would_be, amounts.currency, amounts.cap
+                ),
+                spend: Some(amounts),
             },
             Refusal::IdempotencyMismatch => DomainError::invalid(
                 Code::IdempotencyKeyReused,
@@ -205,8 +217,9 @@ pub struct Meter {
     concurrency: Concurrency,
     recorder: Recorder,
     limits: Mutex<HashMap<TenantId, (Instant, Arc<TenantLimits>)>>,
-    /// Thresholds already announced (tenant, period, percent), so each is announced once.
-    announced: Mutex<std::collections::HashSet<(TenantId, String, u32)>>,
+    /// Thresholds already announced here (tenant, period, kind, level), so each costs the
+    /// database one insert per process.
+    announced: Mutex<std::collections::HashSet<(TenantId, String, &'static str, i32)>>,
     redis: Option<(redis::aio::ConnectionManager, String)>,
 }
 

@@ -1,32 +1,68 @@
 //! A tenant's plan and its credentials' limit overrides, cached per process for
 //! [`MeterConfig::limits_ttl`](crate::MeterConfig::limits_ttl).
 
+use crate::spend::Spend;
 use crate::{Meter, MeterError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use tollgate_core::plan::{Plan, RateLimit};
+use tollgate_core::plan::{Period, Plan, RateLimit};
 use tollgate_core::TenantId;
 use tollgate_store::plans::LimitOverride;
 
 /// Cached tenants beyond this are dropped all at once (the cache refills from the database).
 const CACHE_MAX: usize = 100_000;
 
-/// A tenant's plan and its credentials' overrides.
+/// A tenant's plan, its credentials' overrides and its money this period.
 #[derive(Debug, Clone)]
 pub struct TenantLimits {
     /// The plan.
     pub plan: Plan,
     overrides: HashMap<String, RateLimit>,
+    /// The billing period (`YYYY-MM`) these were loaded for.
+    pub period: String,
+    /// The plan's price and the tenant's spend cap and credit (`None`: no price, nothing
+    /// is billed).
+    pub spend: Option<Spend>,
 }
 
 impl TenantLimits {
-    fn new(plan: Plan, overrides: Vec<LimitOverride>) -> Self {
+    fn new(
+        plan: Plan,
+        overrides: Vec<LimitOverride>,
+        period: String,
+        spend: Option<Spend>,
+    ) -> Self {
         let overrides = overrides
             .iter()
             .map(|o| (o.principal_id.clone(), o.to_limit()))
             .collect();
-        Self { plan, overrides }
+        Self {
+            plan,
+            overrides,
+            period,
+            spend,
+        }
+    }
+
+    /// The unit limit of the period's reservation: the plan's hard cap, the spend cap's unit
+    /// count, or the lower of the two; `None` when neither applies.
+    pub(crate) fn unit_limit(&self) -> Option<i64> {
+        let hard = (!self.plan.overage).then_some(self.plan.monthly_units);
+        let cap = self.spend.as_ref().and_then(|s| s.cap_units);
+        match (hard, cap) {
+            (Some(h), Some(c)) => Some(h.min(c)),
+            (h, c) => h.or(c),
+        }
+    }
+
+    /// Whether a refusal at the reservation is the spend cap's (rather than the plan's).
+    pub(crate) fn capped_by_spend(&self) -> bool {
+        let hard = (!self.plan.overage).then_some(self.plan.monthly_units);
+        match self.spend.as_ref().and_then(|s| s.cap_units) {
+            Some(c) => hard.is_none_or(|h| c < h),
+            None => false,
+        }
     }
 
     /// The tenant's own bucket: the plan's rate.
@@ -45,17 +81,21 @@ impl TenantLimits {
 }
 
 impl Meter {
-    /// The tenant's plan and overrides (cached for `limits_ttl`).
+    /// The tenant's plan, overrides and spend state (cached for `limits_ttl`, and never
+    /// across the end of a period).
     pub async fn limits(&self, tenant: TenantId) -> Result<Arc<TenantLimits>, MeterError> {
+        let now = self.clock.now();
+        let period = Period::of(now).key();
         if let Ok(cache) = self.limits.lock() {
             if let Some((at, l)) = cache.get(&tenant) {
-                if at.elapsed() < self.config.limits_ttl {
+                if at.elapsed() < self.config.limits_ttl && l.period == period {
                     return Ok(l.clone());
                 }
             }
         }
         let (plan, overrides) = self.store.tenant_limits(tenant).await?;
-        let l = Arc::new(TenantLimits::new(plan, overrides));
+        let spend = crate::spend::load(&self.store, tenant, &period, now).await?;
+        let l = Arc::new(TenantLimits::new(plan, overrides, period, spend));
         if let Ok(mut cache) = self.limits.lock() {
             if cache.len() > CACHE_MAX {
                 cache.clear();

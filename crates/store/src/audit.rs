@@ -11,9 +11,16 @@ use chrono::{DateTime, SubsecRound, Utc};
 use ring::hmac;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
+use std::future::Future;
+use std::pin::Pin;
+
+/// The work of an [`Store::audited`] transaction: its result and the event that audits it,
+/// or `None` for nothing done.
+pub type TxnWork<'c, T> =
+    Pin<Box<dyn Future<Output = Result<Option<(T, NewAuditEvent)>, DomainError>> + Send + 'c>>;
 use serde::Serialize;
 use std::hash::{Hash, Hasher};
 use tollgate_core::Code;
@@ -251,7 +258,32 @@ impl Store {
     /// transaction. Concurrent appends to one chain race on the `(chain, seq)` key and the
     /// head; the loser retries on top of the winner.
     pub async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, DomainError> {
-        let chain = chain_of(event.tenant);
+        let done = self
+            .audited(event.tenant, |_| {
+                let event = event.clone();
+                Box::pin(async move { Ok(Some(((), event))) })
+            })
+            .await?;
+        done.map(|((), row)| row)
+            .ok_or_else(|| DomainError::internal("an audit append did nothing"))
+    }
+
+    /// Runs `work` and appends the audit event it returns in one transaction, so the action
+    /// and its audit row commit together or not at all; a lost race for the chain's next
+    /// seq reruns both (so `work` decides again on what committed meanwhile — the chain's
+    /// head serialises the actions audited on it). `work` answers `None` to change nothing
+    /// (rolled back, nothing audited): an action that turned out to be done already. Its
+    /// event must belong to `tenant`'s chain.
+    pub async fn audited<T, F>(
+        &self,
+        tenant: Option<TenantId>,
+        work: F,
+    ) -> Result<Option<(T, AuditEvent)>, DomainError>
+    where
+        T: Send,
+        F: for<'c> Fn(&'c DatabaseTransaction) -> TxnWork<'c, T> + Send + Sync,
+    {
+        let chain = chain_of(tenant);
         let _serial = lock_of(&self.audit_locks, &chain).lock().await;
         let mut last_err = None;
         for attempt in 0..20u64 {
@@ -264,12 +296,23 @@ impl Store {
                 .await;
             }
             let txn = self.conn().begin().await.map_err(map_db_err)?;
-            let appended = match self.append_audit_in(&txn, event.clone()).await {
-                Ok(row) => txn.commit().await.map_err(map_db_err).map(|()| row),
+            let done = match work(&txn).await {
+                Ok(Some((_, event))) if chain_of(event.tenant) != chain => Err(
+                    DomainError::internal("an audited action's event belongs to another chain"),
+                ),
+                Ok(Some((value, event))) => match self.append_audit_in(&txn, event).await {
+                    Ok(row) => txn
+                        .commit()
+                        .await
+                        .map_err(map_db_err)
+                        .map(|()| Some((value, row))),
+                    Err(e) => Err(e),
+                },
+                Ok(None) => return Ok(None),
                 Err(e) => Err(e),
             };
-            match appended {
-                Ok(row) => return Ok(row),
+            match done {
+                Ok(done) => return Ok(done),
                 Err(err) if retryable(&err) => last_err = Some(err),
                 Err(err) => return Err(err),
             }

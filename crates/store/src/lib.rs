@@ -6,6 +6,7 @@ pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_seal;
+pub mod billing;
 pub mod clients;
 pub mod entity;
 pub mod idempotency;

@@ -5,7 +5,7 @@ use crate::entity::{plan, plan_price, tenant};
 use crate::{map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use tollgate_core::{DomainError, TenantId};
 
 pub use plan_price::Model as PlanPriceRow;
@@ -15,6 +15,7 @@ impl Store {
     /// same period.
     pub async fn set_plan_price(
         &self,
+        conn: &impl ConnectionTrait,
         plan: uuid::Uuid,
         effective: &str,
         price_json: &str,
@@ -35,7 +36,7 @@ impl Store {
             .update_columns([plan_price::Column::Price, plan_price::Column::CreatedAt])
             .to_owned(),
         )
-        .exec_without_returning(self.conn())
+        .exec_without_returning(conn)
         .await
         .map_err(map_db_err)?;
         Ok(())
@@ -48,11 +49,21 @@ impl Store {
         plan: uuid::Uuid,
         period: &str,
     ) -> Result<Option<PlanPriceRow>, DomainError> {
+        self.plan_price_in(self.conn(), plan, period).await
+    }
+
+    /// [`plan_price`](Self::plan_price) through `conn` (the caller's transaction).
+    pub async fn plan_price_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        plan: uuid::Uuid,
+        period: &str,
+    ) -> Result<Option<PlanPriceRow>, DomainError> {
         plan_price::Entity::find()
             .filter(plan_price::Column::PlanId.eq(plan))
             .filter(plan_price::Column::EffectivePeriod.lte(period))
             .order_by_desc(plan_price::Column::EffectivePeriod)
-            .one(self.conn())
+            .one(conn)
             .await
             .map_err(map_db_err)
     }

@@ -35,6 +35,7 @@ fn one() -> u64 {
 #[oai(deny_unknown_fields)]
 pub struct TierBody {
     /// The last overage unit it covers; absent for the last tier (no end).
+    #[oai(skip_serializing_if_is_none)]
     pub up_to: Option<u64>,
     /// The rate of its units.
     pub unit: UnitPriceBody,
@@ -226,6 +227,8 @@ pub enum LineKindBody {
     Included,
     /// Units past them.
     Overage,
+    /// Prepaid credit applied (a negative amount).
+    Credit,
 }
 
 /// One line of an invoice.
@@ -263,9 +266,13 @@ pub struct UpcomingInvoice {
     pub currency: String,
     /// Units recorded in the period so far.
     pub units: u64,
-    /// Lines, base fee first; their amounts sum to `total`.
+    /// Lines, base fee first, credit applied last; their amounts sum to `total`.
     pub lines: Vec<InvoiceLineBody>,
-    /// Minor units.
+    /// Minor units before credit: the sum of every line but the credit.
+    pub subtotal: i64,
+    /// Prepaid credit it would use now (at most the subtotal).
+    pub credit_applied: i64,
+    /// Minor units owed: `subtotal - credit_applied`.
     pub total: i64,
     /// The price it is rated with.
     pub price: PriceBody,
@@ -273,25 +280,23 @@ pub struct UpcomingInvoice {
 
 impl From<Draft> for UpcomingInvoice {
     fn from(d: Draft) -> Self {
+        let (lines, total) = (d.lines(), d.total());
         Self {
             period: d.period,
             status: InvoiceStatus::Draft,
             plan: d.plan,
             currency: d.rating.currency.to_string(),
             units: d.units,
-            lines: d
-                .rating
-                .lines
+            lines: lines
                 .iter()
                 .map(|l| {
-                    let (kind, tier) = match l.kind {
-                        LineKind::BaseFee => (LineKindBody::BaseFee, None),
-                        LineKind::Included => (LineKindBody::Included, None),
-                        LineKind::Overage { tier } => (
-                            LineKindBody::Overage,
-                            tier.and_then(|t| u32::try_from(t).ok()),
-                        ),
+                    let kind = match l.kind {
+                        LineKind::BaseFee => LineKindBody::BaseFee,
+                        LineKind::Included => LineKindBody::Included,
+                        LineKind::Overage { .. } => LineKindBody::Overage,
+                        LineKind::Credit => LineKindBody::Credit,
                     };
+                    let tier = l.kind.tier().and_then(|t| u32::try_from(t).ok());
                     InvoiceLineBody {
                         kind,
                         tier,
@@ -300,7 +305,9 @@ impl From<Draft> for UpcomingInvoice {
                     }
                 })
                 .collect(),
-            total: d.rating.total,
+            subtotal: d.rating.total,
+            credit_applied: d.credit_applied,
+            total,
             price: PriceBody::from_price(&d.price),
         }
     }

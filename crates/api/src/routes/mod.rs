@@ -3,6 +3,7 @@
 
 pub mod billing;
 pub mod clients;
+pub mod credits;
 pub mod keys;
 pub mod me;
 pub mod members;

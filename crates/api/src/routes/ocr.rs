@@ -236,7 +236,9 @@ impl OcrApi {
     ///
     /// Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
     /// plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
-    /// `quota_exhausted` (with `Retry-After` at the next period); the `RateLimit-Policy`,
+    /// `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
+    /// the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
+    /// the amounts in `spend`), before the OCR runs; the `RateLimit-Policy`,
     /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     /// charged only when it succeeds, and every request that succeeds is charged and recorded
     /// (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
