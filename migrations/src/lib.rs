@@ -10,6 +10,7 @@ mod m20261201_000003_audit_heads;
 mod m20261201_000004_audit_legacy_heads;
 mod m20261201_000005_plan_prices;
 mod m20261201_000006_credits_and_caps;
+mod m20261201_000007_invoices;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_audit_legacy_heads::Migration),
             Box::new(m20261201_000005_plan_prices::Migration),
             Box::new(m20261201_000006_credits_and_caps::Migration),
+            Box::new(m20261201_000007_invoices::Migration),
         ]
     }
 }

@@ -30,7 +30,9 @@ async fn spawn(spec: &ServerSpec) -> Result<(Spawned, Tenant)> {
         ..Plan::default_plan()
     };
     seed.store().create_plan(&p, chrono::Utc::now()).await?;
-    seed.store().set_tenant_plan(t.id.parse()?, &p.name).await?;
+    seed.store()
+        .set_tenant_plan(t.id.parse()?, &p.name, chrono::Utc::now())
+        .await?;
     seed.stop().await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

@@ -162,6 +162,8 @@ pub struct ServerSpec {
     pub issuer: Option<String>,
     /// Redis namespace shared by the instances of this spec only.
     pub redis_prefix: String,
+    /// Invoicing policy; the billing job is off unless a test turns it on.
+    pub billing: tollgate::config::BillingSettings,
 }
 
 impl ServerSpec {
@@ -180,6 +182,7 @@ impl ServerSpec {
             master_key: MasterKey::generate().map_err(|e| anyhow::anyhow!("{e}"))?,
             issuer: None,
             redis_prefix: format!("tollgate-test-{}", uuid::Uuid::new_v4().simple()),
+            billing: Default::default(),
         })
     }
 
@@ -213,6 +216,7 @@ impl ServerSpec {
             ocr: OcrSettings::default(),
             meter: tollgate_meter::MeterConfig::default(),
             body_timeout: std::time::Duration::from_secs(60),
+            billing: self.billing,
         }
     }
 

@@ -18,6 +18,7 @@ mod durability;
 mod exposure;
 mod harness;
 mod idempotency;
+mod invoices;
 mod isolation;
 mod jwt_attacks;
 mod metering;

@@ -30,7 +30,9 @@ pub(crate) async fn plan(srv: &TestServer, t: &Tenant, f: impl FnOnce(&mut Plan)
     f(&mut p);
     srv.store().create_plan(&p, chrono::Utc::now()).await?;
     let tenant: TenantId = t.id.parse()?;
-    srv.store().set_tenant_plan(tenant, &p.name).await?;
+    srv.store()
+        .set_tenant_plan(tenant, &p.name, srv.auth().clock.now())
+        .await?;
     srv.meter().forget_limits(Some(tenant));
     Ok(())
 }

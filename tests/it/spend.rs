@@ -25,7 +25,7 @@ fn ten_each() -> Value {
             "model": "per_unit", "unit": { "amount": 10 } })
 }
 
-async fn operator_post(
+pub(crate) async fn operator_post(
     srv: &TestServer,
     op: &str,
     path: &str,
@@ -41,7 +41,7 @@ async fn operator_post(
     Ok((a.status, a.body))
 }
 
-async fn get_with_key(srv: &TestServer, key: &str, path: &str) -> Result<(u16, Value)> {
+pub(crate) async fn get_with_key(srv: &TestServer, key: &str, path: &str) -> Result<(u16, Value)> {
     let a = send(
         reqwest::Client::new()
             .get(srv.url(path))

@@ -16,9 +16,9 @@ use poem::web::Data;
 use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
-    billing::BillingApi, clients::ClientsApi, credits::CreditsApi, keys::KeysApi, me::MeApi,
-    members::MembersApi, oauth::OAuthApi, ocr::OcrApi, operator::OperatorApi, ops::OpsApi,
-    session::SessionApi, usage::UsageApi,
+    billing::BillingApi, clients::ClientsApi, credits::CreditsApi, invoices::InvoicesApi,
+    keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi, ocr::OcrApi,
+    operator::OperatorApi, ops::OpsApi, session::SessionApi, usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,7 @@ type Apis = (
     UsageApi,
     BillingApi,
     CreditsApi,
+    InvoicesApi,
     OperatorApi,
 );
 
@@ -55,6 +56,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             UsageApi,
             BillingApi,
             CreditsApi,
+            InvoicesApi,
             OperatorApi,
         ),
         "Tollgate",

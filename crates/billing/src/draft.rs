@@ -20,7 +20,14 @@ impl Billing {
                 "the tenant's plan has no price: nothing is billed",
             )
         };
-        let plan = self.store.tenant_plan(tenant).await?.ok_or_else(no_price)?;
+        // The plan in force at the period's end: a plan changed during the grace does not
+        // reprice the period before, and periods before the tenant's first plan bill nothing.
+        let end = tollgate_core::plan::Period::parse(period)?.end();
+        let plan = self
+            .store
+            .plan_in_force(tenant, end)
+            .await?
+            .ok_or_else(no_price)?;
         let row = self
             .store
             .plan_price(plan.id, period)
@@ -44,8 +51,11 @@ impl Billing {
         let now = self.clock.now();
         let period = Period::of(now).key();
         let (plan, price) = self.plan_and_price(tenant, &period).await?;
-        let units = self.store.usage_units(tenant, &period).await?;
-        let units = u64::try_from(units).unwrap_or(0);
+        let invoices = self.store.invoices(tenant).await?;
+        let billable = self
+            .billable(self.store.conn(), tenant, &period, &invoices)
+            .await?;
+        let units = u64::try_from(billable.total()).unwrap_or(0);
         let rating = price.rate(units)?;
         let ledger = self.store.credit_ledger(tenant).await?;
         let credit = usable_credit(&grants_of(&ledger), price.currency.as_str(), now);
@@ -56,6 +66,7 @@ impl Billing {
             credit_applied: credit.clamp(0, rating.total.max(0)),
             price,
             units,
+            late: billable.late,
             rating,
         })
     }

@@ -4,8 +4,11 @@
 
 mod credits;
 mod draft;
+mod invoices;
 mod prices;
 mod settings;
+
+pub use invoices::{csv, Finalized, InvoiceView, JobRun, PeriodReport, STRIPE_INVOICE_TOPIC};
 
 pub use credits::{CreditGrant, Credits};
 pub use settings::{Settings, SpendCap};
@@ -26,8 +29,10 @@ pub struct Draft {
     pub plan: String,
     /// The price it is rated with (the plan's price in that period).
     pub price: Price,
-    /// Units recorded in the period.
+    /// Units billed: the period's, plus any recorded late for earlier invoiced periods.
     pub units: u64,
+    /// Of them, recorded late for earlier, already invoiced periods: `(period, units)`.
+    pub late: Vec<(String, i64)>,
     /// The rating: base fee, included units, overage; `rating.total` is the subtotal.
     pub rating: Rating,
     /// Prepaid credit it would use (at most the subtotal), in the price's currency.
@@ -65,11 +70,37 @@ pub struct PriceSet {
     pub price: Price,
 }
 
+/// How invoices are finalized and collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// How long after a period ends its invoice waits for late usage events before it is
+    /// finalized (default 1 h).
+    pub grace: chrono::Duration,
+    /// Days from finalization until an invoice is due (default 30).
+    pub due_days: i64,
+    /// Whether a tenant with an invoice open past its due date is suspended (default yes).
+    pub suspend_unpaid: bool,
+    /// Whether finalized invoices are queued for Stripe (only with a Stripe key).
+    pub stripe_sync: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            grace: chrono::Duration::hours(1),
+            due_days: 30,
+            suspend_unpaid: true,
+            stripe_sync: false,
+        }
+    }
+}
+
 /// The billing service.
 #[derive(Clone)]
 pub struct Billing {
     store: Store,
     clock: Arc<dyn Clock>,
+    policy: Policy,
 }
 
 impl std::fmt::Debug for Billing {
@@ -83,8 +114,23 @@ fn stored(json: &str) -> Result<Price, DomainError> {
 }
 
 impl Billing {
-    /// Billing over `store`.
+    /// Billing over `store`, with the default [`Policy`].
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            policy: Policy::default(),
+        }
+    }
+
+    /// The same with `policy`.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 }

@@ -97,6 +97,7 @@ impl Billing {
             spend_cap_currency: settings.spend_cap.map(|c| c.currency.to_string()),
             credit_alert_below: settings.credit_alert_below,
             updated_at: now,
+            suspended_at: None, // not written by a settings change
         };
         let detail = serde_json::json!({
             "spend_cap": row.spend_cap,

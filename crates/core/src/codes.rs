@@ -41,6 +41,7 @@ error_codes! {
     Forbidden = "forbidden", 403, "Authenticated, but the role does not allow this.";
     InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
     CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
+    AccountSuspended = "account_suspended", 402, "The tenant is suspended for an unpaid invoice; the portal still works.";
     SpendCapReached = "spend_cap_reached", 402, "The call would take the period's spend past the tenant's spend cap.";
     NotFound = "not_found", 404, "No such thing (another tenant's is not found either).";
     NoPrice = "no_price", 404, "The tenant's plan has no price: nothing is billed.";
@@ -55,6 +56,8 @@ error_codes! {
     KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
     KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
     KeyWithoutScopes = "key_without_scopes", 409, "The key holds no scope it may keep.";
+    PeriodOpen = "period_open", 409, "The period (and its grace for late usage) has not ended: it cannot be finalized yet.";
+    PeriodOrder = "period_order", 409, "A later period of this tenant is already finalized.";
     LastOwner = "last_owner", 409, "A tenant must keep at least one owner.";
     IdempotencyInProgress = "idempotency_in_progress", 409, "A request with this Idempotency-Key is running; retry for its answer.";
     PayloadTooLarge = "payload_too_large", 413, "The body is over a size limit.";

@@ -195,7 +195,13 @@ impl Period {
         Self::of(self.end())
     }
 
-    /// Parses a key (`2026-11`).
+    /// The period before this one.
+    pub fn prev(&self) -> Self {
+        Self::of(self.start() - chrono::Duration::seconds(1))
+    }
+
+    /// Parses a key, exactly as [`key`](Self::key) writes it (`2026-11`): a sign, a space
+    /// or another spelling of the same month is refused, not normalized.
     pub fn parse(key: &str) -> Result<Self, DomainError> {
         let bad = || DomainError::invalid(crate::Code::InvalidRange, "a period is YYYY-MM");
         let (y, m) = key.split_once('-').ok_or_else(bad)?;
@@ -203,7 +209,11 @@ impl Period {
         if y.len() != 4 || m.len() != 2 || !(1..=12).contains(&month) {
             return Err(bad());
         }
-        Ok(Self { year, month })
+        let p = Self { year, month };
+        if p.key() != key {
+            return Err(bad());
+        }
+        Ok(p)
     }
 }
 
@@ -218,6 +228,11 @@ mod period_tests {
         assert_eq!(nov.next().next().key(), "2027-01");
         assert!(Period::parse("2026-1").is_err() && Period::parse("2026-13").is_err());
         assert!(Period::parse("26-11").is_err() && Period::parse("nonsense").is_err());
+        for smuggled in [
+            "+026-11", "2026-+1", "2026-11 ", " 2026-11", "2026-011", "2026-00",
+        ] {
+            assert!(Period::parse(smuggled).is_err(), "{smuggled:?}");
+        }
         assert!(nov.key() < nov.next().key());
     }
 }

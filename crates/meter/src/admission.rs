@@ -87,6 +87,9 @@ impl Meter {
             .limits(caller.tenant)
             .await
             .map_err(|e| (Refusal::from(e), Vec::new()))?;
+        if limits.suspended {
+            return Err((Refusal::AccountSuspended, Vec::new()));
+        }
         let states = self.rate_check(caller, &limits).await?;
         let permit = self
             .concurrency

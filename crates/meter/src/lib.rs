@@ -113,6 +113,8 @@ pub enum Refusal {
         /// Seconds until the next period.
         retry_after: u64,
     },
+    /// The tenant is suspended for an unpaid invoice.
+    AccountSuspended,
     /// The call would take the period's spend past the tenant's spend cap.
     SpendCapReached(tollgate_core::SpendAmounts),
     /// The `Idempotency-Key` named a request with another body.
@@ -143,6 +145,13 @@ impl From<Refusal> for DomainError {
                 code: Code::QuotaExhausted,
                 detail: "the plan's units for this period are used up".into(),
                 retry_after,
+            },
+            Refusal::AccountSuspended => DomainError::PaymentRequired {
+                code: Code::AccountSuspended,
+                detail: "the tenant has an invoice unpaid past its due date; metered calls \
+                         resume once it is paid (the portal still works)"
+                    .into(),
+                spend: None,
             },
             Refusal::SpendCapReached(amounts) => DomainError::PaymentRequired {
                 code: Code::SpendCapReached,

@@ -24,6 +24,8 @@ pub struct TenantLimits {
     /// The plan's price and the tenant's spend cap and credit (`None`: no price, nothing
     /// is billed).
     pub spend: Option<Spend>,
+    /// Whether the tenant is suspended for an unpaid invoice (metered calls are refused).
+    pub suspended: bool,
 }
 
 impl TenantLimits {
@@ -32,6 +34,7 @@ impl TenantLimits {
         overrides: Vec<LimitOverride>,
         period: String,
         spend: Option<Spend>,
+        suspended: bool,
     ) -> Self {
         let overrides = overrides
             .iter()
@@ -42,6 +45,7 @@ impl TenantLimits {
             overrides,
             period,
             spend,
+            suspended,
         }
     }
 
@@ -94,8 +98,11 @@ impl Meter {
             }
         }
         let (plan, overrides) = self.store.tenant_limits(tenant).await?;
-        let spend = crate::spend::load(&self.store, tenant, &period, now).await?;
-        let l = Arc::new(TenantLimits::new(plan, overrides, period, spend));
+        let settings = self.store.billing_settings(tenant).await?;
+        let suspended = settings.as_ref().is_some_and(|s| s.suspended_at.is_some());
+        let spend =
+            crate::spend::load(&self.store, tenant, &period, settings.as_ref(), now).await?;
+        let l = Arc::new(TenantLimits::new(plan, overrides, period, spend, suspended));
         if let Ok(mut cache) = self.limits.lock() {
             if cache.len() > CACHE_MAX {
                 cache.clear();

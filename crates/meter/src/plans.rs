@@ -87,7 +87,10 @@ impl Plans {
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<PlanRow, DomainError> {
-        let row = self.store.set_tenant_plan(tenant, plan.trim()).await?;
+        let row = self
+            .store
+            .set_tenant_plan(tenant, plan.trim(), self.clock.now())
+            .await?;
         let detail = serde_json::json!({ "plan": row.name });
         self.audit(
             Some(tenant),

@@ -53,6 +53,7 @@ pub(crate) async fn load(
     store: &Store,
     tenant: tollgate_core::TenantId,
     period: &str,
+    settings: Option<&tollgate_store::billing::BillingSettings>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Spend>, MeterError> {
     let Some(plan) = store.tenant_plan(tenant).await? else {
@@ -63,8 +64,7 @@ pub(crate) async fn load(
     };
     let price: Price = serde_json::from_str(&row.price)
         .map_err(|e| MeterError::Internal(format!("a stored price: {e}")))?;
-    let settings = store.billing_settings(tenant).await?;
-    let cap = settings.as_ref().and_then(|s| {
+    let cap = settings.and_then(|s| {
         let amount = s.spend_cap?;
         let same = s
             .spend_cap_currency

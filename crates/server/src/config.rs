@@ -65,6 +65,53 @@ pub struct EnvSettings {
     pub meter: tollgate_meter::MeterConfig,
     /// Longest a request body may take to arrive (`TOLLGATE_BODY_TIMEOUT_SECS`, default 60).
     pub body_timeout: std::time::Duration,
+    /// Invoicing (`TOLLGATE_BILLING_*`, `TOLLGATE_INVOICE_DUE_DAYS`, `TOLLGATE_SUSPEND_UNPAID`).
+    pub billing: BillingSettings,
+}
+
+/// How invoices are finalized and collected, and how often the server looks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BillingSettings {
+    /// The policy.
+    pub policy: tollgate_billing::Policy,
+    /// How often the server finalizes due periods and suspends or reinstates tenants
+    /// (`TOLLGATE_BILLING_JOB_SECS`, default 60).
+    pub job_every: Option<std::time::Duration>,
+}
+
+impl BillingSettings {
+    /// Reads `TOLLGATE_BILLING_GRACE_SECS` (0 to 7 days; default 3600),
+    /// `TOLLGATE_INVOICE_DUE_DAYS` (0 to 365; default 30), `TOLLGATE_SUSPEND_UNPAID`
+    /// (`true`, the default, or `false`) and `TOLLGATE_BILLING_JOB_SECS` (1 to 3600).
+    pub fn from_env() -> Result<Self> {
+        let mut policy = tollgate_billing::Policy::default();
+        let grace: i64 = number("TOLLGATE_BILLING_GRACE_SECS", policy.grace.num_seconds())?;
+        // At most a week: the job finalizes the period before the current one once its grace
+        // is over, which must happen within the shortest month.
+        if !(0..=7 * 86_400).contains(&grace) {
+            bail!("TOLLGATE_BILLING_GRACE_SECS must be between 0 and 604800 (7 days)");
+        }
+        policy.grace = chrono::Duration::seconds(grace);
+        policy.due_days = number("TOLLGATE_INVOICE_DUE_DAYS", policy.due_days)?;
+        if !(0..=365).contains(&policy.due_days) {
+            bail!("TOLLGATE_INVOICE_DUE_DAYS must be between 0 and 365");
+        }
+        policy.suspend_unpaid = match var("TOLLGATE_SUSPEND_UNPAID").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                bail!("TOLLGATE_SUSPEND_UNPAID must be `true` or `false`, not `{other}`")
+            }
+        };
+        let every: u64 = number("TOLLGATE_BILLING_JOB_SECS", 60)?;
+        if !(1..=3600).contains(&every) {
+            bail!("TOLLGATE_BILLING_JOB_SECS must be between 1 and 3600");
+        }
+        Ok(Self {
+            policy,
+            job_every: Some(std::time::Duration::from_secs(every)),
+        })
+    }
 }
 
 /// Reads `TOLLGATE_REDIS_DOWN` (`degrade`, the default, or `fail-closed`) and
@@ -236,6 +283,7 @@ impl EnvSettings {
             ocr: OcrSettings::from_env()?,
             meter: meter_from_env()?,
             body_timeout: body_timeout_from_env()?,
+            billing: BillingSettings::from_env()?,
         })
     }
 }

@@ -26,6 +26,8 @@ pub struct Services {
     pub redis: Option<ConnectionManager>,
     /// Auth.
     pub auth: Arc<AuthService>,
+    /// Prices, credit and invoices, under the configured policy.
+    pub billing: tollgate_billing::Billing,
 }
 
 /// Connects to Redis, failing fast with a clear message. Commands time out after a second
@@ -140,5 +142,12 @@ pub async fn build(
         anonymous,
         config,
     });
-    Ok(Services { store, redis, auth })
+    let billing = tollgate_billing::Billing::new(store.clone(), auth.clock.clone())
+        .with_policy(env.billing.policy);
+    Ok(Services {
+        store,
+        redis,
+        auth,
+        billing,
+    })
 }

@@ -179,8 +179,12 @@ pub async fn start_with(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let secure_cookies = issuer.starts_with("https://");
-    let Services { store, redis, auth } =
-        build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
+    let Services {
+        store,
+        redis,
+        auth,
+        billing,
+    } = build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
     let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
     if let Some(conn) = &redis {
         readiness.push(Box::new(RedisReady(conn.clone())));
@@ -220,16 +224,24 @@ pub async fn start_with(
         meter: meter.clone(),
         usage: tollgate_meter::usage::UsageReports::new(store.clone(), clock.clone()),
         plans: tollgate_meter::plans::Plans::new(store.clone(), clock.clone()),
-        billing: tollgate_billing::Billing::new(store.clone(), clock.clone()),
+        billing: billing.clone(),
         ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
             (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         )),
     });
-    let workers = vec![
+    let mut workers = vec![
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
         tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
     ];
+    if let Some(every) = env.billing.job_every {
+        workers.push(tokio::spawn(run_billing(
+            billing,
+            meter.clone(),
+            every,
+            cancel.child_token(),
+        )));
+    }
     // Counted anonymous audit rows are flushed for the last time once requests have drained.
     let audit_stop = CancellationToken::new();
     let anonymous_task = tokio::spawn(auth.clone().run_anonymous_audit(audit_stop.clone()));
@@ -269,6 +281,35 @@ pub async fn start_with(
         cancel,
         task,
     })
+}
+
+/// Finalizes each period's invoices once it has ended plus the grace, and suspends (or
+/// reinstates) tenants by their invoices' payment, every `every`. Every instance runs it:
+/// finalizing is idempotent in the database, so two instances finalize once.
+async fn run_billing(
+    billing: tollgate_billing::Billing,
+    meter: Arc<tollgate_meter::Meter>,
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    let mut done: Option<String> = None;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match billing.run_due(done.as_deref()).await {
+            Ok(run) => {
+                if let Some(p) = run.finalized_period {
+                    done = Some(p);
+                }
+                for t in run.suspension_changed {
+                    meter.forget_limits(Some(t));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the billing job failed; it runs again shortly"),
+        }
+    }
 }
 
 /// Picks up key rotations made by other instances or the CLI.

@@ -476,7 +476,9 @@ fn tampered(cause: String) -> DomainError {
 /// another try.
 fn retryable(err: &DomainError) -> bool {
     match err {
-        DomainError::Conflict { .. } => true,
+        // A lost race for the chain's head, or a row another transaction wrote first (the
+        // retry sees it); other conflicts are the caller's answer.
+        DomainError::Conflict { code, .. } => matches!(code, Code::AuditRace | Code::AlreadyExists),
         DomainError::Internal(m) | DomainError::Unavailable(m) => {
             m.contains("locked") || m.contains("busy")
         }

@@ -175,10 +175,31 @@ impl Store {
         &self,
         tenant: TenantId,
     ) -> Result<Option<BillingSettings>, DomainError> {
+        self.billing_settings_in(self.conn(), tenant).await
+    }
+
+    /// [`billing_settings`](Self::billing_settings) through `conn`.
+    pub async fn billing_settings_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        tenant: TenantId,
+    ) -> Result<Option<BillingSettings>, DomainError> {
         tenant_billing::Entity::find_by_id(tenant.0)
-            .one(self.conn())
+            .one(conn)
             .await
             .map_err(map_db_err)
+    }
+
+    /// Tenants suspended now.
+    pub async fn suspended_tenants(&self) -> Result<Vec<uuid::Uuid>, DomainError> {
+        Ok(tenant_billing::Entity::find()
+            .filter(tenant_billing::Column::SuspendedAt.is_not_null())
+            .all(self.conn())
+            .await
+            .map_err(map_db_err)?
+            .into_iter()
+            .map(|r| r.tenant_id)
+            .collect())
     }
 
     /// Replaces the tenant's billing settings.
@@ -193,6 +214,8 @@ impl Store {
             spend_cap_currency: Set(settings.spend_cap_currency),
             credit_alert_below: Set(settings.credit_alert_below),
             updated_at: Set(settings.updated_at),
+            // Suspension is not a setting: only [`Store::set_suspended`] changes it.
+            suspended_at: sea_orm::ActiveValue::NotSet,
         })
         .on_conflict(
             OnConflict::column(tenant_billing::Column::TenantId)
@@ -259,5 +282,32 @@ impl Store {
             .all(self.conn())
             .await
             .map_err(map_db_err)
+    }
+
+    /// Marks `tenant` suspended (`Some(since)`) or not (`None`).
+    pub async fn set_suspended(
+        &self,
+        txn: &impl ConnectionTrait,
+        tenant: TenantId,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        tenant_billing::Entity::insert(tenant_billing::ActiveModel {
+            tenant_id: Set(tenant.0),
+            spend_cap: Set(None),
+            spend_cap_currency: Set(None),
+            credit_alert_below: Set(None),
+            updated_at: Set(now),
+            suspended_at: Set(since),
+        })
+        .on_conflict(
+            OnConflict::column(tenant_billing::Column::TenantId)
+                .update_columns([tenant_billing::Column::SuspendedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(map_db_err)?;
+        Ok(())
     }
 }

@@ -10,6 +10,8 @@ pub mod billing;
 pub mod clients;
 pub mod entity;
 pub mod idempotency;
+pub mod invoices;
+pub mod outbox;
 pub mod plans;
 pub mod prices;
 pub mod revocations;

@@ -1,10 +1,12 @@
 //! Plans, tenants' plan assignment and per-credential limit overrides.
 
-use crate::entity::{limit_override, plan, tenant};
+use crate::entity::{limit_override, plan, plan_assignment, tenant};
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use tollgate_core::plan::{Plan, RateLimit};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
@@ -92,18 +94,61 @@ impl Store {
             .ok_or(DomainError::NotFound("plan"))
     }
 
-    /// Puts a tenant on a plan (by name); returns the plan.
+    /// Puts a tenant on a plan (by name) from `at`, and records the assignment in the same
+    /// transaction; returns the plan.
     pub async fn set_tenant_plan(
         &self,
         tenant_id: TenantId,
         name: &str,
+        at: DateTime<Utc>,
     ) -> Result<PlanRow, DomainError> {
         let row = self.plan_by_name(name).await?;
         let t = self.tenant(tenant_id).await?;
+        let txn = self.conn().begin().await.map_err(map_db_err)?;
         let mut active: tenant::ActiveModel = t.into();
         active.plan_id = Set(Some(row.id));
-        active.update(self.conn()).await.map_err(map_db_err)?;
+        active.update(&txn).await.map_err(map_db_err)?;
+        plan_assignment::Entity::insert(plan_assignment::ActiveModel {
+            tenant_id: Set(tenant_id.0),
+            assigned_at: Set(at),
+            plan_id: Set(row.id),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                plan_assignment::Column::TenantId,
+                plan_assignment::Column::AssignedAt,
+            ])
+            .update_column(plan_assignment::Column::PlanId)
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await
+        .map_err(map_db_err)?;
+        txn.commit().await.map_err(map_db_err)?;
         Ok(row)
+    }
+
+    /// The plan `tenant` was on at `at` (its last assignment before it); `None` before its
+    /// first.
+    pub async fn plan_in_force(
+        &self,
+        tenant: TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<PlanRow>, DomainError> {
+        let Some(a) = plan_assignment::Entity::find()
+            .filter(plan_assignment::Column::TenantId.eq(tenant.0))
+            .filter(plan_assignment::Column::AssignedAt.lt(at))
+            .order_by_desc(plan_assignment::Column::AssignedAt)
+            .one(self.conn())
+            .await
+            .map_err(map_db_err)?
+        else {
+            return Ok(None);
+        };
+        plan::Entity::find_by_id(a.plan_id)
+            .one(self.conn())
+            .await
+            .map_err(map_db_err)
     }
 
     /// The tenant's plan (the built-in default when it has none) and its overrides, in one

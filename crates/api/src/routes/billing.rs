@@ -243,6 +243,9 @@ pub struct InvoiceLineBody {
     pub quantity: u64,
     /// Minor units.
     pub amount: i64,
+    /// What it is, in words (finalized invoices).
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
 }
 
 /// An invoice's state.
@@ -302,6 +305,7 @@ impl From<Draft> for UpcomingInvoice {
                         tier,
                         quantity: l.quantity,
                         amount: l.amount,
+                        description: None,
                     }
                 })
                 .collect(),

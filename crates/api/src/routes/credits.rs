@@ -196,7 +196,7 @@ pub enum GrantCreated {
     Created(Json<LedgerEntry>),
 }
 
-fn tenant_path(id: &str) -> Result<TenantId, DomainError> {
+pub(crate) fn tenant_path(id: &str) -> Result<TenantId, DomainError> {
     Ok(TenantId(parse_uuid(id, "tenant")?))
 }
 

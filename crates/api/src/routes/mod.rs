@@ -4,6 +4,7 @@
 pub mod billing;
 pub mod clients;
 pub mod credits;
+pub mod invoices;
 pub mod keys;
 pub mod me;
 pub mod members;

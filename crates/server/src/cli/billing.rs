@@ -1,5 +1,6 @@
 //! `tollgate billing`: a tenant's invoice for a period (the current period's draft, rated
-//! from the usage recorded so far) and its prepaid credit.
+//! from the usage recorded so far, or a finalized one), finalizing a period, recording a
+//! payment, and prepaid credit.
 
 use super::output::{err, print};
 use crate::runtime::Services;
@@ -7,21 +8,38 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use serde_json::json;
-use tollgate_billing::{Billing, CreditGrant};
+use tollgate_billing::CreditGrant;
+use tollgate_core::plan::Period;
 use tollgate_core::pricing::Currency;
 use tollgate_core::{RequestCtx, TenantId};
 
 /// Billing commands.
 #[derive(Debug, Subcommand)]
 pub enum BillingCmd {
-    /// A tenant's invoice: `--period current` (the draft; finalized invoices come later).
+    /// A tenant's invoice: `--period current` (the draft) or `YYYY-MM` (finalized).
     Invoice {
         /// Tenant id.
         #[arg(long)]
         tenant: TenantId,
-        /// `current`.
+        /// `current` or `YYYY-MM`.
         #[arg(long, default_value = "current")]
         period: String,
+    },
+    /// Finalize every tenant's invoice of a period that has ended (plus the grace);
+    /// idempotent (the server's job does the same by itself).
+    Finalize {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        period: String,
+    },
+    /// Record that an invoice was paid outside Stripe (reinstates a tenant suspended for it).
+    Pay {
+        /// Invoice id.
+        #[arg(long)]
+        invoice: uuid::Uuid,
+        /// Where the money came from.
+        #[arg(long)]
+        source: String,
     },
     /// Prepaid credit.
     #[command(subcommand)]
@@ -58,15 +76,10 @@ pub enum CreditCmd {
 }
 
 pub(crate) async fn run(s: &Services, cmd: BillingCmd, j: bool) -> Result<()> {
-    let billing = Billing::new(s.store.clone(), s.auth.clock.clone());
+    let billing = &s.billing;
     match cmd {
-        BillingCmd::Invoice { tenant, period } => {
-            if period != "current" {
-                anyhow::bail!(
-                    "only --period current (the draft) can be shown until invoices are finalized"
-                );
-            }
-            let draft = billing.upcoming(tenant).await.map_err(err)?;
+        BillingCmd::Invoice { tenant, period } if period == "current" => {
+            let draft = s.billing.upcoming(tenant).await.map_err(err)?;
             let lines: Vec<_> = draft
                 .lines()
                 .iter()
@@ -90,6 +103,95 @@ pub(crate) async fn run(s: &Services, cmd: BillingCmd, j: bool) -> Result<()> {
                     draft.total(),
                     draft.credit_applied
                 ),
+            );
+        }
+        BillingCmd::Invoice { tenant, period } => {
+            let p = Period::parse(&period).map_err(err)?;
+            let Some(found) = s
+                .billing
+                .invoices(tenant)
+                .await
+                .map_err(err)?
+                .into_iter()
+                .find(|i| i.period == p.key())
+            else {
+                anyhow::bail!(
+                    "{tenant} has no finalized invoice for {period} (`--period current` shows the draft)"
+                );
+            };
+            let v = s.billing.invoice(tenant, found.id).await.map_err(err)?;
+            let lines: Vec<_> = v
+                .lines
+                .iter()
+                .map(|l| {
+                    json!({ "kind": l.kind, "tier": l.tier, "quantity": l.quantity,
+                            "amount": l.amount, "description": l.description })
+                })
+                .collect();
+            let i = &v.invoice;
+            print(
+                j,
+                json!({ "id": i.id, "tenant_id": tenant, "number": i.number,
+                        "period": i.period, "status": i.status, "plan": i.plan,
+                        "currency": i.currency, "units": i.units, "lines": lines,
+                        "subtotal": i.subtotal, "credit_applied": i.credit_applied,
+                        "total": i.total, "due_at": i.due_at, "paid_at": i.paid_at,
+                        "usage": v.snapshot }),
+                format!(
+                    "invoice {} ({}) for {}: {} units, {} {} (minor units), {}",
+                    i.number, i.id, i.period, i.units, i.total, i.currency, i.status
+                ),
+            );
+        }
+        BillingCmd::Finalize { period } => {
+            let p = Period::parse(&period).map_err(err)?;
+            let report = s
+                .billing
+                .finalize_period(p, "operator", &RequestCtx::cli())
+                .await
+                .map_err(err)?;
+            let failed: Vec<_> = report
+                .failed
+                .iter()
+                .map(|(t, e)| json!({ "tenant_id": t, "error": e.to_string() }))
+                .collect();
+            let finalized: Vec<_> = report
+                .finalized
+                .iter()
+                .map(|i| {
+                    json!({ "id": i.id, "tenant_id": i.tenant_id, "number": i.number,
+                            "total": i.total, "currency": i.currency })
+                })
+                .collect();
+            print(
+                j,
+                json!({ "period": report.period, "finalized": finalized,
+                        "already": report.already, "not_billed": report.not_billed,
+                        "failed": failed }),
+                format!(
+                    "{}: {} invoices finalized, {} finalized before, {} tenants not billed, {} failed",
+                    report.period,
+                    report.finalized.len(),
+                    report.already,
+                    report.not_billed,
+                    report.failed.len()
+                ),
+            );
+            if !report.failed.is_empty() {
+                anyhow::bail!("{} tenants could not be finalized", report.failed.len());
+            }
+        }
+        BillingCmd::Pay { invoice, source } => {
+            let i = s
+                .billing
+                .mark_paid(invoice, "operator", &source, &RequestCtx::cli())
+                .await
+                .map_err(err)?;
+            print(
+                j,
+                json!({ "id": i.id, "tenant_id": i.tenant_id, "status": i.status,
+                        "paid_at": i.paid_at }),
+                format!("invoice {} is {}", i.id, i.status),
             );
         }
         BillingCmd::Credit(CreditCmd::Grant {

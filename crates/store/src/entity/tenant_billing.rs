@@ -13,6 +13,8 @@ pub struct Model {
     /// Alert when the credit left falls below this (minor units).
     pub credit_alert_below: Option<i64>,
     pub updated_at: DateTimeUtc,
+    /// Set while the tenant is suspended for an unpaid invoice.
+    pub suspended_at: Option<DateTimeUtc>,
 }
 
 /// No navigable relations are declared.
