@@ -11,6 +11,7 @@ mod m20261201_000004_audit_legacy_heads;
 mod m20261201_000005_plan_prices;
 mod m20261201_000006_credits_and_caps;
 mod m20261201_000007_invoices;
+mod m20261201_000008_usage_units_index;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_plan_prices::Migration),
             Box::new(m20261201_000006_credits_and_caps::Migration),
             Box::new(m20261201_000007_invoices::Migration),
+            Box::new(m20261201_000008_usage_units_index::Migration),
         ]
     }
 }
