@@ -12,6 +12,7 @@ mod m20261201_000005_plan_prices;
 mod m20261201_000006_credits_and_caps;
 mod m20261201_000007_invoices;
 mod m20261201_000008_usage_units_index;
+mod m20261201_000009_stripe;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_credits_and_caps::Migration),
             Box::new(m20261201_000007_invoices::Migration),
             Box::new(m20261201_000008_usage_units_index::Migration),
+            Box::new(m20261201_000009_stripe::Migration),
         ]
     }
 }

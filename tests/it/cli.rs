@@ -53,6 +53,19 @@ fn run_with(
         None => cmd.env_remove("DATABASE_URL"),
     };
     cmd.env_remove("REDIS_URL");
+    match &spec.stripe {
+        Some(s) => {
+            cmd.env("STRIPE_API_KEY", &s.client.api_key);
+            cmd.env(
+                "STRIPE_API_BASE",
+                s.client.api_base.clone().unwrap_or_default(),
+            );
+        }
+        None => {
+            cmd.env_remove("STRIPE_API_KEY")
+                .env_remove("STRIPE_API_BASE");
+        }
+    }
     let mut child = cmd.spawn()?;
     if let Some(input) = stdin {
         child

@@ -164,6 +164,8 @@ pub struct ServerSpec {
     pub redis_prefix: String,
     /// Invoicing policy; the billing job is off unless a test turns it on.
     pub billing: tollgate::config::BillingSettings,
+    /// Stripe sync (off unless a test points it at localstripe).
+    pub stripe: Option<tollgate::config::StripeSettings>,
 }
 
 impl ServerSpec {
@@ -183,6 +185,7 @@ impl ServerSpec {
             issuer: None,
             redis_prefix: format!("tollgate-test-{}", uuid::Uuid::new_v4().simple()),
             billing: Default::default(),
+            stripe: None,
         })
     }
 
@@ -217,6 +220,7 @@ impl ServerSpec {
             meter: tollgate_meter::MeterConfig::default(),
             body_timeout: std::time::Duration::from_secs(60),
             billing: self.billing,
+            stripe: self.stripe.clone(),
         }
     }
 
@@ -609,5 +613,62 @@ impl PrivateRedis {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// localstripe (PyPI) behind tests/python/localstripe_shim.py, one per test binary, on a free
+/// port; tests keep apart by tenant (each tenant is its own Stripe customer).
+pub struct LocalStripe {
+    pub url: String,
+    _child: std::process::Child,
+}
+
+static LOCALSTRIPE: OnceCell<LocalStripe> = OnceCell::const_new();
+
+/// The webhook signing secret the tests configure.
+pub const WEBHOOK_SECRET: &str = "whsec_tollgate_tests";
+
+impl LocalStripe {
+    /// The shared instance, started on first use.
+    pub async fn shared() -> Result<&'static LocalStripe> {
+        LOCALSTRIPE
+            .get_or_try_init(|| async {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                    .local_addr()?
+                    .port();
+                let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/localstripe_shim.py");
+                let log = std::fs::File::create(std::env::temp_dir().join(format!("localstripe-{port}.log")))?;
+                let child = std::process::Command::new(crate::python::python()?)
+                    .arg(shim)
+                    .args(["--port", &port.to_string(), "--from-scratch"])
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .spawn()
+                    .context("localstripe is required for the billing tests (tests/python/requirements.txt)")?;
+                let url = format!("http://127.0.0.1:{port}");
+                let client = reqwest::Client::new();
+                for _ in 0..200 {
+                    if client.get(format!("{url}/v1/customers")).basic_auth("sk_test_x", Some("")).send().await.is_ok() {
+                        return Ok(LocalStripe { url, _child: child });
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                anyhow::bail!("localstripe on port {port} did not start")
+            })
+            .await
+    }
+
+    /// Stripe settings pointing at it; the relay runs every `relay` (or not at all).
+    pub fn settings(&self, relay: Option<std::time::Duration>) -> tollgate::config::StripeSettings {
+        tollgate::config::StripeSettings {
+            client: tollgate_billing::stripe_sync::StripeConfig {
+                api_key: "sk_test_tollgate".into(),
+                api_base: Some(self.url.clone()),
+            },
+            webhook_secret: Some(tollgate_billing::stripe_sync::webhooks::WebhookSecret(
+                WEBHOOK_SECRET.into(),
+            )),
+            relay_every: relay,
+        }
     }
 }

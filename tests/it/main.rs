@@ -35,3 +35,4 @@ mod secrets_at_rest;
 mod slow_bodies;
 mod spend;
 mod spine;
+mod stripe;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::process::Command;
 
-fn python() -> Result<PathBuf> {
+pub(crate) fn python() -> Result<PathBuf> {
     if let Ok(p) = std::env::var("TOLLGATE_PYTHON") {
         return Ok(PathBuf::from(p));
     }

@@ -18,7 +18,7 @@ use poem_openapi::OpenApiService;
 use routes::{
     billing::BillingApi, clients::ClientsApi, credits::CreditsApi, invoices::InvoicesApi,
     keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi, ocr::OcrApi,
-    operator::OperatorApi, ops::OpsApi, session::SessionApi, usage::UsageApi,
+    operator::OperatorApi, ops::OpsApi, session::SessionApi, stripe::StripeApi, usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,7 @@ type Apis = (
     BillingApi,
     CreditsApi,
     InvoicesApi,
+    StripeApi,
     OperatorApi,
 );
 
@@ -57,6 +58,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             BillingApi,
             CreditsApi,
             InvoicesApi,
+            StripeApi,
             OperatorApi,
         ),
         "Tollgate",

@@ -26,6 +26,9 @@ pub struct ApiConfig {
     pub ocr_body_budget: usize,
     /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`).
     pub bench_routes: bool,
+    /// The signing secret of Stripe's webhooks (`STRIPE_WEBHOOK_SECRET`); without it every
+    /// delivery is refused.
+    pub stripe_webhook_secret: Option<tollgate_billing::stripe_sync::webhooks::WebhookSecret>,
 }
 
 /// Something `/readyz` must be able to reach.

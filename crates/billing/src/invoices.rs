@@ -26,6 +26,10 @@ const MAX_CATCH_UP: usize = 120;
 /// The outbox topic of invoices to push to Stripe.
 pub const STRIPE_INVOICE_TOPIC: &str = "stripe.invoice";
 
+/// The outbox topic of invoices paid outside Stripe, to mark paid there (so Stripe does not
+/// collect them again).
+pub const STRIPE_PAID_TOPIC: &str = "stripe.invoice.paid_out_of_band";
+
 /// An invoice with its lines and the price it was rated with.
 #[derive(Debug, Clone)]
 pub struct InvoiceView {
@@ -63,6 +67,36 @@ pub struct PeriodReport {
     pub not_billed: usize,
     /// Tenants whose finalization failed (the others are finalized regardless): the error.
     pub failed: Vec<(TenantId, DomainError)>,
+}
+
+/// A verified inbound Stripe event, reduced to what billing acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeEvent {
+    /// Stripe's event id.
+    pub id: String,
+    /// Its type.
+    pub kind: String,
+    /// For invoice events: Stripe's invoice id.
+    pub stripe_invoice: Option<String>,
+    /// For invoice events: the Tollgate invoice its metadata names.
+    pub tollgate_invoice: Option<uuid::Uuid>,
+    /// For invoice events: the Stripe customer.
+    pub customer: Option<String>,
+    /// For invoice events: the invoice's status (`paid`, `open`, …).
+    pub status: Option<String>,
+    /// For invoice events: what was paid, and its currency (lower case, as Stripe writes it).
+    pub amount_paid: Option<(i64, String)>,
+}
+
+/// What an inbound event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// Acted on now.
+    Applied,
+    /// Processed before (a repeated delivery): nothing changed.
+    Duplicate,
+    /// Not an event Tollgate acts on (recorded).
+    Ignored,
 }
 
 /// What a round of the billing job did.
@@ -553,37 +587,191 @@ impl Billing {
                 "`source` is 1 to 200 characters without control characters",
             ));
         }
+        self.pay(id, actor, source, None, ctx).await?;
+        self.store.invoice_by_id(self.store.conn(), id).await
+    }
+
+    /// Marks `id` paid and reinstates its tenant when nothing else is overdue, in one audited
+    /// transaction that also records `event` (an inbound Stripe event id), so an event is
+    /// acted on once. `false` when nothing changed (paid before and not suspended, or the
+    /// event was processed before).
+    async fn pay(
+        &self,
+        id: uuid::Uuid,
+        actor: &str,
+        source: &str,
+        event: Option<(&str, &str)>,
+        ctx: &RequestCtx,
+    ) -> Result<bool, DomainError> {
         let inv = self.store.invoice_by_id(self.store.conn(), id).await?;
         let tenant = TenantId(inv.tenant_id);
         let now = self.clock.now();
-        self.store
+        let sync = self.policy.stripe_sync;
+        let done = self
+            .store
             .audited(Some(tenant), |txn| {
                 let (store, ctx, actor) = (self.store.clone(), ctx.clone(), actor.to_owned());
                 let source = source.to_owned();
+                let event = event.map(|(i, k)| (i.to_owned(), k.to_owned()));
                 Box::pin(async move {
+                    if let Some((event_id, kind)) = &event {
+                        if !store
+                            .record_stripe_event(txn, event_id, kind, "paid", now)
+                            .await?
+                        {
+                            return Ok(None);
+                        }
+                    }
                     let paid_now = store.mark_invoice_paid(txn, id, now).await?;
+                    if paid_now && event.is_none() && sync {
+                        // Paid outside Stripe: Stripe must not collect it too.
+                        let payload = serde_json::json!({ "invoice_id": id, "tenant_id": tenant });
+                        store
+                            .enqueue(
+                                txn,
+                                STRIPE_PAID_TOPIC,
+                                &id.to_string(),
+                                tenant,
+                                &payload,
+                                now,
+                            )
+                            .await?;
+                    }
                     let (overdue, suspended) = payment_state(&store, txn, tenant, now).await?;
                     let reinstated = suspended && overdue.is_empty();
                     if reinstated {
                         store.set_suspended(txn, tenant, None, now).await?;
                     }
-                    let event = match (paid_now, reinstated) {
-                        (true, _) => NewAuditEvent::new(&actor, "invoice.paid", &ctx, now)
+                    let event = match (paid_now, reinstated, event.is_some()) {
+                        (true, _, _) => NewAuditEvent::new(&actor, "invoice.paid", &ctx, now)
                             .target(Some(format!("invoice:{id}")))
                             .detail(
                                 serde_json::json!({ "source": source, "reinstated": reinstated }),
                             ),
-                        (false, true) => {
+                        (false, true, _) => {
                             NewAuditEvent::new(&actor, "account.reinstated", &ctx, now)
                                 .target(Some(format!("invoice:{id}")))
                         }
-                        (false, false) => return Ok(None),
+                        // A processed event that changed nothing is still recorded.
+                        (false, false, true) => {
+                            NewAuditEvent::new(&actor, "stripe.event", &ctx, now)
+                                .target(Some(format!("invoice:{id}")))
+                                .detail(serde_json::json!({ "source": source, "changed": false }))
+                        }
+                        (false, false, false) => return Ok(None),
                     };
                     Ok(Some(((), event.tenant(Some(tenant)))))
                 })
             })
             .await?;
-        self.store.invoice_by_id(self.store.conn(), id).await
+        Ok(done.is_some())
+    }
+
+    /// Acts on a verified inbound Stripe event, once per event id: a paid invoice is marked
+    /// paid (reinstating its tenant), a failed payment is audited, anything else recorded
+    /// and ignored. The invoice is the one the event's metadata names, and only when Stripe's
+    /// invoice id is the one the relay recorded for it (or none was recorded yet).
+    pub async fn stripe_event(
+        &self,
+        e: &StripeEvent,
+        ctx: &RequestCtx,
+    ) -> Result<EventOutcome, DomainError> {
+        let now = self.clock.now();
+        let target = self.event_invoice(e).await?;
+        let paid_in_full = |inv: &Invoice| {
+            e.status.as_deref() == Some("paid")
+                && e.amount_paid.as_ref().is_some_and(|(amount, currency)| {
+                    *amount == inv.total && currency.eq_ignore_ascii_case(&inv.currency)
+                })
+        };
+        let source = format!("stripe:{}", e.id);
+        match (e.kind.as_str(), target) {
+            ("invoice.paid" | "invoice.payment_succeeded", Some(inv)) if paid_in_full(&inv) => {
+                let changed = self
+                    .pay(inv.id, "stripe", &source, Some((&e.id, &e.kind)), ctx)
+                    .await?;
+                Ok(if changed {
+                    EventOutcome::Applied
+                } else {
+                    EventOutcome::Duplicate
+                })
+            }
+            ("invoice.payment_failed", Some(inv)) => {
+                let tenant = TenantId(inv.tenant_id);
+                let done = self
+                    .store
+                    .audited(Some(tenant), |txn| {
+                        let (store, ctx, eid, kind) = (
+                            self.store.clone(),
+                            ctx.clone(),
+                            e.id.clone(),
+                            e.kind.clone(),
+                        );
+                        let id = inv.id;
+                        Box::pin(async move {
+                            if !store
+                                .record_stripe_event(txn, &eid, &kind, "payment_failed", now)
+                                .await?
+                            {
+                                return Ok(None);
+                            }
+                            let event =
+                                NewAuditEvent::new("stripe", "invoice.payment_failed", &ctx, now)
+                                    .tenant(Some(tenant))
+                                    .target(Some(format!("invoice:{id}")))
+                                    .detail(serde_json::json!({ "event": eid }));
+                            Ok(Some(((), event)))
+                        })
+                    })
+                    .await?;
+                Ok(if done.is_some() {
+                    EventOutcome::Applied
+                } else {
+                    EventOutcome::Duplicate
+                })
+            }
+            _ => {
+                use sea_orm::TransactionTrait;
+                let txn = self
+                    .store
+                    .conn()
+                    .begin()
+                    .await
+                    .map_err(tollgate_store::map_db_err)?;
+                let fresh = self
+                    .store
+                    .record_stripe_event(&txn, &e.id, &e.kind, "ignored", now)
+                    .await?;
+                txn.commit().await.map_err(tollgate_store::map_db_err)?;
+                Ok(if fresh {
+                    EventOutcome::Ignored
+                } else {
+                    EventOutcome::Duplicate
+                })
+            }
+        }
+    }
+
+    /// The invoice an event is about: the one its metadata names, when the event's customer
+    /// is that tenant's Stripe customer and Stripe's invoice is the one the relay recorded for
+    /// it (or none is recorded yet).
+    async fn event_invoice(&self, e: &StripeEvent) -> Result<Option<Invoice>, DomainError> {
+        let (Some(id), Some(stripe_id)) = (e.tollgate_invoice, e.stripe_invoice.as_deref()) else {
+            return Ok(None);
+        };
+        let inv = match self.store.invoice_by_id(self.store.conn(), id).await {
+            Ok(inv) => inv,
+            Err(DomainError::NotFound(_)) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let customer = self.store.stripe_customer(TenantId(inv.tenant_id)).await?;
+        let same_customer = customer.is_some() && customer == e.customer;
+        let same_invoice = inv
+            .stripe_invoice_id
+            .as_deref()
+            .is_none_or(|recorded| recorded == stripe_id);
+        let matches = same_customer && same_invoice;
+        Ok(matches.then_some(inv))
     }
 
     /// Suspends tenants with an invoice open past its due date (when the policy says so)

@@ -1,14 +1,19 @@
 //! Tollgate's billing: what a plan costs, and what a tenant owes for a period — usage summed
 //! by the database, rated by the pure [`tollgate_core::pricing`]. Prices change from the next
-//! period; the draft invoice of the current period is computed live.
+//! period; the draft invoice of the current period is computed live; finalized invoices are
+//! synced to Stripe through the outbox ([`stripe_sync`]).
 
 mod credits;
 mod draft;
 mod invoices;
 mod prices;
 mod settings;
+pub mod stripe_sync;
 
-pub use invoices::{csv, Finalized, InvoiceView, JobRun, PeriodReport, STRIPE_INVOICE_TOPIC};
+pub use invoices::{
+    csv, EventOutcome, Finalized, InvoiceView, JobRun, PeriodReport, StripeEvent,
+    STRIPE_INVOICE_TOPIC, STRIPE_PAID_TOPIC,
+};
 
 pub use credits::{CreditGrant, Credits};
 pub use settings::{Settings, SpendCap};

@@ -75,6 +75,7 @@ error_codes! {
     InvalidPlan = "invalid_plan", 422, "A plan's settings are out of range.";
     InvalidLimit = "invalid_limit", 422, "A limit override's settings are out of range.";
     InvalidRange = "invalid_range", 422, "A report's time range is empty or too long.";
+    WebhookRefused = "webhook_refused", 400, "A webhook delivery is unsigned, its signature does not match, or its timestamp is outside the tolerance.";
     InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";
     InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";
     PlatformTenant = "platform_tenant", 422, "The platform tenant has no portal members.";

@@ -321,9 +321,16 @@ mod tests {
             .set_connection_timeout(std::time::Duration::from_millis(200))
             .set_response_timeout(std::time::Duration::from_millis(500))
             .set_number_of_retries(0);
-        redis::aio::ConnectionManager::new_with_config(client, config)
-            .await
-            .unwrap()
+        // A server that accepts TCP may still reset the first connection while it starts.
+        for _ in 0..50 {
+            if let Ok(c) =
+                redis::aio::ConnectionManager::new_with_config(client.clone(), config.clone()).await
+            {
+                return c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("cannot connect to the private redis-server on {port}")
     }
 
     impl Drop for PrivateRedis {

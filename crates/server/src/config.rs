@@ -67,6 +67,54 @@ pub struct EnvSettings {
     pub body_timeout: std::time::Duration,
     /// Invoicing (`TOLLGATE_BILLING_*`, `TOLLGATE_INVOICE_DUE_DAYS`, `TOLLGATE_SUSPEND_UNPAID`).
     pub billing: BillingSettings,
+    /// Stripe (`STRIPE_API_KEY`, `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`); `None` without a
+    /// key: nothing is synced.
+    pub stripe: Option<StripeSettings>,
+}
+
+/// Stripe sync settings.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// Where and how to reach Stripe.
+    pub client: tollgate_billing::stripe_sync::StripeConfig,
+    /// The webhook endpoint's signing secret.
+    pub webhook_secret: Option<tollgate_billing::stripe_sync::webhooks::WebhookSecret>,
+    /// How often the relay looks at the outbox (`TOLLGATE_STRIPE_RELAY_SECS`, default 5);
+    /// `None`: this process runs no relay (`tollgate billing sync` pushes by hand).
+    pub relay_every: Option<std::time::Duration>,
+}
+
+impl StripeSettings {
+    /// Reads `STRIPE_API_KEY` (none: no sync), `STRIPE_API_BASE` (an http(s) URL; default
+    /// Stripe's), `STRIPE_WEBHOOK_SECRET` and `TOLLGATE_STRIPE_RELAY_SECS` (1 to 3600).
+    pub fn from_env() -> Result<Option<Self>> {
+        let Some(api_key) = var("STRIPE_API_KEY") else {
+            if var("STRIPE_API_BASE").is_some() || var("STRIPE_WEBHOOK_SECRET").is_some() {
+                bail!("STRIPE_API_BASE or STRIPE_WEBHOOK_SECRET is set without STRIPE_API_KEY");
+            }
+            return Ok(None);
+        };
+        let api_base = var("STRIPE_API_BASE");
+        if let Some(b) = &api_base {
+            if !(b.starts_with("http://") || b.starts_with("https://")) {
+                bail!("STRIPE_API_BASE must be an http(s) URL, not `{b}`");
+            }
+        }
+        let every: u64 = number("TOLLGATE_STRIPE_RELAY_SECS", 5)?;
+        if !(1..=3600).contains(&every) {
+            bail!("TOLLGATE_STRIPE_RELAY_SECS must be between 1 and 3600");
+        }
+        Ok(Some(Self {
+            client: tollgate_billing::stripe_sync::StripeConfig {
+                api_key: api_key.trim().to_owned(),
+                api_base,
+            },
+            webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(|s| {
+                tollgate_billing::stripe_sync::webhooks::WebhookSecret(s.trim().to_owned())
+            }),
+            relay_every: Some(std::time::Duration::from_secs(every)),
+        }))
+    }
 }
 
 /// How invoices are finalized and collected, and how often the server looks.
@@ -284,6 +332,7 @@ impl EnvSettings {
             meter: meter_from_env()?,
             body_timeout: body_timeout_from_env()?,
             billing: BillingSettings::from_env()?,
+            stripe: StripeSettings::from_env()?,
         })
     }
 }

@@ -28,6 +28,8 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     /// Prices, credit and invoices, under the configured policy.
     pub billing: tollgate_billing::Billing,
+    /// Stripe sync, when `STRIPE_API_KEY` is set.
+    pub stripe: Option<tollgate_billing::stripe_sync::StripeSync>,
 }
 
 /// Connects to Redis, failing fast with a clear message. Commands time out after a second
@@ -142,12 +144,27 @@ pub async fn build(
         anonymous,
         config,
     });
-    let billing = tollgate_billing::Billing::new(store.clone(), auth.clock.clone())
-        .with_policy(env.billing.policy);
+    let mut policy = env.billing.policy;
+    policy.stripe_sync = env.stripe.is_some();
+    let billing =
+        tollgate_billing::Billing::new(store.clone(), auth.clock.clone()).with_policy(policy);
+    let stripe = env
+        .stripe
+        .as_ref()
+        .map(|s| {
+            tollgate_billing::stripe_sync::StripeSync::new(
+                s.client.clone(),
+                store.clone(),
+                auth.clock.clone(),
+            )
+        })
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Services {
         store,
         redis,
         auth,
         billing,
+        stripe,
     })
 }

@@ -184,6 +184,7 @@ pub async fn start_with(
         redis,
         auth,
         billing,
+        stripe,
     } = build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
     let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
     if let Some(conn) = &redis {
@@ -218,6 +219,7 @@ pub async fn start_with(
             body_timeout: env.body_timeout,
             ocr_body_budget: env.ocr.body_budget,
             bench_routes: std::env::var("TOLLGATE_BENCH_ROUTES").is_ok_and(|v| v == "1"),
+            stripe_webhook_secret: env.stripe.as_ref().and_then(|s| s.webhook_secret.clone()),
         },
         readiness,
         ocr,
@@ -234,6 +236,9 @@ pub async fn start_with(
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
         tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
     ];
+    if let (Some(sync), Some(every)) = (stripe, env.stripe.as_ref().and_then(|s| s.relay_every)) {
+        workers.push(tokio::spawn(sync.run(every, cancel.child_token())));
+    }
     if let Some(every) = env.billing.job_every {
         workers.push(tokio::spawn(run_billing(
             billing,

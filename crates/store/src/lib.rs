@@ -17,6 +17,7 @@ pub mod prices;
 pub mod revocations;
 pub mod sessions;
 pub mod signing_keys;
+pub mod stripe;
 pub mod tenants;
 pub mod usage;
 

@@ -108,15 +108,17 @@ impl Store {
         Ok(done.rows_affected == 1)
     }
 
-    /// Records a message as sent, with what the other side answered.
+    /// Records a message as sent, with what the other side answered, if the claim that made
+    /// `attempts` what it is still holds it; `false` when another relay has claimed it since.
     pub async fn message_done(
         &self,
         conn: &impl ConnectionTrait,
         id: uuid::Uuid,
+        attempts: i32,
         result: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
-        outbox::Entity::update_many()
+    ) -> Result<bool, DomainError> {
+        let done = outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, Expr::value(state::DONE))
             .col_expr(outbox::Column::Result, Expr::value(result.to_string()))
             .col_expr(outbox::Column::DoneAt, Expr::value(now))
@@ -125,27 +127,63 @@ impl Store {
                 Expr::value(Option::<String>::None),
             )
             .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Status.eq(state::PENDING))
+            .filter(outbox::Column::Attempts.eq(attempts))
             .exec(conn)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        Ok(done.rows_affected == 1)
     }
 
-    /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
+    /// Records a failed attempt (by the claim that made `attempts` what it is): retried at
+    /// `retry_at`, or given up when `None`.
     pub async fn message_failed(
         &self,
         id: uuid::Uuid,
+        attempts: i32,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), DomainError> {
         let mut update = outbox::Entity::update_many()
             .col_expr(outbox::Column::LastError, Expr::value(error.to_owned()))
-            .filter(outbox::Column::Id.eq(id));
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::Status.eq(state::PENDING))
+            .filter(outbox::Column::Attempts.eq(attempts));
         update = match retry_at {
             Some(at) => update.col_expr(outbox::Column::NextAttemptAt, Expr::value(at)),
             None => update.col_expr(outbox::Column::Status, Expr::value(state::FAILED)),
         };
         update.exec(self.conn()).await.map_err(map_db_err)?;
         Ok(())
+    }
+
+    /// Puts given-up messages of `topic` back to pending, due now, with their attempts
+    /// counted afresh (after an operator fixed the cause); returns how many.
+    pub async fn requeue_failed(
+        &self,
+        topic: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DomainError> {
+        let done = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value(state::PENDING))
+            .col_expr(outbox::Column::Attempts, Expr::value(0))
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+            .filter(outbox::Column::Topic.eq(topic))
+            .filter(outbox::Column::Status.eq(state::FAILED))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(done.rows_affected)
+    }
+
+    /// Messages of `topic` given up (operators, reconciliation).
+    pub async fn failed_messages(&self, topic: &str) -> Result<Vec<OutboxMessage>, DomainError> {
+        outbox::Entity::find()
+            .filter(outbox::Column::Topic.eq(topic))
+            .filter(outbox::Column::Status.eq(state::FAILED))
+            .order_by_asc(outbox::Column::CreatedAt)
+            .all(self.conn())
+            .await
+            .map_err(map_db_err)
     }
 }

@@ -13,6 +13,7 @@ pub mod ocr;
 pub mod operator;
 pub mod ops;
 pub mod session;
+pub mod stripe;
 pub mod usage;
 
 use crate::middleware::ClientInfo;

@@ -120,7 +120,7 @@ impl AuthService {
 
     /// Records an anonymous caller's checked failure: at once while the chain's budget
     /// lasts, otherwise counted into one row per account per minute.
-    pub(crate) async fn audit_anonymous_failure(
+    pub async fn audit_anonymous_failure(
         &self,
         subject: Subject,
         ctx: &RequestCtx,

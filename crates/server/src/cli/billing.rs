@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use serde_json::json;
+use tollgate_billing::stripe_sync::reconcile::Difference;
 use tollgate_billing::CreditGrant;
 use tollgate_core::plan::Period;
 use tollgate_core::pricing::Currency;
@@ -41,6 +42,20 @@ pub enum BillingCmd {
         #[arg(long)]
         source: String,
     },
+    /// Compare a period's invoices with Stripe's and report every difference (missing,
+    /// extra, total differs); fails when there is one. Needs `STRIPE_API_KEY`.
+    Reconcile {
+        /// `YYYY-MM`.
+        #[arg(long)]
+        period: String,
+    },
+    /// Push finalized invoices waiting in the outbox to Stripe now (the server's relay does
+    /// it by itself). Needs `STRIPE_API_KEY`.
+    Sync {
+        /// First put the pushes that were given up back in line (after fixing their cause).
+        #[arg(long)]
+        retry_failed: bool,
+    },
     /// Prepaid credit.
     #[command(subcommand)]
     Credit(CreditCmd),
@@ -73,6 +88,12 @@ pub enum CreditCmd {
         #[arg(long)]
         tenant: TenantId,
     },
+}
+
+fn stripe(s: &Services) -> Result<&tollgate_billing::stripe_sync::StripeSync> {
+    s.stripe
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("Stripe is not configured: set STRIPE_API_KEY"))
 }
 
 pub(crate) async fn run(s: &Services, cmd: BillingCmd, j: bool) -> Result<()> {
@@ -192,6 +213,85 @@ pub(crate) async fn run(s: &Services, cmd: BillingCmd, j: bool) -> Result<()> {
                 json!({ "id": i.id, "tenant_id": i.tenant_id, "status": i.status,
                         "paid_at": i.paid_at }),
                 format!("invoice {} is {}", i.id, i.status),
+            );
+        }
+        BillingCmd::Reconcile { period } => {
+            let p = Period::parse(&period).map_err(err)?;
+            let sync = stripe(s)?;
+            let r = sync
+                .reconcile(&p.key())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let differences: Vec<_> = r
+                .differences
+                .iter()
+                .map(|d| match d {
+                    Difference::Missing { invoice, total } => {
+                        json!({ "kind": "missing", "invoice_id": invoice, "total": total })
+                    }
+                    Difference::Extra {
+                        stripe_invoice,
+                        invoice,
+                        total,
+                    } => json!({ "kind": "extra", "stripe_invoice_id": stripe_invoice,
+                                 "invoice_id": invoice, "total": total }),
+                    Difference::TotalDiffers {
+                        invoice,
+                        stripe_invoice,
+                        ours,
+                        theirs,
+                    } => json!({ "kind": "total_differs", "invoice_id": invoice,
+                                 "stripe_invoice_id": stripe_invoice,
+                                 "total": ours.0, "currency": ours.1,
+                                 "stripe_total": theirs.0, "stripe_currency": theirs.1 }),
+                    Difference::StatusDiffers {
+                        invoice,
+                        stripe_invoice,
+                        ours,
+                        theirs,
+                    } => json!({ "kind": "status_differs", "invoice_id": invoice,
+                                 "stripe_invoice_id": stripe_invoice,
+                                 "status": ours, "stripe_status": theirs }),
+                    Difference::NotSynced { invoice, error } => {
+                        json!({ "kind": "not_synced", "invoice_id": invoice, "error": error })
+                    }
+                })
+                .collect();
+            print(
+                j,
+                json!({ "period": p.key(), "checked": r.checked, "matched": r.matched,
+                        "differences": differences }),
+                format!(
+                    "{}: {} invoices checked, {} match, {} differences",
+                    p.key(),
+                    r.checked,
+                    r.matched,
+                    r.differences.len()
+                ),
+            );
+            if !r.differences.is_empty() {
+                anyhow::bail!("{} differences with Stripe", r.differences.len());
+            }
+        }
+        BillingCmd::Sync { retry_failed } => {
+            let sync = stripe(s)?;
+            let requeued = if retry_failed {
+                s.store
+                    .requeue_failed(tollgate_billing::STRIPE_INVOICE_TOPIC, chrono::Utc::now())
+                    .await
+                    .map_err(err)?
+            } else {
+                0
+            };
+            let round = sync.relay_once().await.map_err(err)?;
+            print(
+                j,
+                json!({ "requeued": requeued, "pushed": round.pushed, "retried": round.retried,
+                        "given_up": round.given_up }),
+                format!(
+                    "{} invoices pushed, {} to retry, {} given up",
+                    round.pushed, round.retried, round.given_up
+                ),
             );
         }
         BillingCmd::Credit(CreditCmd::Grant {

@@ -18,6 +18,8 @@ pub mod plan_price;
 pub mod revoked_token;
 pub mod session;
 pub mod signing_key;
+pub mod stripe_customer;
+pub mod stripe_event;
 pub mod tenant;
 pub mod tenant_billing;
 pub mod usage_event;
