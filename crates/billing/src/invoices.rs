@@ -606,7 +606,6 @@ impl Billing {
         let inv = self.store.invoice_by_id(self.store.conn(), id).await?;
         let tenant = TenantId(inv.tenant_id);
         let now = self.clock.now();
-        let sync = self.policy.stripe_sync;
         let done = self
             .store
             .audited(Some(tenant), |txn| {
@@ -623,8 +622,12 @@ impl Billing {
                         }
                     }
                     let paid_now = store.mark_invoice_paid(txn, id, now).await?;
-                    if paid_now && event.is_none() && sync {
-                        // Paid outside Stripe: Stripe must not collect it too.
+                    // Paid outside Stripe, for an invoice meant for Stripe (whatever this
+                    // process's own configuration): Stripe must not collect it too.
+                    let for_stripe = store
+                        .has_message(txn, STRIPE_INVOICE_TOPIC, &id.to_string())
+                        .await?;
+                    if paid_now && event.is_none() && for_stripe {
                         let payload = serde_json::json!({ "invoice_id": id, "tenant_id": tenant });
                         store
                             .enqueue(

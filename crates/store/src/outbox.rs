@@ -61,6 +61,22 @@ impl Store {
         Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0))
     }
 
+    /// Whether `(topic, key)` was ever written (in any state).
+    pub async fn has_message(
+        &self,
+        conn: &impl ConnectionTrait,
+        topic: &str,
+        key: &str,
+    ) -> Result<bool, DomainError> {
+        Ok(outbox::Entity::find()
+            .filter(outbox::Column::Topic.eq(topic))
+            .filter(outbox::Column::Key.eq(key))
+            .one(conn)
+            .await
+            .map_err(map_db_err)?
+            .is_some())
+    }
+
     /// Pending messages of `topic` due at `now`, oldest first.
     pub async fn due_messages(
         &self,
