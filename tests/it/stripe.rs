@@ -691,3 +691,105 @@ async fn webhooks_are_verified_and_processed_once(backend: Backend) -> Result<()
     );
     srv.stop().await
 }
+
+/// The outbox's claims: a relay whose lease ran out and was overtaken settles nothing (its
+/// `done` or `failed` is refused), the one holding the message does; a given-up message comes
+/// back only when requeued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_claim_holding_a_message_settles_it() -> Result<()> {
+    let spec = ServerSpec::new(Backend::Postgres, false).await?;
+    let srv = spec.start().await?;
+    let store = srv.store();
+    let tenant = TenantId(srv.tenant("billing:read").await?.id.parse()?);
+    let now = Utc::now();
+    let topic = "test.claims";
+    {
+        use sea_orm::TransactionTrait;
+        let txn = store.conn().begin().await?;
+        assert!(
+            store
+                .enqueue(&txn, topic, "k1", tenant, &json!({}), now)
+                .await?
+        );
+        assert!(
+            !store
+                .enqueue(&txn, topic, "k1", tenant, &json!({}), now)
+                .await?,
+            "written once"
+        );
+        txn.commit().await?;
+    }
+    let first = store.due_messages(topic, now, 10).await?.remove(0);
+    // Relay A claims it; its lease runs out (it is due again) and relay B claims it too.
+    assert!(
+        store
+            .claim_message(&first, now - chrono::Duration::seconds(1))
+            .await?
+    );
+    assert!(
+        !store.claim_message(&first, now).await?,
+        "the same claim cannot be taken twice"
+    );
+    let again = store.due_messages(topic, now, 10).await?.remove(0);
+    assert_eq!(again.attempts, 1);
+    assert!(
+        store
+            .claim_message(&again, now + chrono::Duration::minutes(10))
+            .await?
+    );
+    // A's outcome is refused either way; B's is recorded.
+    let conn = store.conn();
+    assert!(
+        !store
+            .message_done(conn, first.id, 1, &json!({ "by": "A" }), now)
+            .await?
+    );
+    store.message_failed(first.id, 1, "A failed", None).await?;
+    let row = store.messages(topic).await?.remove(0);
+    assert_eq!(
+        (row.status.as_str(), row.last_error.as_deref()),
+        ("pending", None)
+    );
+    assert!(
+        store
+            .message_done(conn, first.id, 2, &json!({ "by": "B" }), now)
+            .await?
+    );
+    let row = store.messages(topic).await?.remove(0);
+    assert_eq!(
+        (row.status.as_str(), row.result.as_deref()),
+        ("done", Some(r#"{"by":"B"}"#))
+    );
+    assert!(
+        !store
+            .message_done(conn, first.id, 2, &json!({ "by": "B" }), now)
+            .await?,
+        "done once"
+    );
+
+    // Given up: only a requeue brings it back, due now and counted afresh.
+    {
+        use sea_orm::TransactionTrait;
+        let txn = store.conn().begin().await?;
+        assert!(
+            store
+                .enqueue(&txn, topic, "k2", tenant, &json!({}), now)
+                .await?
+        );
+        txn.commit().await?;
+    }
+    let m = store.due_messages(topic, now, 10).await?.remove(0);
+    assert!(
+        store
+            .claim_message(&m, now + chrono::Duration::minutes(10))
+            .await?
+    );
+    store.message_failed(m.id, 1, "refused", None).await?;
+    let later = now + chrono::Duration::days(1);
+    assert!(store.due_messages(topic, later, 10).await?.is_empty());
+    assert_eq!(store.failed_messages(topic).await?.len(), 1);
+    assert_eq!(store.requeue_failed(topic, later).await?, 1);
+    let back = store.due_messages(topic, later, 10).await?;
+    assert_eq!((back.len(), back[0].attempts), (1, 0));
+    srv.stop().await
+}
