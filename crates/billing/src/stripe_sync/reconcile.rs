@@ -83,31 +83,25 @@ impl StripeSync {
             .collect();
         let mut theirs: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
         let mut extra = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut list = ListInvoice::new().limit(100);
-            if let Some(a) = &after {
-                list = list.starting_after(a.clone());
-            }
-            let page = self.call(list.build(), None).await?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            for inv in &data {
-                if inv["metadata"]["tollgate_period"].as_str() != Some(period) {
-                    continue;
-                }
-                match inv["metadata"]["tollgate_invoice_id"].as_str() {
-                    Some(id) => theirs.entry(id.to_owned()).or_default().push(inv.clone()),
-                    None => extra.push(inv.clone()),
-                }
-            }
-            match (page["has_more"].as_bool(), data.last()) {
-                (Some(true), Some(last)) => {
-                    after = last["id"].as_str().map(str::to_owned);
-                    if after.is_none() {
-                        break;
+        let all = self
+            .list_all(
+                |after| {
+                    let list = ListInvoice::new().limit(100);
+                    match after {
+                        Some(a) => list.starting_after(a).build(),
+                        None => list.build(),
                     }
-                }
-                _ => break,
+                },
+                |_| false,
+            )
+            .await?;
+        for inv in all
+            .into_iter()
+            .filter(|i| i["metadata"]["tollgate_period"].as_str() == Some(period))
+        {
+            match inv["metadata"]["tollgate_invoice_id"].as_str() {
+                Some(id) => theirs.entry(id.to_owned()).or_default().push(inv.clone()),
+                None => extra.push(inv),
             }
         }
         let mut r = Reconciliation {

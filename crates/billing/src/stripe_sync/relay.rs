@@ -319,28 +319,26 @@ impl StripeSync {
             return Ok(c);
         }
         let wanted = tenant.to_string();
-        let mut after: Option<String> = None;
-        loop {
-            let mut list = ListCustomer::new().limit(100);
-            if let Some(a) = &after {
-                list = list.starting_after(a.clone());
-            }
-            let page = self.call(list.build(), None).await?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            if let Some(c) = data
-                .iter()
-                .find(|c| c["metadata"]["tollgate_tenant_id"].as_str() == Some(wanted.as_str()))
-            {
-                let id = str_of(c, "id")?;
-                return Ok(self
-                    .store
-                    .record_stripe_customer(tenant, id, Utc::now())
-                    .await?);
-            }
-            match (page["has_more"].as_bool(), data.last()) {
-                (Some(true), Some(last)) => after = Some(str_of(last, "id")?.to_owned()),
-                _ => break,
-            }
+        let ours =
+            |c: &Value| c["metadata"]["tollgate_tenant_id"].as_str() == Some(wanted.as_str());
+        let customers = self
+            .list_all(
+                |after| {
+                    let list = ListCustomer::new().limit(100);
+                    match after {
+                        Some(a) => list.starting_after(a).build(),
+                        None => list.build(),
+                    }
+                },
+                ours,
+            )
+            .await?;
+        if let Some(c) = customers.iter().find(|c| ours(c)) {
+            let id = str_of(c, "id")?;
+            return Ok(self
+                .store
+                .record_stripe_customer(tenant, id, Utc::now())
+                .await?);
         }
         let name = self.store.tenant(tenant).await?.name;
         let create = CreateCustomer::new()
@@ -364,27 +362,21 @@ impl StripeSync {
         inv: &Invoice,
     ) -> Result<Option<Value>, SyncError> {
         let wanted = inv.id.to_string();
-        let mut found: Vec<Value> = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut list = ListInvoice::new().customer(customer.to_owned()).limit(100);
-            if let Some(a) = &after {
-                list = list.starting_after(a.clone());
-            }
-            let page = self.call(list.build(), None).await?;
-            let data = page["data"].as_array().cloned().unwrap_or_default();
-            found.extend(
-                data.iter()
-                    .filter(|i| {
-                        i["metadata"]["tollgate_invoice_id"].as_str() == Some(wanted.as_str())
-                    })
-                    .cloned(),
-            );
-            match (page["has_more"].as_bool(), data.last()) {
-                (Some(true), Some(last)) => after = Some(str_of(last, "id")?.to_owned()),
-                _ => break,
-            }
-        }
+        let found: Vec<Value> = self
+            .list_all(
+                |after| {
+                    let list = ListInvoice::new().customer(customer.to_owned()).limit(100);
+                    match after {
+                        Some(a) => list.starting_after(a).build(),
+                        None => list.build(),
+                    }
+                },
+                |_| false,
+            )
+            .await?
+            .into_iter()
+            .filter(|i| i["metadata"]["tollgate_invoice_id"].as_str() == Some(wanted.as_str()))
+            .collect();
         let live: Vec<&Value> = found.iter().filter(|i| i["status"] != "void").collect();
         match live.as_slice() {
             [] => Ok(found.into_iter().next()),
@@ -397,10 +389,7 @@ impl StripeSync {
     }
 
     async fn create_invoice(&self, customer: &str, inv: &Invoice) -> Result<Value, SyncError> {
-        let currency: stripe_types::Currency =
-            inv.currency.to_lowercase().parse().map_err(|_| {
-                SyncError::Unexpected(format!("Stripe has no currency {}", inv.currency))
-            })?;
+        let currency = currency_of(inv)?;
         // Due when Tollgate's is (not counted from the push, which may come later).
         let create = CreateInvoice::new()
             .customer(customer.to_owned())
@@ -459,10 +448,7 @@ impl StripeSync {
         inv: &Invoice,
         line: &InvoiceLine,
     ) -> Result<String, SyncError> {
-        let currency: stripe_types::Currency =
-            inv.currency.to_lowercase().parse().map_err(|_| {
-                SyncError::Unexpected(format!("Stripe has no currency {}", inv.currency))
-            })?;
+        let currency = currency_of(inv)?;
         let create = CreateInvoiceItem::new()
             .customer(customer.to_owned())
             .invoice(stripe_invoice.to_owned())
@@ -477,6 +463,32 @@ impl StripeSync {
         let key = format!("tollgate-{}-{}-{}", inv.tenant_id, inv.id, line.id);
         let item = self.call(create.build(), Some(key)).await?;
         Ok(str_of(&item, "id")?.to_owned())
+    }
+
+    /// Every object of a list endpoint, page after page (`page(None)` is the first request,
+    /// `page(Some(id))` the one after the object `id`), stopping after the page that holds
+    /// an object `enough` accepts.
+    pub(crate) async fn list_all(
+        &self,
+        page: impl Fn(Option<String>) -> stripe_client_core::RequestBuilder,
+        enough: impl Fn(&Value) -> bool,
+    ) -> Result<Vec<Value>, SyncError> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let answer = self.call(page(after.take()), None).await?;
+            let data = answer["data"].as_array().cloned().unwrap_or_default();
+            let more = answer["has_more"].as_bool() == Some(true) && !data.iter().any(&enough);
+            let last = data
+                .last()
+                .map(|l| str_of(l, "id").map(str::to_owned))
+                .transpose()?;
+            all.extend(data);
+            match (more, last) {
+                (true, Some(id)) => after = Some(id),
+                _ => return Ok(all),
+            }
+        }
     }
 
     async fn retrieve_invoice(&self, stripe_invoice: &str) -> Result<Value, SyncError> {
@@ -495,6 +507,14 @@ impl StripeSync {
         )
         .await
     }
+}
+
+/// Stripe's spelling of an invoice's currency.
+fn currency_of(inv: &Invoice) -> Result<stripe_types::Currency, SyncError> {
+    inv.currency
+        .to_lowercase()
+        .parse()
+        .map_err(|_| SyncError::Unexpected(format!("Stripe has no currency {}", inv.currency)))
 }
 
 /// 30 s, doubling to at most 1 h, with up to 25 % jitter.
