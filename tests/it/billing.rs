@@ -7,7 +7,6 @@ use crate::both_backends;
 use crate::harness::{fixture, Backend, ServerSpec, Tenant, TestServer};
 use crate::metering::{ocr, plan, send};
 use anyhow::{Context, Result};
-use chrono::Datelike;
 use serde_json::{json, Value};
 
 both_backends!(
@@ -194,13 +193,7 @@ async fn the_upcoming_invoice_is_the_recorded_usage_rated(backend: Backend) -> R
 
 async fn a_price_change_applies_from_the_next_period(backend: Backend) -> Result<()> {
     // Mid-month, so moving a month ahead lands in the next period.
-    let start = chrono::Utc::now()
-        .date_naive()
-        .with_day(15)
-        .context("day")?
-        .and_hms_opt(12, 0, 0)
-        .context("time")?
-        .and_utc();
+    let start = crate::harness::mid_month()?;
     let clock = tollgate_core::ManualClock::new(start);
     let spec = ServerSpec::new(backend, false).await?;
     let srv = spec

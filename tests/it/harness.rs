@@ -672,3 +672,30 @@ impl LocalStripe {
         }
     }
 }
+
+/// Polls `f` (every 100 ms, at most 15 s) until it gives a value.
+pub async fn wait_for<T, F, Fut>(f: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    for _ in 0..150 {
+        if let Some(v) = f().await? {
+            return Ok(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("timed out waiting")
+}
+
+/// The 15th of this month at noon (so a month ahead is the next period).
+pub fn mid_month() -> Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::Datelike;
+    Ok(chrono::Utc::now()
+        .date_naive()
+        .with_day(15)
+        .context("day")?
+        .and_hms_opt(12, 0, 0)
+        .context("time")?
+        .and_utc())
+}

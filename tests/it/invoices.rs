@@ -7,11 +7,11 @@
 
 use crate::billing::{billed_tenant, set_price};
 use crate::both_backends;
-use crate::harness::{fixture, Backend, ServerSpec, TestServer};
+use crate::harness::{fixture, mid_month, wait_for, Backend, ServerSpec, TestServer};
 use crate::metering::{ocr, send};
 use crate::spend::{get_with_key, operator_post};
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Utc;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tollgate_core::plan::Period;
@@ -23,17 +23,6 @@ both_backends!(
     periods_are_billed_under_the_plan_in_force_and_credit_held_then,
 );
 
-/// The 15th of this month at noon (so a month ahead is the next period).
-fn mid_month() -> Result<DateTime<Utc>> {
-    Ok(Utc::now()
-        .date_naive()
-        .with_day(15)
-        .context("day")?
-        .and_hms_opt(12, 0, 0)
-        .context("time")?
-        .and_utc())
-}
-
 fn sum_of_lines(invoice: &Value) -> Result<i64> {
     Ok(invoice["lines"]
         .as_array()
@@ -43,7 +32,7 @@ fn sum_of_lines(invoice: &Value) -> Result<i64> {
         .sum())
 }
 
-async fn finalize(srv: &TestServer, op: &str, period: &str) -> Result<(u16, Value)> {
+pub(crate) async fn finalize(srv: &TestServer, op: &str, period: &str) -> Result<(u16, Value)> {
     operator_post(
         srv,
         op,
@@ -543,21 +532,6 @@ async fn periods_are_billed_under_the_plan_in_force_and_credit_held_then(
     assert_eq!((status, &report["failed"]), (200, &json!([])), "{report}");
     assert_eq!(invoices_of(&early).await?[0], (m3.key(), 4_300, 700));
     srv.stop().await
-}
-
-/// Polls `f` (every 100 ms, at most 15 s) until it gives a value.
-async fn wait_for<T, F, Fut>(f: F) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    for _ in 0..150 {
-        if let Some(v) = f().await? {
-            return Ok(v);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("timed out waiting")
 }
 
 /// The CLI finalizes a period, shows the finalized invoice and records its payment.

@@ -9,7 +9,8 @@
 
 use crate::billing::{billed_tenant, set_price};
 use crate::both_backends;
-use crate::harness::{Backend, LocalStripe, ServerSpec, TestServer, WEBHOOK_SECRET};
+use crate::harness::{wait_for, Backend, LocalStripe, ServerSpec, TestServer, WEBHOOK_SECRET};
+use crate::invoices::finalize;
 use crate::metering::send;
 use crate::spend::{get_with_key, operator_post};
 use anyhow::{Context, Result};
@@ -73,20 +74,6 @@ async fn customers_of(ls: &LocalStripe, tenant: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn wait_for<T, F, Fut>(f: F) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    for _ in 0..200 {
-        if let Some(v) = f().await? {
-            return Ok(v);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("timed out waiting")
-}
-
 async fn invoices_reach_stripe_with_our_totals(backend: Backend) -> Result<()> {
     let ls = LocalStripe::shared().await?;
     let start = mid_month(year_of(2031, backend))?;
@@ -128,13 +115,7 @@ async fn invoices_reach_stripe_with_our_totals(backend: Backend) -> Result<()> {
     }
     let period = Period::of(start);
     clock.advance(period.end() - start + chrono::Duration::hours(2));
-    let (status, report) = operator_post(
-        &srv,
-        &op,
-        "/v1/operator/billing/finalize",
-        json!({ "period": period.key() }),
-    )
-    .await?;
+    let (status, report) = finalize(&srv, &op, &period.key()).await?;
     assert_eq!(status, 200, "{report}");
     assert_eq!(
         report["finalized"].as_array().map(Vec::len),
@@ -371,13 +352,7 @@ async fn an_interrupted_push_makes_one_stripe_invoice() -> Result<()> {
     }
     let period = Period::of(start);
     clock.advance(period.end() - start + chrono::Duration::hours(2));
-    let (status, report) = operator_post(
-        &srv,
-        &op,
-        "/v1/operator/billing/finalize",
-        json!({ "period": period.key() }),
-    )
-    .await?;
+    let (status, report) = finalize(&srv, &op, &period.key()).await?;
     assert_eq!(status, 200, "{report}");
     // 500 + 30 + 2 × 20 - 55: lines base, overage ×2, credit (and a 0 included line).
     let want = 500 + 30 + 40 - 55;
