@@ -929,13 +929,7 @@ fn entry(
 
 /// An invoice as CSV: one row per line (RFC 4180 quoting); the amounts sum to the total.
 pub fn csv(view: &InvoiceView) -> String {
-    let q = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let q = tollgate_core::csv::cell;
     let inv = &view.invoice;
     let mut out = String::from(
         "invoice_id,number,period,position,kind,tier,quantity,amount,currency,description\r\n",

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod base62;
 pub mod clock;
 pub mod codes;
+pub mod csv;
 pub mod error;
 pub mod ids;
 pub mod plan;
