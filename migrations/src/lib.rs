@@ -13,6 +13,7 @@ mod m20261201_000006_credits_and_caps;
 mod m20261201_000007_invoices;
 mod m20261201_000008_usage_units_index;
 mod m20261201_000009_stripe;
+mod m20261201_000010_audit_retention;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_invoices::Migration),
             Box::new(m20261201_000008_usage_units_index::Migration),
             Box::new(m20261201_000009_stripe::Migration),
+            Box::new(m20261201_000010_audit_retention::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! leave gaps.
 
 use crate::both_backends;
-use crate::harness::{Backend, ServerSpec, TestServer};
+use crate::harness::{str_field, Backend, ServerSpec, TestServer};
 use anyhow::{Context, Result};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -97,13 +97,6 @@ fn event<'a>(
         target: target.to_owned(),
         ip,
     }
-}
-
-fn str_field(v: &Value, pointer: &str) -> Result<String> {
-    Ok(v.pointer(pointer)
-        .and_then(Value::as_str)
-        .with_context(|| format!("no {pointer} in {v}"))?
-        .to_owned())
 }
 
 async fn actions_are_recorded_with_actor_outcome_and_ip(backend: Backend) -> Result<()> {

@@ -34,14 +34,10 @@ pub(crate) fn run_status(spec: &ServerSpec, args: &[&str]) -> Result<(bool, Valu
     run_with(spec, args, None)
 }
 
-fn run_with(
-    spec: &ServerSpec,
-    args: &[&str],
-    stdin: Option<&str>,
-) -> Result<(bool, Value, String)> {
+/// The CLI with `args` against `spec`'s database, its output piped (no `--json`).
+pub(crate) fn command(spec: &ServerSpec, args: &[&str]) -> Result<Command> {
     let mut cmd = Command::new(binary()?);
     cmd.args(args)
-        .arg("--json")
         .env("TOLLGATE_DATA_DIR", &spec.data_dir)
         .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
         .env_remove("RUST_LOG")
@@ -66,6 +62,16 @@ fn run_with(
                 .env_remove("STRIPE_API_BASE");
         }
     }
+    Ok(cmd)
+}
+
+fn run_with(
+    spec: &ServerSpec,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<(bool, Value, String)> {
+    let mut cmd = command(spec, args)?;
+    cmd.arg("--json");
     let mut child = cmd.spawn()?;
     if let Some(input) = stdin {
         child

@@ -221,6 +221,7 @@ impl ServerSpec {
             body_timeout: std::time::Duration::from_secs(60),
             billing: self.billing,
             stripe: self.stripe.clone(),
+            audit_retention_every: std::time::Duration::from_secs(3600),
         }
     }
 
@@ -528,6 +529,14 @@ impl Portal {
     pub async fn delete(&self, path: &str) -> Result<(u16, Value)> {
         self.send(reqwest::Method::DELETE, path, None).await
     }
+}
+
+/// The string at JSON `pointer` in `v`.
+pub fn str_field(v: &Value, pointer: &str) -> Result<String> {
+    Ok(v.pointer(pointer)
+        .and_then(Value::as_str)
+        .with_context(|| format!("no {pointer} in {v}"))?
+        .to_owned())
 }
 
 /// For each `async fn name(Backend) -> Result<()>`, defines tests `name::sqlite` and

@@ -4,8 +4,8 @@
 //! client can neither introspect nor revoke the tenant's credentials.
 
 use crate::both_backends;
-use crate::harness::{Backend, Portal, Tenant, TestServer};
-use anyhow::{Context, Result};
+use crate::harness::{str_field, Backend, Portal, Tenant, TestServer};
+use anyhow::Result;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -37,13 +37,6 @@ fn problem_shape(v: &Value) -> Value {
         "code": v["code"],
         "detail": v["detail"],
     })
-}
-
-fn str_field(v: &Value, pointer: &str) -> Result<String> {
-    Ok(v.pointer(pointer)
-        .and_then(Value::as_str)
-        .with_context(|| format!("no {pointer} in {v}"))?
-        .to_owned())
 }
 
 /// Which kind of id a route takes, to make an unknown id of the same shape.

@@ -8,6 +8,7 @@
 )]
 
 mod audit;
+mod audit_export;
 mod audit_flood;
 mod audit_tamper;
 mod billing;

@@ -16,9 +16,10 @@ use poem::web::Data;
 use poem::{get, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 use routes::{
-    billing::BillingApi, clients::ClientsApi, credits::CreditsApi, invoices::InvoicesApi,
-    keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi, ocr::OcrApi,
-    operator::OperatorApi, ops::OpsApi, session::SessionApi, stripe::StripeApi, usage::UsageApi,
+    audit::AuditApi, billing::BillingApi, clients::ClientsApi, credits::CreditsApi,
+    invoices::InvoicesApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
+    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi, stripe::StripeApi,
+    usage::UsageApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ type Apis = (
     BillingApi,
     CreditsApi,
     InvoicesApi,
+    AuditApi,
     StripeApi,
     OperatorApi,
 );
@@ -58,6 +60,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             BillingApi,
             CreditsApi,
             InvoicesApi,
+            AuditApi,
             StripeApi,
             OperatorApi,
         ),

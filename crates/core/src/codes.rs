@@ -75,6 +75,9 @@ error_codes! {
     InvalidPlan = "invalid_plan", 422, "A plan's settings are out of range.";
     InvalidLimit = "invalid_limit", 422, "A limit override's settings are out of range.";
     InvalidRange = "invalid_range", 422, "A report's time range is empty or too long.";
+    InvalidCursor = "invalid_cursor", 422, "A page cursor is not one this endpoint returned.";
+    InvalidPageSize = "invalid_page_size", 422, "A page's `limit` is out of range.";
+    InvalidFilter = "invalid_filter", 422, "A filter value is empty, too long or holds control characters.";
     WebhookRefused = "webhook_refused", 400, "A webhook delivery is unsigned, its signature does not match, or its timestamp is outside the tolerance.";
     InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";
     InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";

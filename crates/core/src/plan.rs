@@ -24,6 +24,9 @@ pub struct Plan {
     pub max_image_bytes: u64,
     /// Largest image, in pixels.
     pub max_pixels: u64,
+    /// Days the tenants' audit events are kept; `None` keeps them forever. Older events are
+    /// dropped behind a signed checkpoint, so the rest of the chain still verifies.
+    pub audit_retention_days: Option<u32>,
 }
 
 impl Plan {
@@ -38,6 +41,7 @@ impl Plan {
             overage: false,
             max_image_bytes: 20 * 1024 * 1024,
             max_pixels: 40_000_000,
+            audit_retention_days: None,
         }
     }
 
@@ -64,9 +68,18 @@ impl Plan {
         if self.max_image_bytes == 0 || self.max_pixels == 0 {
             return bad("image limits must be above 0");
         }
+        if self
+            .audit_retention_days
+            .is_some_and(|d| !(1..=MAX_AUDIT_RETENTION_DAYS).contains(&d))
+        {
+            return bad("audit retention must be 1 to 36500 days (omit it to keep events forever)");
+        }
         Ok(())
     }
 }
+
+/// The longest audit retention a plan may set (100 years): longer is "forever", said by omitting it.
+pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
 /// Rate-limit settings of one bucket.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -70,6 +70,9 @@ pub struct EnvSettings {
     /// Stripe (`STRIPE_API_KEY`, `STRIPE_API_BASE`, `STRIPE_WEBHOOK_SECRET`); `None` without a
     /// key: nothing is synced.
     pub stripe: Option<StripeSettings>,
+    /// How often the plans' audit retention is applied (`TOLLGATE_AUDIT_RETENTION_SECS`, 60 to
+    /// 86400; default 3600).
+    pub audit_retention_every: std::time::Duration,
 }
 
 /// Stripe sync settings.
@@ -333,6 +336,13 @@ impl EnvSettings {
             body_timeout: body_timeout_from_env()?,
             billing: BillingSettings::from_env()?,
             stripe: StripeSettings::from_env()?,
+            audit_retention_every: {
+                let every: u64 = number("TOLLGATE_AUDIT_RETENTION_SECS", 3600)?;
+                if !(60..=86_400).contains(&every) {
+                    bail!("TOLLGATE_AUDIT_RETENTION_SECS must be between 60 and 86400");
+                }
+                std::time::Duration::from_secs(every)
+            },
         })
     }
 }

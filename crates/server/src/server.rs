@@ -235,6 +235,12 @@ pub async fn start_with(
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
         tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
+        tokio::spawn(run_audit_retention(
+            store.clone(),
+            clock.clone(),
+            env.audit_retention_every,
+            cancel.child_token(),
+        )),
     ];
     if let (Some(sync), Some(every)) = (stripe, env.stripe.as_ref().and_then(|s| s.relay_every)) {
         workers.push(tokio::spawn(sync.run(every, cancel.child_token())));
@@ -313,6 +319,33 @@ async fn run_billing(
                 }
             }
             Err(e) => tracing::warn!(error = %e, "the billing job failed; it runs again shortly"),
+        }
+    }
+}
+
+/// Drops the audit events older than each tenant's plan keeps them, every `every` (and once
+/// shortly after start). Every instance may run it: a purge moves the chain's checkpoint
+/// only from where it was, so two instances drop a run of events once.
+async fn run_audit_retention(
+    store: tollgate_store::Store,
+    clock: Arc<dyn tollgate_core::Clock>,
+    every: Duration,
+    cancel: CancellationToken,
+) {
+    let mut wait = Duration::from_secs(30).min(every);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = every;
+        match store.purge_expired_audit(clock.now()).await {
+            Ok(done) => {
+                for p in done {
+                    tracing::info!(tenant = %p.tenant, dropped = p.dropped, through_seq = p.checkpoint.seq, "audit retention dropped events");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "audit retention failed; it runs again later"),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! hash, MAC-sealed too) lives in its own table, updated in the append's transaction, so a
 //! missing tail — the newest rows deleted, or the whole chain emptied — is found as well.
 
-use crate::entity::{audit_event, audit_head};
+use crate::entity::{audit_checkpoint, audit_event, audit_head};
 use crate::{map_db_err, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use ring::hmac;
@@ -26,6 +26,8 @@ use std::hash::{Hash, Hasher};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
 
+pub use crate::audit_verify::{check_chain, check_rows, ChainCheck, ChainFault, ChainVerifier};
+pub use audit_checkpoint::Model as AuditCheckpoint;
 pub use audit_event::Model as AuditEvent;
 pub use audit_head::Model as AuditHead;
 
@@ -59,6 +61,20 @@ impl AuditKey {
             format!(
                 "tollgate-audit-head\n{}\n{}\n{}\n{}",
                 h.chain, h.last_seq, h.last_hash, h.keyed_from
+            )
+            .as_bytes(),
+        )
+    }
+
+    pub(crate) fn checkpoint_mac(&self, c: &AuditCheckpoint) -> String {
+        self.mac(
+            format!(
+                "tollgate-audit-checkpoint\n{}\n{}\n{}\n{}\n{}",
+                c.chain,
+                c.seq,
+                c.hash,
+                c.dropped,
+                c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
             )
             .as_bytes(),
         )
@@ -153,7 +169,7 @@ struct Hashed<'a> {
 }
 
 /// The chain of `tenant`'s events; the platform tenant's are the platform chain's.
-fn chain_of(tenant: Option<TenantId>) -> String {
+pub(crate) fn chain_of(tenant: Option<TenantId>) -> String {
     match tenant {
         Some(t) if !t.is_platform() => t.to_string(),
         _ => PLATFORM_CHAIN.to_owned(),
@@ -187,54 +203,6 @@ pub(crate) fn hash_row(
     } else {
         crate::sha256_hex(&bytes)
     })
-}
-
-/// What is wrong at the first bad place of a chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChainFault {
-    /// The row's MAC does not match its fields (edited, or hashed without the key).
-    Forged,
-    /// The row does not link to the one before it (a row removed or moved before it).
-    Link,
-    /// The row is missing: a gap, or the newest rows (or all of them) are gone.
-    Missing,
-    /// The head's MAC does not match it: the head was rewritten.
-    HeadForged,
-    /// Rows exist but the chain has no head (it was deleted).
-    HeadMissing,
-    /// Rows exist past the head: appended outside Tollgate.
-    BeyondHead,
-}
-
-impl ChainFault {
-    /// Stable name, for the CLI's output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChainFault::Forged => "forged",
-            ChainFault::Link => "link",
-            ChainFault::Missing => "missing",
-            ChainFault::HeadForged => "head_forged",
-            ChainFault::HeadMissing => "head_missing",
-            ChainFault::BeyondHead => "beyond_head",
-        }
-    }
-}
-
-/// Result of checking a chain.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ChainCheck {
-    /// Every row's MAC and link verified, and the last one is the head.
-    Intact {
-        /// Rows checked.
-        events: u64,
-    },
-    /// The first bad seq and what is wrong there.
-    BrokenAt {
-        /// Its sequence number.
-        seq: i64,
-        /// What is wrong.
-        fault: ChainFault,
-    },
 }
 
 /// Appends to one chain are serialised per process by one of these locks (picked by the
@@ -437,28 +405,6 @@ impl Store {
             .await
             .map_err(map_db_err)
     }
-
-    /// Checks every MAC and link of one chain, and that it ends at its head. A tenant's chain
-    /// (and the platform chain) always has events — the first is the tenant's creation — so a
-    /// chain with neither rows nor head was erased. An unknown tenant is `NotFound`.
-    pub async fn verify_audit_chain(
-        &self,
-        tenant: Option<TenantId>,
-    ) -> Result<ChainCheck, DomainError> {
-        let key = self.audit_key()?;
-        if let Some(t) = tenant.filter(|t| !t.is_platform()) {
-            self.tenant(t).await?;
-        }
-        let head = self.audit_head(tenant).await?;
-        let rows = self.audit_events(tenant).await?;
-        if head.is_none() && rows.is_empty() {
-            return Ok(ChainCheck::BrokenAt {
-                seq: 1,
-                fault: ChainFault::HeadMissing,
-            });
-        }
-        Ok(check_chain(key, head.as_ref(), &rows))
-    }
 }
 
 /// An append refused because its chain was tampered with: logged loudly; the caller's action
@@ -484,74 +430,4 @@ fn retryable(err: &DomainError) -> bool {
         }
         _ => false,
     }
-}
-
-/// Checks links, sequence and MACs of a chain's rows (in `seq` order), without its head: what
-/// an export alone can tell. Rows before `keyed_from` (the head says) are checked by their
-/// unkeyed SHA-256.
-pub fn check_rows(key: &AuditKey, keyed_from: i64, rows: &[AuditEvent]) -> ChainCheck {
-    let mut prev = GENESIS_HASH.to_owned();
-    for (i, row) in rows.iter().enumerate() {
-        let expected_seq = i as i64 + 1;
-        let fault = if row.seq > expected_seq {
-            Some((expected_seq, ChainFault::Missing))
-        } else if row.seq != expected_seq || row.prev_hash != prev {
-            Some((row.seq, ChainFault::Link))
-        } else if !hash_row(key, keyed_from, row).is_ok_and(|h| h == row.hash) {
-            Some((row.seq, ChainFault::Forged))
-        } else {
-            None
-        };
-        if let Some((seq, fault)) = fault {
-            return ChainCheck::BrokenAt { seq, fault };
-        }
-        prev = row.hash.clone();
-    }
-    ChainCheck::Intact {
-        events: rows.len() as u64,
-    }
-}
-
-/// [`check_rows`], then the tail against the chain's head: the last row must be the one the
-/// head names, so deleted newest rows (or a deleted head) are found too.
-pub fn check_chain(key: &AuditKey, head: Option<&AuditHead>, rows: &[AuditEvent]) -> ChainCheck {
-    let Some(head) = head else {
-        return match rows.first() {
-            None => ChainCheck::Intact { events: 0 },
-            Some(first) => ChainCheck::BrokenAt {
-                seq: first.seq,
-                fault: ChainFault::HeadMissing,
-            },
-        };
-    };
-    if key.head_mac(head) != head.mac {
-        return ChainCheck::BrokenAt {
-            seq: head.last_seq,
-            fault: ChainFault::HeadForged,
-        };
-    }
-    let events = match check_rows(key, head.keyed_from, rows) {
-        ChainCheck::Intact { events } => events,
-        broken => return broken,
-    };
-    let last = rows.last().map_or(0, |r| r.seq);
-    if last < head.last_seq {
-        return ChainCheck::BrokenAt {
-            seq: last + 1,
-            fault: ChainFault::Missing,
-        };
-    }
-    if last > head.last_seq {
-        return ChainCheck::BrokenAt {
-            seq: head.last_seq + 1,
-            fault: ChainFault::BeyondHead,
-        };
-    }
-    if rows.last().is_some_and(|r| r.hash != head.last_hash) {
-        return ChainCheck::BrokenAt {
-            seq: last,
-            fault: ChainFault::Forged,
-        };
-    }
-    ChainCheck::Intact { events }
 }

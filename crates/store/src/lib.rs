@@ -5,7 +5,10 @@
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_read;
+pub mod audit_retention;
 pub mod audit_seal;
+pub mod audit_verify;
 pub mod billing;
 pub mod clients;
 pub mod entity;

@@ -1,6 +1,7 @@
 //! The OpenAPI operations, grouped by resource. Handlers are thin: resolve the caller,
 //! validate, call one service method, map the result.
 
+pub mod audit;
 pub mod billing;
 pub mod clients;
 pub mod credits;
@@ -44,6 +45,8 @@ pub enum Tag {
     Usage,
     /// Prices and invoices.
     Billing,
+    /// The tenant's audit log.
+    Audit,
     /// Running the platform (operator only).
     Operator,
     /// Health and readiness.

@@ -42,6 +42,9 @@ pub struct PlanBody {
     /// Largest image in pixels (default 40 million).
     #[oai(default = "default_pixels")]
     pub max_pixels: u64,
+    /// Days the tenants' audit events are kept (1 to 36500); omitted, they are kept forever.
+    #[oai(skip_serializing_if_is_none)]
+    pub audit_retention_days: Option<u32>,
 }
 
 fn default_concurrent() -> u32 {
@@ -67,6 +70,7 @@ impl PlanBody {
             overage: self.overage,
             max_image_bytes: self.max_image_bytes,
             max_pixels: self.max_pixels,
+            audit_retention_days: self.audit_retention_days,
         }
     }
 
@@ -81,6 +85,7 @@ impl PlanBody {
             overage: p.overage,
             max_image_bytes: p.max_image_bytes,
             max_pixels: p.max_pixels,
+            audit_retention_days: p.audit_retention_days,
         }
     }
 }

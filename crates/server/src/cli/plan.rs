@@ -41,6 +41,9 @@ pub enum PlanCmd {
         /// Largest image in pixels.
         #[arg(long, default_value_t = Plan::default_plan().max_pixels)]
         max_pixels: u64,
+        /// Days the tenants' audit events are kept (default: forever).
+        #[arg(long)]
+        audit_retention_days: Option<u32>,
     },
     /// List plans.
     List,
@@ -150,6 +153,7 @@ pub(crate) async fn run(s: &Services, cmd: PlanCmd, j: bool) -> Result<()> {
             max_concurrent,
             max_image_bytes,
             max_pixels,
+            audit_retention_days,
         } => {
             let p = Plan {
                 name,
@@ -160,6 +164,7 @@ pub(crate) async fn run(s: &Services, cmd: PlanCmd, j: bool) -> Result<()> {
                 overage,
                 max_image_bytes,
                 max_pixels,
+                audit_retention_days,
             };
             let row = plans
                 .create(p, "operator", &RequestCtx::cli())

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api_key;
+pub mod audit_checkpoint;
 pub mod audit_event;
 pub mod audit_head;
 pub mod billing_alert;
