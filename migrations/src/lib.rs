@@ -14,6 +14,7 @@ mod m20261201_000007_invoices;
 mod m20261201_000008_usage_units_index;
 mod m20261201_000009_stripe;
 mod m20261201_000010_audit_retention;
+mod m20261201_000011_webhooks;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_usage_units_index::Migration),
             Box::new(m20261201_000009_stripe::Migration),
             Box::new(m20261201_000010_audit_retention::Migration),
+            Box::new(m20261201_000011_webhooks::Migration),
         ]
     }
 }

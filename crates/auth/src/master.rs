@@ -107,6 +107,16 @@ impl MasterKey {
     }
 }
 
+impl tollgate_core::webhook::SecretBox for MasterKey {
+    fn seal(&self, aad: &str, plain: &[u8]) -> Result<String, DomainError> {
+        MasterKey::seal(self, aad, plain)
+    }
+
+    fn open(&self, aad: &str, sealed: &str) -> Result<Vec<u8>, DomainError> {
+        MasterKey::open(self, aad, sealed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,7 @@ error_codes! {
     PlanExists = "plan_exists", 409, "A plan with this name already exists.";
     KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
     KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
+    EndpointLimit = "endpoint_limit", 409, "The tenant has as many webhook endpoints as allowed.";
     KeyWithoutScopes = "key_without_scopes", 409, "The key holds no scope it may keep.";
     PeriodOpen = "period_open", 409, "The period (and its grace for late usage) has not ended: it cannot be finalized yet.";
     PeriodOrder = "period_order", 409, "A later period of this tenant is already finalized.";
@@ -77,6 +78,9 @@ error_codes! {
     InvalidRange = "invalid_range", 422, "A report's time range is empty or too long.";
     InvalidCursor = "invalid_cursor", 422, "A page cursor is not one this endpoint returned.";
     InvalidPageSize = "invalid_page_size", 422, "A page's `limit` is out of range.";
+    InvalidEventType = "invalid_event_type", 422, "Not exactly known webhook event type names, or one listed twice.";
+    InvalidWebhookUrl = "invalid_webhook_url", 422, "A webhook URL must be https (http only where the operator allows private endpoints), without credentials, and resolve to public addresses.";
+    InvalidTimeout = "invalid_timeout", 422, "A webhook endpoint's timeout is out of range.";
     InvalidFilter = "invalid_filter", 422, "A filter value is empty, too long or holds control characters.";
     WebhookRefused = "webhook_refused", 400, "A webhook delivery is unsigned, its signature does not match, or its timestamp is outside the tolerance.";
     InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod pricing;
 pub mod role;
 pub mod scope;
+pub mod webhook;
 
 /// Where a request came from, for audit rows and backoff keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,7 +5,9 @@ use crate::entity::api_key;
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, KeyId, TenantId};
 
@@ -83,6 +85,7 @@ impl Store {
     /// Revokes a key now.
     pub async fn revoke_key(
         &self,
+        conn: &impl ConnectionTrait,
         tenant: TenantId,
         id: KeyId,
         now: DateTime<Utc>,
@@ -92,7 +95,7 @@ impl Store {
             .filter(api_key::Column::Id.eq(id.0))
             .filter(api_key::Column::TenantId.eq(tenant.0))
             .filter(api_key::Column::RevokedAt.is_null())
-            .exec(self.conn())
+            .exec(conn)
             .await
             .map_err(map_db_err)?;
         found(res.rows_affected, "key")
@@ -115,6 +118,22 @@ impl Store {
             .await
             .map_err(map_db_err)?;
         Ok(())
+    }
+
+    /// Every tenant's unrevoked keys that expire in `(after, until]`.
+    pub async fn keys_expiring(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<ApiKey>, DomainError> {
+        api_key::Entity::find()
+            .filter(api_key::Column::RevokedAt.is_null())
+            .filter(api_key::Column::ExpiresAt.gt(after))
+            .filter(api_key::Column::ExpiresAt.lte(until))
+            .order_by_asc(api_key::Column::ExpiresAt)
+            .all(self.conn())
+            .await
+            .map_err(map_db_err)
     }
 
     /// Records use of a key (coarse: callers throttle how often they call this).

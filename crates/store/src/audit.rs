@@ -350,6 +350,7 @@ impl Store {
             .insert(txn)
             .await
             .map_err(map_db_err)?;
+        self.enqueue_webhook_event(txn, &row).await?;
         let moved = AuditHead {
             chain: chain.clone(),
             last_seq: seq,

@@ -5,7 +5,9 @@ use crate::entity::oauth_client;
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, TenantId};
 use uuid::Uuid;
@@ -93,6 +95,7 @@ impl Store {
     /// Replaces a client's secret; the old one keeps working until `prev_expires_at`.
     pub async fn rotate_client_secret(
         &self,
+        conn: &impl ConnectionTrait,
         tenant: TenantId,
         client_id: &str,
         new_digest: &str,
@@ -112,7 +115,7 @@ impl Store {
             .col_expr(oauth_client::Column::UpdatedAt, Expr::value(now))
             .filter(oauth_client::Column::ClientId.eq(client_id))
             .filter(oauth_client::Column::TenantId.eq(tenant.0))
-            .exec(self.conn())
+            .exec(conn)
             .await
             .map_err(map_db_err)?;
         found(res.rows_affected, "client")

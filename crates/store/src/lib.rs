@@ -23,6 +23,8 @@ pub mod signing_keys;
 pub mod stripe;
 pub mod tenants;
 pub mod usage;
+pub mod webhook_events;
+pub mod webhooks;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};

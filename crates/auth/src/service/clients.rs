@@ -6,6 +6,7 @@ use crate::secret::{digest, new_client_id, new_client_secret};
 use chrono::{DateTime, Duration, Utc};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, ScopeSet, TenantId};
+use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::clients::{NewClient, OauthClient};
 
 /// A client as shown to its tenant (never with a secret or digest).
@@ -164,19 +165,29 @@ impl AuthService {
         }
         let secret = new_client_secret();
         let now = self.clock.now();
+        // The new secret, its audit row and the `client.secret_rotated` webhook event commit
+        // together.
+        let event = NewAuditEvent::new(actor, "client.secret_rotated", ctx, now)
+            .tenant(Some(tenant))
+            .target(Some(format!("client:{client_id}")))
+            .detail(serde_json::json!({ "overlap_seconds": overlap.num_seconds() }));
+        let secret_digest = digest(&secret);
         self.store
-            .rotate_client_secret(tenant, client_id, &digest(&secret), now + overlap, now)
+            .audited(Some(tenant), |txn| {
+                let (store, event, digest, client_id) = (
+                    self.store.clone(),
+                    event.clone(),
+                    secret_digest.clone(),
+                    client_id.to_owned(),
+                );
+                Box::pin(async move {
+                    store
+                        .rotate_client_secret(txn, tenant, &client_id, &digest, now + overlap, now)
+                        .await?;
+                    Ok(Some(((), event)))
+                })
+            })
             .await?;
-        self.audit(
-            Some(tenant),
-            actor,
-            "client.secret_rotated",
-            Some(format!("client:{client_id}")),
-            SUCCESS,
-            ctx,
-            serde_json::json!({ "overlap_seconds": overlap.num_seconds() }),
-        )
-        .await?;
         Ok(CreatedClient {
             client: self.client(tenant, client_id).await?,
             client_secret: secret,

@@ -7,6 +7,7 @@ use tollgate_core::api_key::{KeyEnv, DISPLAY_PREFIX_LEN};
 use tollgate_core::Code;
 use tollgate_core::{DomainError, KeyId, ScopeSet, TenantId};
 use tollgate_store::api_keys::{ApiKey, NewKey};
+use tollgate_store::audit::NewAuditEvent;
 
 /// A key as listed (never the key itself or its digest).
 #[derive(Debug, Clone)]
@@ -136,18 +137,23 @@ impl AuthService {
         actor: &str,
         ctx: &RequestCtx,
     ) -> Result<(), DomainError> {
-        self.store.revoke_key(tenant, id, self.clock.now()).await?;
+        // The revocation, its audit row and the `api_key.revoked` webhook event commit
+        // together.
+        let now = self.clock.now();
+        let event = NewAuditEvent::new(actor, "key.revoked", ctx, now)
+            .tenant(Some(tenant))
+            .target(Some(format!("key:{id}")));
+        self.store
+            .audited(Some(tenant), |txn| {
+                let (store, event) = (self.store.clone(), event.clone());
+                Box::pin(async move {
+                    store.revoke_key(txn, tenant, id, now).await?;
+                    Ok(Some(((), event)))
+                })
+            })
+            .await?;
         self.authenticator.forget_key(None);
-        self.audit(
-            Some(tenant),
-            actor,
-            "key.revoked",
-            Some(format!("key:{id}")),
-            SUCCESS,
-            ctx,
-            serde_json::json!({}),
-        )
-        .await
+        Ok(())
     }
 
     /// Replaces a key: a new key with the same name and scopes; the old one keeps working

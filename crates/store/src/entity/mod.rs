@@ -24,3 +24,6 @@ pub mod stripe_event;
 pub mod tenant;
 pub mod tenant_billing;
 pub mod usage_event;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
