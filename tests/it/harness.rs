@@ -166,6 +166,9 @@ pub struct ServerSpec {
     pub billing: tollgate::config::BillingSettings,
     /// Stripe sync (off unless a test points it at localstripe).
     pub stripe: Option<tollgate::config::StripeSettings>,
+    /// Webhooks: private endpoints allowed (the receivers are on loopback), as with
+    /// `TOLLGATE_WEBHOOK_ALLOW_PRIVATE=1`.
+    pub webhooks: tollgate_webhooks::WebhookSettings,
 }
 
 impl ServerSpec {
@@ -186,6 +189,10 @@ impl ServerSpec {
             redis_prefix: format!("tollgate-test-{}", uuid::Uuid::new_v4().simple()),
             billing: Default::default(),
             stripe: None,
+            webhooks: tollgate_webhooks::WebhookSettings {
+                allow_private: true,
+                ..Default::default()
+            },
         })
     }
 
@@ -222,6 +229,7 @@ impl ServerSpec {
             billing: self.billing,
             stripe: self.stripe.clone(),
             audit_retention_every: std::time::Duration::from_secs(3600),
+            webhooks: self.webhooks.clone(),
         }
     }
 

@@ -37,3 +37,4 @@ mod slow_bodies;
 mod spend;
 mod spine;
 mod stripe;
+mod webhooks;

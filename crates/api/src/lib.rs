@@ -19,7 +19,7 @@ use routes::{
     audit::AuditApi, billing::BillingApi, clients::ClientsApi, credits::CreditsApi,
     invoices::InvoicesApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
     ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi, stripe::StripeApi,
-    usage::UsageApi,
+    usage::UsageApi, webhooks::WebhooksApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +40,7 @@ type Apis = (
     CreditsApi,
     InvoicesApi,
     AuditApi,
+    WebhooksApi,
     StripeApi,
     OperatorApi,
 );
@@ -61,6 +62,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             CreditsApi,
             InvoicesApi,
             AuditApi,
+            WebhooksApi,
             StripeApi,
             OperatorApi,
         ),

@@ -64,6 +64,8 @@ pub struct AppState {
     pub plans: tollgate_meter::plans::Plans,
     /// Prices and invoices.
     pub billing: tollgate_billing::Billing,
+    /// Tenant webhooks.
+    pub webhooks: tollgate_webhooks::Webhooks,
 }
 
 impl std::fmt::Debug for AppState {

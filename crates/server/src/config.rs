@@ -73,6 +73,8 @@ pub struct EnvSettings {
     /// How often the plans' audit retention is applied (`TOLLGATE_AUDIT_RETENTION_SECS`, 60 to
     /// 86400; default 3600).
     pub audit_retention_every: std::time::Duration,
+    /// Tenant webhooks (`TOLLGATE_WEBHOOK_ALLOW_PRIVATE`, `TOLLGATE_WEBHOOK_RETRY_SECS`).
+    pub webhooks: tollgate_webhooks::WebhookSettings,
 }
 
 /// Stripe sync settings.
@@ -163,6 +165,33 @@ impl BillingSettings {
             job_every: Some(std::time::Duration::from_secs(every)),
         })
     }
+}
+
+/// Reads `TOLLGATE_WEBHOOK_ALLOW_PRIVATE` (`1` lets endpoints be on loopback and private
+/// networks, over plain http: for tests and local receivers) and `TOLLGATE_WEBHOOK_RETRY_SECS`
+/// (the waits after each failed attempt, comma-separated seconds; default about three days).
+pub fn webhooks_from_env() -> Result<tollgate_webhooks::WebhookSettings> {
+    let allow_private = match var("TOLLGATE_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => bail!("TOLLGATE_WEBHOOK_ALLOW_PRIVATE must be 0 or 1, not `{other}`"),
+    };
+    let mut s = tollgate_webhooks::WebhookSettings {
+        allow_private,
+        ..Default::default()
+    };
+    if let Some(list) = var("TOLLGATE_WEBHOOK_RETRY_SECS") {
+        let waits: Result<Vec<u64>, _> = list.split(',').map(|w| w.trim().parse()).collect();
+        match waits {
+            Ok(w) if w.len() <= 20 && w.iter().all(|s| (1..=86_400).contains(s)) => {
+                s.schedule = w.into_iter().map(std::time::Duration::from_secs).collect();
+            }
+            _ => bail!(
+                "TOLLGATE_WEBHOOK_RETRY_SECS must be at most 20 comma-separated waits of 1 to 86400 seconds"
+            ),
+        }
+    }
+    Ok(s)
 }
 
 /// Reads `TOLLGATE_REDIS_DOWN` (`degrade`, the default, or `fail-closed`) and
@@ -336,6 +365,7 @@ impl EnvSettings {
             body_timeout: body_timeout_from_env()?,
             billing: BillingSettings::from_env()?,
             stripe: StripeSettings::from_env()?,
+            webhooks: webhooks_from_env()?,
             audit_retention_every: {
                 let every: u64 = number("TOLLGATE_AUDIT_RETENTION_SECS", 3600)?;
                 if !(60..=86_400).contains(&every) {

@@ -30,6 +30,8 @@ pub struct Services {
     pub billing: tollgate_billing::Billing,
     /// Stripe sync, when `STRIPE_API_KEY` is set.
     pub stripe: Option<tollgate_billing::stripe_sync::StripeSync>,
+    /// Tenant webhooks (their worker runs in `serve`).
+    pub webhooks: tollgate_webhooks::Webhooks,
 }
 
 /// Connects to Redis, failing fast with a clear message. Commands time out after a second
@@ -92,6 +94,8 @@ pub async fn build(
     // token, not this process's: `tollgate keys rotate` may run with another configuration
     // than the servers that signed with the key.
     let retire_grace = Duration::seconds(MAX_TOKEN_TTL_SECS + TOKEN_LEEWAY_SECS + 60);
+    // Webhook signing secrets are read back to sign, so they are sealed under the master key.
+    let sealer: Arc<dyn tollgate_core::webhook::SecretBox> = Arc::new(master.clone());
     let keyring = Arc::new(
         Keyring::open(store.clone(), master, clock.clone(), retire_grace)
             .await
@@ -160,11 +164,18 @@ pub async fn build(
         })
         .transpose()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let webhooks = tollgate_webhooks::Webhooks::new(
+        store.clone(),
+        sealer,
+        auth.clock.clone(),
+        env.webhooks.clone(),
+    );
     Ok(Services {
         store,
         redis,
         auth,
         billing,
         stripe,
+        webhooks,
     })
 }

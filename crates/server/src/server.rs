@@ -185,6 +185,7 @@ pub async fn start_with(
         auth,
         billing,
         stripe,
+        webhooks,
     } = build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
     let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
     if let Some(conn) = &redis {
@@ -227,6 +228,7 @@ pub async fn start_with(
         usage: tollgate_meter::usage::UsageReports::new(store.clone(), clock.clone()),
         plans: tollgate_meter::plans::Plans::new(store.clone(), clock.clone()),
         billing: billing.clone(),
+        webhooks: webhooks.clone(),
         ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
             (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         )),
@@ -235,6 +237,7 @@ pub async fn start_with(
         tokio::spawn(auth.denylist.clone().run_sync(cancel.child_token())),
         tokio::spawn(refresh_keys(auth.clone(), cancel.child_token())),
         tokio::spawn(meter.clone().purge_expired_keys(cancel.child_token())),
+        tokio::spawn(webhooks.run(cancel.child_token())),
         tokio::spawn(run_audit_retention(
             store.clone(),
             clock.clone(),

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod session;
 pub mod stripe;
 pub mod usage;
+pub mod webhooks;
 
 use crate::middleware::ClientInfo;
 use poem::Request;
@@ -47,6 +48,8 @@ pub enum Tag {
     Billing,
     /// The tenant's audit log.
     Audit,
+    /// The tenant's webhook endpoints and deliveries.
+    Webhooks,
     /// Running the platform (operator only).
     Operator,
     /// Health and readiness.
