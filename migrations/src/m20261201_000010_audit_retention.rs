@@ -4,7 +4,8 @@
 //! rows were dropped in all, when, and a MAC under the audit key), and verification starts
 //! from it. The append-only trigger now lets a row be deleted only once a checkpoint covers
 //! it, so rows are dropped oldest first and never without a checkpoint written first in the
-//! same transaction; updates stay refused.
+//! same transaction; updates stay refused. A checkpoint itself only moves forward (a higher
+//! seq and count) and is never deleted, so it cannot be raised over rows and lowered again.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -88,6 +89,17 @@ impl MigrationTrait for Migration {
                      END; $$ LANGUAGE plpgsql;",
                 )
                 .await?;
+                db.execute_unprepared(
+                    "CREATE FUNCTION audit_checkpoints_forward_only() RETURNS trigger AS $$ \
+                     BEGIN \
+                       IF TG_OP = 'UPDATE' AND NEW.chain = OLD.chain AND NEW.seq > OLD.seq \
+                          AND NEW.dropped > OLD.dropped THEN RETURN NEW; END IF; \
+                       RAISE EXCEPTION 'audit_checkpoints only move forward'; \
+                     END; $$ LANGUAGE plpgsql; \
+                     CREATE TRIGGER audit_checkpoints_forward BEFORE UPDATE OR DELETE \
+                     ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_forward_only();",
+                )
+                .await?;
             }
             DbBackend::Sqlite => {
                 db.execute_unprepared(
@@ -96,6 +108,14 @@ impl MigrationTrait for Migration {
                      WHEN NOT EXISTS (SELECT 1 FROM audit_checkpoints c \
                        WHERE c.chain = OLD.chain AND c.seq >= OLD.seq) \
                      BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+                )
+                .await?;
+                db.execute_unprepared(
+                    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints \
+                     BEGIN SELECT RAISE(ABORT, 'audit_checkpoints only move forward'); END; \
+                     CREATE TRIGGER audit_checkpoints_forward BEFORE UPDATE ON audit_checkpoints \
+                     WHEN NOT (NEW.chain = OLD.chain AND NEW.seq > OLD.seq AND NEW.dropped > OLD.dropped) \
+                     BEGIN SELECT RAISE(ABORT, 'audit_checkpoints only move forward'); END;",
                 )
                 .await?;
             }
@@ -110,7 +130,9 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => {
                 db.execute_unprepared(
                     "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ \
-                     BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql;",
+                     BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql; \
+                     DROP TRIGGER IF EXISTS audit_checkpoints_forward ON audit_checkpoints; \
+                     DROP FUNCTION IF EXISTS audit_checkpoints_forward_only();",
                 )
                 .await?;
             }

@@ -56,6 +56,7 @@ enum WebhookDeliveries {
     LastStatusCode,
     LastError,
     ReplayPending,
+    LeasedUntil,
     CreatedAt,
     DeliveredAt,
 }
@@ -179,6 +180,11 @@ impl MigrationTrait for Migration {
                         ColumnDef::new(WebhookDeliveries::ReplayPending)
                             .boolean()
                             .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WebhookDeliveries::LeasedUntil)
+                            .timestamp_with_time_zone()
+                            .null(),
                     )
                     .col(ts(WebhookDeliveries::CreatedAt))
                     .col(

@@ -317,6 +317,14 @@ async fn exports_stream_every_row_verifiably(backend: Backend) -> Result<()> {
     assert_eq!(headers["content-type"], "application/x-ndjson");
     assert!(headers.get("content-length").is_none(), "{headers:?}");
     assert_eq!(headers["transfer-encoding"], "chunked");
+    assert_eq!(
+        headers["audit-through-seq"].to_str()?,
+        (stored + 1).to_string()
+    );
+    assert!(
+        headers.get("audit-checkpoint-seq").is_none(),
+        "no retention ran"
+    );
     assert!(headers["content-disposition"]
         .to_str()?
         .starts_with("attachment; filename=\"audit-"));
@@ -488,6 +496,21 @@ async fn retention_drops_the_oldest_behind_a_checkpoint(backend: Backend) -> Res
     let (status, page) = get(&srv, &t.key, "/v1/audit-events?order=asc&limit=1").await?;
     assert_eq!(status, 200, "{page}");
     assert_eq!(seqs(&page), vec![old_through + 1]);
+    let resp = reqwest::Client::new()
+        .get(srv.url("/v1/audit-events/export"))
+        .bearer_auth(&t.key)
+        .send()
+        .await?;
+    assert_eq!(
+        resp.headers()["audit-checkpoint-seq"].to_str()?,
+        old_through.to_string()
+    );
+    assert_eq!(resp.headers()["audit-checkpoint-hash"].to_str()?, cp.hash);
+    let first: Value = serde_json::from_str(resp.text().await?.lines().next().context("a row")?)?;
+    assert_eq!(
+        (first["seq"].as_i64(), first["prev_hash"].as_str()),
+        (Some(old_through + 1), Some(cp.hash.as_str()))
+    );
     let (ok, out, err) = crate::cli::run_status(&spec, &["audit", "verify", "--tenant", &t.id])?;
     assert!(ok, "{out} {err}");
 
@@ -508,9 +531,16 @@ async fn retention_drops_the_oldest_behind_a_checkpoint(backend: Backend) -> Res
         .await
         .is_err());
 
-    // A checkpoint moved to cover more rows (so they could be deleted) fails its MAC...
+    // A checkpoint is never lowered or deleted...
+    for sql in [
+        format!("UPDATE audit_checkpoints SET seq = seq - 1, dropped = dropped - 1 WHERE chain = '{chain}'"),
+        format!("DELETE FROM audit_checkpoints WHERE chain = '{chain}'"),
+    ] {
+        assert!(conn.execute_unprepared(&sql).await.is_err(), "{sql}");
+    }
+    // ...and one moved forward over more rows (so they could be deleted) fails its MAC...
     conn.execute_unprepared(&format!(
-        "UPDATE audit_checkpoints SET seq = seq + 2 WHERE chain = '{chain}'"
+        "UPDATE audit_checkpoints SET seq = seq + 2, dropped = dropped + 2 WHERE chain = '{chain}'"
     ))
     .await?;
     assert_eq!(
@@ -523,11 +553,24 @@ async fn retention_drops_the_oldest_behind_a_checkpoint(backend: Backend) -> Res
     let (ok, out, _) = crate::cli::run_status(&spec, &["audit", "verify", "--tenant", &t.id])?;
     assert!(!ok);
     assert_eq!(out["fault"], "checkpoint_forged");
-    // ...and one deleted leaves the chain starting mid-way: the dropped rows are missing.
-    conn.execute_unprepared(&format!(
-        "DELETE FROM audit_checkpoints WHERE chain = '{chain}'"
-    ))
-    .await?;
+    // ...and one deleted by whoever can also disable the triggers leaves the chain starting
+    // mid-way: the dropped rows are missing.
+    let delete = format!("DELETE FROM audit_checkpoints WHERE chain = '{chain}'");
+    match backend {
+        Backend::Postgres => {
+            conn.execute_unprepared(&format!(
+                "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; {delete}; \
+                 ALTER TABLE audit_checkpoints ENABLE TRIGGER USER;"
+            ))
+            .await?
+        }
+        Backend::Sqlite => {
+            conn.execute_unprepared(&format!(
+                "DROP TRIGGER audit_checkpoints_no_delete; {delete};"
+            ))
+            .await?
+        }
+    };
     assert_eq!(
         srv.store().verify_audit_chain(Some(tenant)).await?,
         ChainCheck::BrokenAt {

@@ -675,3 +675,62 @@ async fn billing_and_expiry_events_arrive() -> Result<()> {
     assert_eq!(receiver.received().await?.len(), 5);
     srv.stop().await
 }
+
+/// A tenant whose endpoints accept connections and never answer holds at most its own share
+/// of the worker: another tenant's event is delivered at once, not after the hanging
+/// attempts' timeouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_tenant_does_not_hold_up_the_others() -> Result<()> {
+    let srv = spec(Backend::Postgres, 1).await?.start().await?;
+    let receiver = Receiver::start().await?;
+    // Accepts, reads nothing, answers nothing; keeps every connection open.
+    let tar_pit = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let pit = format!("http://{}/hook", tar_pit.local_addr()?);
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((sock, _)) = tar_pit.accept().await {
+            open.push(sock);
+        }
+    });
+    let slow = srv.tenant("ocr:read").await?;
+    let slow_owner = srv.login(&slow.owner_email, &slow.owner_password).await?;
+    for _ in 0..6 {
+        let (status, b) = slow_owner
+            .post(
+                "/v1/webhooks/endpoints",
+                json!({ "url": pit, "event_types": ["api_key.revoked"], "timeout_seconds": 20 }),
+            )
+            .await?;
+        assert_eq!(status, 201, "{b}");
+    }
+    for i in 0..3 {
+        let (_, key) = slow_owner
+            .post(
+                "/v1/keys",
+                json!({ "name": format!("k{i}"), "scopes": ["ocr:read"] }),
+            )
+            .await?;
+        let (status, _) = slow_owner
+            .delete(&format!("/v1/keys/{}", str_field(&key, "/key_id")?))
+            .await?;
+        assert_eq!(status, 204);
+    }
+    // 18 deliveries of the slow tenant are due or hanging; now the other tenant's event.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = srv.tenant("ocr:read").await?;
+    let owner = srv.login(&t.owner_email, &t.owner_password).await?;
+    let (_, secret) = register(&owner, &receiver.url(), &["api_key.revoked"]).await?;
+    receiver.configure(&[&secret], 0).await?;
+    let asked = std::time::Instant::now();
+    let (status, _) = owner.delete(&format!("/v1/keys/{}", t.key_id)).await?;
+    assert_eq!(status, 204);
+    let got = receiver.wait_for(1).await?;
+    let took = asked.elapsed();
+    assert_eq!(got[0]["body"]["data"]["tenant_id"], t.id.as_str());
+    assert!(
+        took < Duration::from_secs(10),
+        "delivered after {took:?}, behind the hanging tenant's 20 s attempts"
+    );
+    held.abort();
+    srv.stop().await
+}

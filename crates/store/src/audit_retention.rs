@@ -44,30 +44,27 @@ impl Store {
         let key = self.audit_key()?.clone();
         let old = self.audit_checkpoint(Some(tenant)).await?;
         let from = old.as_ref().map_or(0, |c| c.seq);
-        // The first event to keep; with none newer than `before`, every event is dropped but
-        // the purge's own, which is appended after them.
+        // The head first: only events it already covers may be dropped, so one appended while
+        // this runs (after the head was read) is never among them.
+        let Some(head) = self.audit_head(Some(tenant)).await? else {
+            return Ok(None);
+        };
+        // The first event to keep; with none newer than `before`, every event up to the head
+        // is dropped (the purge's own event is appended after them).
         let keep = audit_event::Entity::find()
             .filter(audit_event::Column::Chain.eq(chain.clone()))
             .filter(audit_event::Column::Seq.gt(from))
+            .filter(audit_event::Column::Seq.lte(head.last_seq))
             .filter(audit_event::Column::At.gte(before))
             .order_by_asc(audit_event::Column::Seq)
             .one(self.conn())
             .await
             .map_err(map_db_err)?;
-        let through = match keep {
-            Some(row) => row.seq - 1,
-            None => match self.audit_head(Some(tenant)).await? {
-                Some(h) => h.last_seq,
-                None => return Ok(None),
-            },
-        };
+        let through = keep.map_or(head.last_seq, |row| row.seq - 1);
         if through <= from {
             return Ok(None);
         }
-        let keyed_from = self
-            .audit_head(Some(tenant))
-            .await?
-            .map_or(1, |h| h.keyed_from);
+        let keyed_from = head.keyed_from;
         let mut v = match &old {
             Some(c) if key.checkpoint_mac(c) == c.mac => {
                 ChainVerifier::after(&key, keyed_from, c.seq, c.hash.clone())

@@ -5,10 +5,10 @@ use crate::admins::found;
 use crate::entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use crate::{map_db_err, Store};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use tollgate_core::{DomainError, TenantId};
 
@@ -177,22 +177,17 @@ impl Store {
         tenant: TenantId,
         id: uuid::Uuid,
     ) -> Result<(), DomainError> {
-        let deliveries: Vec<uuid::Uuid> = webhook_delivery::Entity::find()
-            .select_only()
+        let of_endpoint = Query::select()
             .column(webhook_delivery::Column::Id)
-            .filter(webhook_delivery::Column::EndpointId.eq(id))
-            .filter(webhook_delivery::Column::TenantId.eq(tenant.0))
-            .into_tuple()
-            .all(txn)
+            .from(webhook_delivery::Entity)
+            .and_where(webhook_delivery::Column::EndpointId.eq(id))
+            .and_where(webhook_delivery::Column::TenantId.eq(tenant.0))
+            .to_owned();
+        webhook_attempt::Entity::delete_many()
+            .filter(webhook_attempt::Column::DeliveryId.in_subquery(of_endpoint))
+            .exec(txn)
             .await
             .map_err(map_db_err)?;
-        for chunk in deliveries.chunks(500) {
-            webhook_attempt::Entity::delete_many()
-                .filter(webhook_attempt::Column::DeliveryId.is_in(chunk.iter().copied()))
-                .exec(txn)
-                .await
-                .map_err(map_db_err)?;
-        }
         webhook_delivery::Entity::delete_many()
             .filter(webhook_delivery::Column::EndpointId.eq(id))
             .filter(webhook_delivery::Column::TenantId.eq(tenant.0))
@@ -236,35 +231,36 @@ impl Store {
         Ok(())
     }
 
-    /// Pending deliveries due at `now` whose endpoint is not paused, oldest first.
+    /// Pending deliveries due at `now`, not in flight, whose endpoint is not paused, oldest
+    /// first.
     pub async fn due_deliveries(
         &self,
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<Delivery>, DomainError> {
-        let paused: Vec<uuid::Uuid> = webhook_endpoint::Entity::find()
-            .select_only()
+        let paused = Query::select()
             .column(webhook_endpoint::Column::Id)
-            .filter(webhook_endpoint::Column::Status.eq(endpoint_status::PAUSED))
-            .into_tuple()
-            .all(self.conn())
-            .await
-            .map_err(map_db_err)?;
-        let mut q = webhook_delivery::Entity::find()
+            .from(webhook_endpoint::Entity)
+            .and_where(webhook_endpoint::Column::Status.eq(endpoint_status::PAUSED))
+            .to_owned();
+        webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::Status.eq(delivery_status::PENDING))
-            .filter(webhook_delivery::Column::NextAttemptAt.lte(now));
-        if !paused.is_empty() {
-            q = q.filter(webhook_delivery::Column::EndpointId.is_not_in(paused));
-        }
-        q.order_by_asc(webhook_delivery::Column::NextAttemptAt)
+            .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+            .filter(
+                Condition::any()
+                    .add(webhook_delivery::Column::LeasedUntil.is_null())
+                    .add(webhook_delivery::Column::LeasedUntil.lt(now)),
+            )
+            .filter(webhook_delivery::Column::EndpointId.not_in_subquery(paused))
+            .order_by_asc(webhook_delivery::Column::NextAttemptAt)
             .limit(limit)
             .all(self.conn())
             .await
             .map_err(map_db_err)
     }
 
-    /// Claims a due delivery for one attempt (its next attempt moves to `lease_until`, so no
-    /// other worker takes it meanwhile); `false` when another worker claimed it first.
+    /// Claims a due delivery for one attempt (leased until `lease_until`, so no other worker
+    /// takes it meanwhile); `false` when another worker claimed it first.
     pub async fn claim_delivery(
         &self,
         d: &Delivery,
@@ -300,9 +296,10 @@ impl Store {
         Ok(())
     }
 
-    /// Records attempt number `attempt` of a delivery and what it came to, if the claim that
-    /// made it still holds; and the endpoint's run of failures (`failing` from
-    /// `failing_after` in a row, `active` again on a success). `false`: overtaken.
+    /// Logs attempt number `attempt` of a delivery and records what it came to, if the claim
+    /// that made it still holds; and the endpoint's run of failures (`failing` from
+    /// `failing_after` in a row, `active` again on a success). `false`: overtaken (logged,
+    /// nothing else changed).
     pub async fn settle_delivery(
         &self,
         attempt: Attempt,
@@ -315,7 +312,8 @@ impl Store {
         let txn = self.conn().begin().await.map_err(map_db_err)?;
         let mut q = webhook_delivery::Entity::update_many()
             .col_expr(D::LastStatusCode, Expr::value(attempt.status_code))
-            .col_expr(D::LastError, Expr::value(attempt.error.clone()));
+            .col_expr(D::LastError, Expr::value(attempt.error.clone()))
+            .col_expr(D::LeasedUntil, Expr::value(Option::<DateTime<Utc>>::None));
         q = match &settle {
             Settle::Delivered => q
                 .col_expr(D::Status, Expr::value(delivery_status::DELIVERED))
@@ -330,13 +328,15 @@ impl Store {
             .exec(&txn)
             .await
             .map_err(map_db_err)?;
-        if res.rows_affected != 1 {
-            return Ok(false);
-        }
+        // The attempt was made either way: it is logged even when another claim overtook it.
         webhook_attempt::ActiveModel::from(attempt.clone())
             .insert(&txn)
             .await
             .map_err(map_db_err)?;
+        if res.rows_affected != 1 {
+            txn.commit().await.map_err(map_db_err)?;
+            return Ok(false);
+        }
         use webhook_endpoint::Column as E;
         let ok = settle == Settle::Delivered;
         let runs = webhook_endpoint::Entity::update_many()
@@ -428,7 +428,7 @@ impl Store {
     }
 
     /// Queues one more attempt of the tenant's delivery now, whatever its state (in the
-    /// caller's transaction); `false` when an attempt is already queued for it.
+    /// caller's transaction); `false` when one is already queued or in flight.
     pub async fn replay_delivery(
         &self,
         txn: &impl ConnectionTrait,
@@ -445,13 +445,41 @@ impl Store {
             .filter(D::TenantId.eq(tenant.0))
             .filter(D::ReplayPending.eq(false))
             .filter(
-                sea_orm::Condition::any()
+                Condition::any()
                     .add(D::Status.ne(delivery_status::PENDING))
                     .add(D::NextAttemptAt.gt(now)),
+            )
+            .filter(
+                Condition::any()
+                    .add(D::LeasedUntil.is_null())
+                    .add(D::LeasedUntil.lt(now)),
             )
             .exec(txn)
             .await
             .map_err(map_db_err)?;
         Ok(res.rows_affected == 1)
+    }
+
+    /// Deletes finished deliveries (delivered or given up) created before `before`, with
+    /// their log; returns how many deliveries went.
+    pub async fn purge_webhook_history(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
+        let old = Query::select()
+            .column(webhook_delivery::Column::Id)
+            .from(webhook_delivery::Entity)
+            .and_where(webhook_delivery::Column::Status.ne(delivery_status::PENDING))
+            .and_where(webhook_delivery::Column::CreatedAt.lt(before))
+            .to_owned();
+        webhook_attempt::Entity::delete_many()
+            .filter(webhook_attempt::Column::DeliveryId.in_subquery(old))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(webhook_delivery::Entity::delete_many()
+            .filter(webhook_delivery::Column::Status.ne(delivery_status::PENDING))
+            .filter(webhook_delivery::Column::CreatedAt.lt(before))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?
+            .rows_affected)
     }
 }

@@ -67,7 +67,8 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     {
         return Some(tail);
     }
-    if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0; 4] {
+    if s[0] == 0x0064 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1) {
+        // NAT64, well-known (`64:ff9b::/96`) and local-use (`64:ff9b:1::/48`) prefixes.
         return Some(tail);
     }
     if s[0] == 0x2002 {
@@ -121,7 +122,8 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<reqwest::Url, DomainE
 /// Names that are local by definition, refused without asking DNS.
 fn is_local_name(host: &str) -> bool {
     let h = host.trim_end_matches('.').to_ascii_lowercase();
-    h == "localhost"
+    // A single label is completed by the resolver's search domains: the platform's own.
+    !h.contains('.')
         || h.ends_with(".localhost")
         || h.ends_with(".local")
         || h.ends_with(".internal")
@@ -150,9 +152,11 @@ pub async fn resolve(
     }
     if !allow_private {
         if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+            // Which inside address it named stays in the server's log: the tenant is not
+            // told, so the guard cannot be used to map the platform's network.
+            tracing::info!(host, address = %bad.ip(), "webhook host refused: not a public address");
             return Err(refused(format!(
-                "the host {host} resolves to {}, which is not a public address",
-                bad.ip()
+                "the host {host} resolves to an address that is not public"
             )));
         }
     }
@@ -190,6 +194,7 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
+            "64:ff9b:1::a00:1",
             "2001:db8::1",
             "fec0::1",
             "100::1",
@@ -222,6 +227,8 @@ mod tests {
             "https://0x7f.1/",
             "https://localhost/",
             "https://svc.internal/",
+            "https://metadata/",
+            "https://intranet./",
             "https://example.com/a b",
             "/relative",
             "",
@@ -238,8 +245,16 @@ mod tests {
     #[tokio::test]
     async fn a_name_that_resolves_inside_is_refused() {
         let url = reqwest::Url::parse("https://localhost:9/").unwrap();
+        assert!(
+            check_url(url.as_str(), false).is_err(),
+            "refused by name first"
+        );
         let err = resolve(&url, false).await.unwrap_err();
-        assert!(err.to_string().contains("not a public address"), "{err}");
+        assert!(err.to_string().contains("not public"), "{err}");
+        assert!(
+            !err.to_string().contains("127.0.0.1"),
+            "the address is not echoed: {err}"
+        );
         assert!(resolve(&url, true).await.is_ok());
     }
 }

@@ -29,6 +29,10 @@ pub struct WebhookSettings {
     pub max_endpoints: u64,
     /// Deliveries in flight at once per instance.
     pub concurrency: usize,
+    /// Of those, at most this many one tenant's.
+    pub per_tenant: usize,
+    /// How long finished deliveries and their log are kept.
+    pub history: chrono::Duration,
     /// How long before a key expires its `api_key.expiring` event is sent.
     pub expiry_notice: chrono::Duration,
     /// How often keys are checked for an expiry ahead.
@@ -53,6 +57,8 @@ impl Default for WebhookSettings {
             failing_after: 5,
             max_endpoints: 20,
             concurrency: 8,
+            per_tenant: 2,
+            history: chrono::Duration::days(30),
             expiry_notice: chrono::Duration::days(7),
             expiry_scan_every: Duration::from_secs(600),
         }

@@ -130,15 +130,23 @@ fn check_timeout(t: u32) -> Result<i32, DomainError> {
     }
 }
 
-/// A URL as the audit log records it: without its query, which often carries a token.
+/// A URL as the audit log records it: scheme, host and port only (services put tokens in
+/// the path or the query).
 fn shown(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            u.set_query(None);
-            u.to_string()
-        }
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+            (Some(h), None) => format!("{}://{h}", u.scheme()),
+            _ => String::new(),
+        },
         Err(_) => String::new(),
     }
+}
+
+/// The associated data a secret is sealed with: its purpose and its endpoint, so it cannot
+/// be swapped between endpoints or with the master key's other ciphertexts (signing keys).
+fn aad(id: uuid::Uuid) -> String {
+    format!("webhook-secret:{id}")
 }
 
 fn types_wire(types: &[EventType]) -> String {
@@ -181,7 +189,7 @@ impl Webhooks {
     /// The secrets an endpoint signs with now: its own, and the previous one during an
     /// overlap.
     pub(crate) fn secrets_of(&self, e: &Endpoint) -> Result<Vec<Secret>, DomainError> {
-        let aad = e.id.to_string();
+        let aad = aad(e.id);
         let mut out = vec![Secret::from_bytes(
             self.sealer.open(&aad, &e.secret_sealed)?,
         )];
@@ -223,7 +231,7 @@ impl Webhooks {
             event_types: types_wire(&types),
             status: endpoint_status::ACTIVE.to_owned(),
             timeout_secs: timeout,
-            secret_sealed: self.sealer.seal(&id.to_string(), secret.bytes())?,
+            secret_sealed: self.sealer.seal(&aad(id), secret.bytes())?,
             prev_secret_sealed: None,
             prev_secret_expires_at: None,
             consecutive_failures: 0,
@@ -354,7 +362,7 @@ impl Webhooks {
             ));
         }
         let secret = Secret::generate()?;
-        let sealed = self.sealer.seal(&id.to_string(), secret.bytes())?;
+        let sealed = self.sealer.seal(&aad(id), secret.bytes())?;
         let now = self.clock.now();
         let event = NewAuditEvent::new(actor, "webhook.secret_rotated", ctx, now)
             .tenant(Some(tenant))

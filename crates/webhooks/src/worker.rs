@@ -1,8 +1,9 @@
-//! The delivery worker. Each round it (1) fans the outbox's new webhook events out into one
+//! The delivery worker. Each round (every `poll_every`) it (1) fans the outbox's new webhook events out into one
 //! delivery per subscribed endpoint — the delivery rows and the message's settlement commit
 //! together, and `(endpoint, message)` is unique, so an event is fanned out once however the
-//! round ends; (2) attempts due deliveries, each claimed first (so two instances never send one
-//! attempt twice), signed per Standard Webhooks, sent to the addresses the SSRF guard checked,
+//! round ends; (2) attempts due deliveries as tasks (at most `concurrency` at once, at most
+//! `per_tenant` of one tenant's), each claimed first (so two instances never send one attempt
+//! twice), signed per Standard Webhooks, sent to the addresses the SSRF guard checked,
 //! with no redirects, a per-endpoint timeout and a bounded read of the answer, then logged and
 //! rescheduled with jittered backoff or given up; and (3) now and then announces keys that
 //! expire within the notice. Everything it needs is in the database, so a restart between
@@ -12,9 +13,12 @@ use crate::guard;
 use crate::signing::signature_header;
 use crate::Webhooks;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use rand::Rng;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tollgate_core::{DomainError, RequestCtx, TenantId};
 use tollgate_store::audit::NewAuditEvent;
@@ -25,6 +29,36 @@ use tollgate_store::webhooks::{delivery_status, Attempt, Delivery, Endpoint, Set
 const RESPONSE_KEPT: usize = 1024;
 /// Events fanned out per round.
 const FAN_OUT_BATCH: u64 = 100;
+/// Due deliveries looked at per round.
+const DUE_BATCH: u64 = 200;
+/// How long attempts in flight may finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Longest a delivery's DNS lookup may take.
+const RESOLVE_BUDGET: Duration = Duration::from_secs(5);
+
+/// Takes one of `tenant`'s in-flight places; `false` when it holds `cap` already.
+fn take(busy: &Mutex<HashMap<uuid::Uuid, usize>>, tenant: uuid::Uuid, cap: usize) -> bool {
+    let Ok(mut busy) = busy.lock() else {
+        return false;
+    };
+    let n = busy.entry(tenant).or_default();
+    if *n >= cap.max(1) {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn release(busy: &Mutex<HashMap<uuid::Uuid, usize>>, tenant: uuid::Uuid) {
+    if let Ok(mut busy) = busy.lock() {
+        if let Some(n) = busy.get_mut(&tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&tenant);
+            }
+        }
+    }
+}
 
 /// What one attempt came to, before it is logged.
 struct Outcome {
@@ -35,30 +69,70 @@ struct Outcome {
 }
 
 impl Webhooks {
-    /// Runs rounds until `cancel`; a round's failure is logged and the next round retries.
+    /// Runs rounds until `cancel`, then gives the attempts in flight a few seconds. A round's failure is logged and the next round retries.
+    /// Attempts run as tasks: at most `concurrency` at once, at most `per_tenant` of them one
+    /// tenant's, so a tenant whose endpoints hang cannot hold up the others' deliveries.
     pub async fn run(self, cancel: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(self.settings().concurrency.max(1)));
+        let busy: Arc<Mutex<HashMap<uuid::Uuid, usize>>> = Arc::default();
+        let mut tasks = JoinSet::new();
         let mut last_scan: Option<Instant> = None;
         loop {
             if last_scan.is_none_or(|t| t.elapsed() >= self.settings().expiry_scan_every) {
                 last_scan = Some(Instant::now());
-                if let Err(e) = self.announce_expiring_keys().await {
-                    tracing::warn!(error = %e, "webhooks: the key expiry scan failed");
+                if let Err(e) = self.housekeeping().await {
+                    tracing::warn!(error = %e, "webhooks: the key expiry scan or history purge failed");
                 }
             }
-            if let Err(e) = self.round().await {
-                tracing::warn!(error = %e, "webhooks: a delivery round failed; retrying");
+            if let Err(e) = self.fan_out().await {
+                tracing::warn!(error = %e, "webhooks: fanning events out failed; retrying");
             }
+            match self
+                .store()
+                .due_deliveries(self.clock().now(), DUE_BATCH)
+                .await
+            {
+                Ok(due) => {
+                    for d in due {
+                        let Ok(slot) = slots.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        if !take(&busy, d.tenant_id, self.settings().per_tenant) {
+                            continue;
+                        }
+                        let (me, busy) = (self.clone(), busy.clone());
+                        tasks.spawn(async move {
+                            let tenant = d.tenant_id;
+                            if let Err(e) = me.attempt(d).await {
+                                tracing::warn!(error = %e, "webhooks: an attempt could not be recorded");
+                            }
+                            release(&busy, tenant);
+                            drop(slot);
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhooks: reading due deliveries failed"),
+            }
+            while tasks.try_join_next().is_some() {}
             tokio::select! {
-                () = cancel.cancelled() => return,
+                () = cancel.cancelled() => break,
                 () = tokio::time::sleep(self.settings().poll_every) => {}
             }
         }
+        // Attempts in flight get a few seconds to finish; the rest are dropped, their claims
+        // lapse and the next instance sends them again (same id: at least once).
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+            tasks.abort_all();
+        }
     }
 
-    /// One round: fan out new events, then attempt what is due. Returns the attempts made.
-    pub async fn round(&self) -> Result<usize, DomainError> {
-        self.fan_out().await?;
-        self.deliver_due().await
+    /// Announces keys about to expire and drops the delivery history past its keeping time.
+    async fn housekeeping(&self) -> Result<(), DomainError> {
+        self.announce_expiring_keys().await?;
+        let before = self.clock().now() - self.settings().history;
+        self.store().purge_webhook_history(before).await?;
+        Ok(())
     }
 
     async fn fan_out(&self) -> Result<(), DomainError> {
@@ -94,6 +168,7 @@ impl Webhooks {
                     last_status_code: None,
                     last_error: None,
                     replay_pending: false,
+                    leased_until: None,
                     created_at: now,
                     delivered_at: None,
                 })
@@ -116,25 +191,14 @@ impl Webhooks {
         Ok(())
     }
 
-    async fn deliver_due(&self) -> Result<usize, DomainError> {
-        let now = self.clock().now();
-        let n = self.settings().concurrency.max(1);
-        let due = self.store().due_deliveries(now, n as u64 * 4).await?;
-        let count = due.len();
-        futures::stream::iter(due)
-            .for_each_concurrent(n, |d| async move {
-                if let Err(e) = self.attempt(d).await {
-                    tracing::warn!(error = %e, "webhooks: an attempt could not be recorded");
-                }
-            })
-            .await;
-        Ok(count)
-    }
-
     /// Claims, sends and settles one delivery.
     async fn attempt(&self, d: Delivery) -> Result<(), DomainError> {
         let store = self.store();
-        let Some(endpoint) = store.endpoint_by_id(d.endpoint_id).await? else {
+        let endpoint = store
+            .endpoint_by_id(d.endpoint_id)
+            .await?
+            .filter(|e| e.tenant_id == d.tenant_id);
+        let Some(endpoint) = endpoint else {
             // Deleted while the event was being fanned out: the delivery goes with it.
             return store.drop_orphan_delivery(d.id).await;
         };
@@ -144,7 +208,18 @@ impl Webhooks {
             return Ok(());
         }
         let attempt = d.attempts + 1;
-        let outcome = self.send(&endpoint, &d).await;
+        // Well inside the lease, whatever the DNS lookup and the endpoint do.
+        let budget = Duration::from_secs(u64::try_from(endpoint.timeout_secs).unwrap_or(10) + 10);
+        let started = Instant::now();
+        let outcome = match tokio::time::timeout(budget, self.send(&endpoint, &d)).await {
+            Ok(o) => o,
+            Err(_) => Outcome {
+                status: None,
+                error: Some(format!("no answer within {}s", budget.as_secs())),
+                response: None,
+                latency: started.elapsed(),
+            },
+        };
         let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
         let settle = if ok {
             Settle::Delivered
@@ -193,10 +268,12 @@ impl Webhooks {
             Ok(u) => u,
             Err(e) => return failed(e.to_string()),
         };
-        let addrs = match guard::resolve(&url, allow_private).await {
-            Ok(a) => a,
-            Err(e) => return failed(e.to_string()),
-        };
+        let addrs =
+            match tokio::time::timeout(RESOLVE_BUDGET, guard::resolve(&url, allow_private)).await {
+                Ok(Ok(a)) => a,
+                Ok(Err(e)) => return failed(e.to_string()),
+                Err(_) => return failed("the host did not resolve in time".into()),
+            };
         let secrets = match self.secrets_of(endpoint) {
             Ok(s) => s,
             Err(e) => return failed(format!("the endpoint's secret cannot be read: {e}")),

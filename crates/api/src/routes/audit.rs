@@ -132,7 +132,21 @@ pub enum AuditExport {
     /// The events, as an attachment, streamed (chunked); a failure midway cuts the transfer
     /// short rather than ending it cleanly.
     #[oai(status = 200)]
-    File(AuditFile, #[oai(header = "Content-Disposition")] String),
+    File(
+        AuditFile,
+        #[oai(header = "Content-Disposition")] String,
+        /// The seq the export runs through (its own `audit.exported` event): a consumer that
+        /// got fewer rows than this, from the first on, got a cut-short transfer.
+        #[oai(header = "Audit-Through-Seq")]
+        i64,
+        /// When retention dropped the chain's oldest events: the last dropped seq; the first
+        /// row of an unfiltered export follows it.
+        #[oai(header = "Audit-Checkpoint-Seq")]
+        Option<i64>,
+        /// ...and its hash, the `prev_hash` of that first row.
+        #[oai(header = "Audit-Checkpoint-Hash")]
+        Option<String>,
+    ),
 }
 
 fn filter_text(name: &str, v: Option<String>) -> Result<Option<String>, DomainError> {
@@ -327,6 +341,7 @@ impl AuditApi {
             .store
             .start_audit_export(tenant, reader, &query, format)
             .await?;
+        let checkpoint = state.store.audit_checkpoint(Some(tenant)).await?;
         let header = futures::stream::iter(
             (!format.header().is_empty())
                 .then(|| Ok::<_, std::io::Error>(format.header().to_owned())),
@@ -359,6 +374,9 @@ impl AuditApi {
                 ExportFormat::Csv => AuditFile::Csv(Binary(body)),
             },
             name,
+            through,
+            checkpoint.as_ref().map(|c| c.seq),
+            checkpoint.map(|c| c.hash),
         ))
     }
 }

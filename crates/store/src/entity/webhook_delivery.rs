@@ -22,6 +22,8 @@ pub struct Model {
     pub last_error: Option<String>,
     /// A replay was asked for: the next attempt is one more try, outside the schedule.
     pub replay_pending: bool,
+    /// While an attempt is in flight: until when its claim holds.
+    pub leased_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub delivered_at: Option<DateTimeUtc>,
 }
