@@ -37,4 +37,5 @@ mod slow_bodies;
 mod spend;
 mod spine;
 mod stripe;
+mod traces;
 mod webhooks;

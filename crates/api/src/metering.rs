@@ -13,6 +13,7 @@ use tollgate_auth::Principal;
 use tollgate_core::Code;
 use tollgate_core::DomainError;
 use tollgate_meter::{Admission, Admitted, Caller, Gate, MeterError, Metered, PolicyState, UNIT};
+use tracing::Instrument;
 
 tokio::task_local! {
     /// What the current request's metering decided, for the response headers.
@@ -96,7 +97,12 @@ impl AppState {
 
     /// The part of admission that needs no body: rate limits and a concurrency slot.
     pub async fn gate(&self, p: &Principal) -> ApiResult<Gate> {
-        match self.meter.gate(&caller(p)).await {
+        let gated = self
+            .meter
+            .gate(&caller(p))
+            .instrument(tracing::info_span!("throttle"))
+            .await;
+        match gated {
             Ok(gate) => {
                 let rate = gate.rate().to_vec();
                 note(|m| m.rate = rate);
@@ -117,9 +123,15 @@ impl AppState {
         gate: Option<Gate>,
         req: Metered,
     ) -> ApiResult<Admitted<'_>> {
+        let span = tracing::info_span!("admit");
         let admitted = match gate {
-            Some(gate) => self.meter.admit_gated(&caller(p), gate, req).await,
-            None => self.meter.admit(&caller(p), req).await,
+            Some(gate) => {
+                self.meter
+                    .admit_gated(&caller(p), gate, req)
+                    .instrument(span)
+                    .await
+            }
+            None => self.meter.admit(&caller(p), req).instrument(span).await,
         };
         match admitted {
             Ok(a) => {
@@ -152,6 +164,7 @@ impl AppState {
         let (charged, left) = (admission.units_charged(), admission.quota_left());
         admission
             .commit(status, answer)
+            .instrument(tracing::info_span!("usage.commit", units = charged))
             .await
             .map_err(|e| match e {
                 MeterError::IdempotencyKeyLost => DomainError::InProgress {

@@ -377,8 +377,18 @@ pub async fn around(
         *req.method(),
         poem::http::Method::GET | poem::http::Method::HEAD | poem::http::Method::OPTIONS
     );
-    // Every event logged while the request runs carries its id (the span's field).
-    let span = tracing::info_span!("request", request_id = %request_id);
+    // Every event logged while the request runs carries its id (the span's field); exported
+    // as a trace, the span is the server span `{method} {route}` (OpenTelemetry's HTTP names).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        "http.request.method" = %method,
+        "http.route" = %route,
+        "http.response.status_code" = tracing::field::Empty,
+    );
+    let request_span = span.clone();
     // Images go to one route; every other body is small JSON or a form.
     let ocr = route == "/v1/ocr" && *req.method() == poem::http::Method::POST;
     let body_limit = if ocr {
@@ -422,6 +432,7 @@ pub async fn around(
         resp.headers_mut().insert("x-request-id", v);
     }
     let status = resp.status().as_u16();
+    request_span.record("http.response.status_code", i64::from(status));
     let elapsed = started.elapsed();
     state
         .metrics

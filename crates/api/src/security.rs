@@ -79,6 +79,13 @@ impl AppState {
 
     /// Authenticates an API caller (no rate limit: metered calls are limited on admission).
     pub async fn authenticate(&self, caller: &ApiCaller) -> ApiResult<Principal> {
+        use tracing::Instrument;
+        self.authenticate_now(caller)
+            .instrument(tracing::info_span!("authenticate"))
+            .await
+    }
+
+    async fn authenticate_now(&self, caller: &ApiCaller) -> ApiResult<Principal> {
         let from = crate::middleware::client().and_then(|c| c.ctx.ip);
         let from = from.as_deref();
         let result = match caller {

@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 /// Executor settings.
 #[derive(Debug, Clone)]
@@ -131,6 +132,10 @@ struct Job {
     /// The page's share of the memory budget, given back when the worker drops the job
     /// (read, or skipped) — not when a caller stops waiting for it.
     _memory: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// The caller's span, the parent of this job's `ocr.queue` and `ocr.inference` spans.
+    parent: tracing::Span,
+    /// Open while the job waits for the worker.
+    queue: Option<tracing::Span>,
 }
 
 const LOADING: u8 = 0;
@@ -293,7 +298,10 @@ impl Engine {
         .await
         .map_err(|_| OcrError::Busy)?
         .map_err(|_| OcrError::NotReady)?;
-        let (page, decode_ms) = self.decode(bytes, limits).await?;
+        let (page, decode_ms) = self
+            .decode(bytes, limits)
+            .instrument(tracing::info_span!("ocr.decode"))
+            .await?;
         let (sx, sy) = page.scale();
         let (answer, timing) = self
             .submit(page.image, Work::Page, decode_ms, deadline, Some(memory))
@@ -375,6 +383,7 @@ impl Engine {
         }
         let now = Instant::now();
         let (reply, answer) = oneshot::channel();
+        let parent = tracing::Span::current();
         let job = Job {
             image,
             work,
@@ -382,6 +391,8 @@ impl Engine {
             enqueued: now,
             reply,
             _memory: memory,
+            queue: Some(tracing::info_span!(parent: &parent, "ocr.queue")),
+            parent,
         };
         self.tx.try_send(job).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => OcrError::Busy,
@@ -461,8 +472,17 @@ impl Worker {
         }
     }
 
-    fn serve(&self, runner: &mut dyn ModelRunner, jobs: Vec<Job>, pages: bool) {
+    fn serve(&self, runner: &mut dyn ModelRunner, mut jobs: Vec<Job>, pages: bool) {
         let started = Instant::now();
+        // Each caller's trace: its wait ends here, and its share of the batch's inference.
+        let batch = jobs.len();
+        let inference: Vec<tracing::Span> = jobs
+            .iter_mut()
+            .map(|j| {
+                j.queue = None;
+                tracing::info_span!(parent: &j.parent, "ocr.inference", batch)
+            })
+            .collect();
         let images: Vec<&RgbImage> = jobs.iter().map(|j| &j.image).collect();
         // A panic inside the framework must not take the worker (and every later request) down.
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -478,6 +498,7 @@ impl Worker {
         }))
         .unwrap_or_else(|_| Err(RunnerError("the model runner panicked".into())));
         let took = ms(started.elapsed());
+        drop(inference);
         match result {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {

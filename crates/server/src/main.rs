@@ -5,8 +5,10 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = tollgate::cli::Cli::parse();
-    tollgate::logging::init(cli.command.is_server());
-    match tollgate::cli::run(cli).await {
+    let telemetry = tollgate::logging::init(cli.command.is_server());
+    let result = tollgate::cli::run(cli).await;
+    telemetry.shutdown().await;
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
