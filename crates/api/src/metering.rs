@@ -100,7 +100,7 @@ impl AppState {
         let gated = self
             .meter
             .gate(&caller(p))
-            .instrument(tracing::info_span!("throttle"))
+            .instrument(tracing::info_span!(target: tollgate_core::STAGE_SPAN_TARGET, "throttle"))
             .await;
         match gated {
             Ok(gate) => {
@@ -123,7 +123,7 @@ impl AppState {
         gate: Option<Gate>,
         req: Metered,
     ) -> ApiResult<Admitted<'_>> {
-        let span = tracing::info_span!("admit");
+        let span = tracing::info_span!(target: tollgate_core::STAGE_SPAN_TARGET, "admit");
         let admitted = match gate {
             Some(gate) => {
                 self.meter
@@ -164,7 +164,9 @@ impl AppState {
         let (charged, left) = (admission.units_charged(), admission.quota_left());
         admission
             .commit(status, answer)
-            .instrument(tracing::info_span!("usage.commit", units = charged))
+            .instrument(
+                tracing::info_span!(target: tollgate_core::STAGE_SPAN_TARGET, "usage.commit", units = charged),
+            )
             .await
             .map_err(|e| match e {
                 MeterError::IdempotencyKeyLost => DomainError::InProgress {

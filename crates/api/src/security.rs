@@ -81,7 +81,9 @@ impl AppState {
     pub async fn authenticate(&self, caller: &ApiCaller) -> ApiResult<Principal> {
         use tracing::Instrument;
         self.authenticate_now(caller)
-            .instrument(tracing::info_span!("authenticate"))
+            .instrument(
+                tracing::info_span!(target: tollgate_core::STAGE_SPAN_TARGET, "authenticate"),
+            )
             .await
     }
 

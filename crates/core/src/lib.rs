@@ -35,6 +35,11 @@ impl RequestCtx {
 }
 
 pub use clock::{Clock, ManualClock, SystemClock};
+
+/// The target of the spans that mark the stages of a request (authentication, throttling,
+/// admission, the OCR queue and inference, the usage commit): exported as traces, not logged.
+/// `tollgate-ocr`, which does not depend on this crate, spells it out.
+pub const STAGE_SPAN_TARGET: &str = "tollgate::stage";
 pub use codes::Code;
 pub use error::{DomainError, SpendAmounts};
 pub use ids::{AdminId, KeyId, TenantId};

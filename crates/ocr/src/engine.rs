@@ -300,7 +300,8 @@ impl Engine {
         .map_err(|_| OcrError::NotReady)?;
         let (page, decode_ms) = self
             .decode(bytes, limits)
-            .instrument(tracing::info_span!("ocr.decode"))
+            // `tollgate::stage`: a stage span, traced and not logged (`tollgate_core::STAGE_SPAN_TARGET`).
+            .instrument(tracing::info_span!(target: "tollgate::stage", "ocr.decode"))
             .await?;
         let (sx, sy) = page.scale();
         let (answer, timing) = self
@@ -391,7 +392,9 @@ impl Engine {
             enqueued: now,
             reply,
             _memory: memory,
-            queue: Some(tracing::info_span!(parent: &parent, "ocr.queue")),
+            queue: Some(
+                tracing::info_span!(target: "tollgate::stage", parent: &parent, "ocr.queue"),
+            ),
             parent,
         };
         self.tx.try_send(job).map_err(|e| match e {
@@ -480,7 +483,7 @@ impl Worker {
             .iter_mut()
             .map(|j| {
                 j.queue = None;
-                tracing::info_span!(parent: &j.parent, "ocr.inference", batch)
+                tracing::info_span!(target: "tollgate::stage", parent: &j.parent, "ocr.inference", batch)
             })
             .collect();
         let images: Vec<&RgbImage> = jobs.iter().map(|j| &j.image).collect();

@@ -9,7 +9,7 @@
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{filter_fn, FilterExt, LevelFilter};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -27,6 +27,12 @@ fn layered<W>(
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    // The request path's stage spans (target `tollgate::stage`) are for traces: the log
+    // layer does not see them, so an event logged inside one still has the request span,
+    // with its id, as its current span.
+    let filter = filter.and(filter_fn(|m| {
+        !(m.is_span() && m.target() == tollgate_core::STAGE_SPAN_TARGET)
+    }));
     let logs: Boxed = if json {
         tracing_subscriber::fmt::layer()
             .json()
