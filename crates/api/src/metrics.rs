@@ -107,6 +107,9 @@ pub fn route_label(path: &str) -> String {
         "/v1/ocr",
         "/v1/models",
         "/v1/usage",
+        "/v1/audit-events",
+        "/v1/audit-events/export",
+        "/v1/webhooks/endpoints",
         "/v1/operator/plans",
         "/v1/operator/usage",
         "/oauth/token",
@@ -119,12 +122,22 @@ pub fn route_label(path: &str) -> String {
     if FIXED.contains(&path) {
         return path.to_owned();
     }
-    for prefix in ["/v1/members/", "/v1/clients/", "/v1/keys/"] {
+    // A resource's id, then at most one known action.
+    const BY_ID: &[(&str, &[&str])] = &[
+        ("/v1/members/", &[]),
+        ("/v1/clients/", &["rotate"]),
+        ("/v1/keys/", &["rotate"]),
+        ("/v1/webhooks/endpoints/", &["rotate", "deliveries"]),
+        ("/v1/webhooks/deliveries/", &["replay"]),
+    ];
+    for (prefix, actions) in BY_ID {
         if let Some(rest) = path.strip_prefix(prefix) {
-            let action = rest.split_once('/').map(|(_, a)| a);
-            return match action {
-                Some("rotate") => format!("{prefix}{{id}}/rotate"),
+            return match rest.split_once('/') {
+                Some((_, action)) if actions.contains(&action) => {
+                    format!("{prefix}{{id}}/{action}")
+                }
                 Some(_) => "other".to_owned(),
+                None if rest.is_empty() => "other".to_owned(),
                 None => format!("{prefix}{{id}}"),
             };
         }
@@ -144,6 +157,20 @@ mod tests {
             "/v1/clients/{id}/rotate"
         );
         assert_eq!(route_label("/v1/me"), "/v1/me");
+        assert_eq!(
+            route_label("/v1/audit-events/export"),
+            "/v1/audit-events/export"
+        );
+        assert_eq!(
+            route_label("/v1/webhooks/endpoints/0190/deliveries"),
+            "/v1/webhooks/endpoints/{id}/deliveries"
+        );
+        assert_eq!(
+            route_label("/v1/webhooks/deliveries/0190/replay"),
+            "/v1/webhooks/deliveries/{id}/replay"
+        );
+        assert_eq!(route_label("/v1/webhooks/endpoints/0190/x"), "other");
+        assert_eq!(route_label("/v1/members/0190/rotate"), "other");
         assert_eq!(route_label("/random/../x"), "other");
     }
 }
