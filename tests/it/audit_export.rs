@@ -608,26 +608,13 @@ async fn retention_never_erases_rows_that_do_not_verify(backend: Backend) -> Res
         + 2;
     let conn = srv.store().conn();
     let chain = tenant.to_string();
-    let edit = format!(
+    // With the database's own guard off, as an attacker with database access has it: the
+    // purge itself must refuse.
+    crate::audit_tamper::disable_append_only_store(srv.store(), backend).await?;
+    conn.execute_unprepared(&format!(
         "UPDATE audit_events SET actor = 'someone-else' WHERE chain = '{chain}' AND seq = {edited}"
-    );
-    match backend {
-        Backend::Postgres => {
-            conn.execute_unprepared(&format!(
-                "ALTER TABLE audit_events DISABLE TRIGGER USER; {edit}; \
-                 ALTER TABLE audit_events ENABLE TRIGGER USER;"
-            ))
-            .await?;
-        }
-        Backend::Sqlite => {
-            conn.execute_unprepared(&format!(
-                "DROP TRIGGER audit_events_no_update; {edit}; \
-                 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events \
-                 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;"
-            ))
-            .await?;
-        }
-    }
+    ))
+    .await?;
     let purged = srv
         .store()
         .purge_expired_audit(now + Duration::days(40))

@@ -22,7 +22,10 @@ async fn disable_append_only(srv: &TestServer, backend: Backend) -> Result<()> {
     disable_append_only_store(srv.store(), backend).await
 }
 
-async fn disable_append_only_store(store: &tollgate_store::Store, backend: Backend) -> Result<()> {
+pub(crate) async fn disable_append_only_store(
+    store: &tollgate_store::Store,
+    backend: Backend,
+) -> Result<()> {
     let conn = store.conn();
     match backend {
         Backend::Postgres => {

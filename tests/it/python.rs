@@ -18,6 +18,39 @@ pub(crate) fn python() -> Result<PathBuf> {
     Ok(venv)
 }
 
+/// A child process, killed when dropped.
+pub(crate) struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tests/python/<script>`, an HTTP server that prints its port on its first line;
+/// the process (killed on drop) and the port. `needs` says what it depends on, for the error.
+pub(crate) fn server(script: &str, needs: &str) -> Result<(KillOnDrop, u16)> {
+    use std::io::BufRead;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(script);
+    let mut child = Command::new(python()?)
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("{script} needs tests/python/requirements.txt ({needs})"))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let port = line
+        .trim()
+        .parse()
+        .with_context(|| format!("{script} said {line:?}"))?;
+    Ok((child, port))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authlib_client_gets_tokens_and_calls_the_api() -> Result<()> {
     let srv = TestServer::start(Backend::Postgres).await?;

@@ -6,34 +6,16 @@
 
 use crate::cli::binary;
 use crate::harness::{fixture, wait_for, Backend, ServerSpec};
+use crate::python::KillOnDrop;
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_metered_call_is_one_trace_of_its_stages() -> Result<()> {
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/otlp_receiver.py");
-    let mut child = Command::new(crate::python::python()?)
-        .arg(script)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("the OTLP receiver needs tests/python/requirements.txt (opentelemetry-proto)")?;
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let receiver = Killed(child);
-    let otlp = format!("http://127.0.0.1:{}", line.trim());
+    let (receiver, port) = crate::python::server("otlp_receiver.py", "opentelemetry-proto")?;
+    let otlp = format!("http://127.0.0.1:{port}");
 
     let spec = ServerSpec::new(Backend::Postgres, false).await?;
     let seed = spec.start().await?;
@@ -42,7 +24,7 @@ async fn one_metered_call_is_one_trace_of_its_stages() -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let server = Killed(
+    let server = KillOnDrop(
         Command::new(binary()?)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("TOLLGATE_DATA_DIR", &spec.data_dir)

@@ -11,7 +11,6 @@ use crate::metering::{ocr, plan};
 use crate::spend::operator_post;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tollgate_core::{Clock, ManualClock};
@@ -19,39 +18,16 @@ use tollgate_core::{Clock, ManualClock};
 /// The receiver, killed on drop.
 struct Receiver {
     port: u16,
-    child: Child,
+    _child: crate::python::KillOnDrop,
     http: reqwest::Client,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Receiver {
     async fn start() -> Result<Self> {
-        use std::io::BufRead;
-        let script =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/webhook_receiver.py");
-        let mut child = Command::new(crate::python::python()?)
-            .arg(script)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context(
-                "the webhook receiver needs tests/python/requirements.txt (standardwebhooks)",
-            )?;
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .parse()
-            .with_context(|| format!("receiver said {line:?}"))?;
+        let (child, port) = crate::python::server("webhook_receiver.py", "standardwebhooks")?;
         Ok(Self {
             port,
-            child,
+            _child: child,
             http: reqwest::Client::new(),
         })
     }

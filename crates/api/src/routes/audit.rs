@@ -2,7 +2,7 @@
 //! export of any size streamed as NDJSON or CSV. Reading either way is itself audited.
 
 use super::{ctx, Tag};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::security::TenantCaller;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -247,28 +247,8 @@ impl AuditApi {
             action: filter_text("action", action.0)?,
             actor: filter_text("actor", actor.0)?,
         };
-        let cursor = match cursor.0 {
-            None => None,
-            Some(raw) => Some(
-                raw.parse::<i64>()
-                    .ok()
-                    // Exactly the digits `next_cursor` gave: no sign, no padding, no spaces.
-                    .filter(|c| *c > 0 && c.to_string() == raw)
-                    .ok_or_else(|| {
-                        ApiError::from(DomainError::invalid(
-                            Code::InvalidCursor,
-                            "`cursor` must be a `next_cursor` this endpoint returned",
-                        ))
-                    })?,
-            ),
-        };
-        let limit = limit.0.unwrap_or(100);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::from(DomainError::invalid(
-                Code::InvalidPageSize,
-                format!("`limit` must be 1 to {MAX_LIMIT}"),
-            )));
-        }
+        let cursor = super::paging::cursor(cursor.0, |c: &i64| *c > 0)?;
+        let limit = super::paging::limit(limit.0, 100, MAX_LIMIT)?;
         let order = match order.0.unwrap_or(PageOrder::Desc) {
             PageOrder::Desc => Order::Desc,
             PageOrder::Asc => Order::Asc,
@@ -283,9 +263,7 @@ impl AuditApi {
             .store
             .read_audit(tenant, who, &query, cursor, order, u64::from(limit))
             .await?;
-        let next_cursor = (page.len() == limit as usize)
-            .then(|| page.last().map(|e| e.seq.to_string()))
-            .flatten();
+        let next_cursor = super::paging::next(&page, limit, |e| e.seq.to_string());
         Ok(Json(AuditPage {
             events: page.into_iter().map(AuditEventBody::from).collect(),
             next_cursor,

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod ocr;
 pub mod operator;
 pub mod ops;
+mod paging;
 pub mod session;
 pub mod stripe;
 pub mod usage;

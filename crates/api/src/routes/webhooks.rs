@@ -3,7 +3,7 @@
 
 use super::members::{parse_uuid, Deleted};
 use super::{ctx, Tag};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::security::SessionCookie;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -14,7 +14,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_core::webhook::EventType;
-use tollgate_core::{Code, DomainError, Role};
+use tollgate_core::{DomainError, Role};
 use tollgate_store::webhooks::{delivery_status, endpoint_status};
 use tollgate_webhooks::service::{DeliveryView, EndpointUpdate, EndpointView, NewEndpoint};
 
@@ -559,34 +559,13 @@ impl WebhooksApi {
     ) -> ApiResult<Json<DeliveryPage>> {
         let s = state.admin(&session, None, false).await?;
         let id = self::endpoint_id(&endpoint_id.0)?;
-        let cursor = match cursor.0 {
-            None => None,
-            Some(c) => Some(
-                uuid::Uuid::parse_str(&c)
-                    .ok()
-                    .filter(|u| u.to_string() == c)
-                    .ok_or_else(|| {
-                        ApiError::from(DomainError::invalid(
-                            Code::InvalidCursor,
-                            "`cursor` must be a `next_cursor` this endpoint returned",
-                        ))
-                    })?,
-            ),
-        };
-        let limit = limit.0.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::from(DomainError::invalid(
-                Code::InvalidPageSize,
-                "`limit` must be 1 to 100",
-            )));
-        }
+        let cursor = super::paging::cursor(cursor.0, |_: &uuid::Uuid| true)?;
+        let limit = super::paging::limit(limit.0, 20, 100)?;
         let page = state
             .webhooks
             .deliveries(s.tenant_id, id, cursor, u64::from(limit))
             .await?;
-        let next_cursor = (page.len() == limit as usize)
-            .then(|| page.last().map(|d| d.delivery.id.to_string()))
-            .flatten();
+        let next_cursor = super::paging::next(&page, limit, |d| d.delivery.id.to_string());
         Ok(Json(DeliveryPage {
             deliveries: page.into_iter().map(WebhookDelivery::from).collect(),
             next_cursor,
