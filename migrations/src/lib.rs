@@ -15,6 +15,7 @@ mod m20261201_000008_usage_units_index;
 mod m20261201_000009_stripe;
 mod m20261201_000010_audit_retention;
 mod m20261201_000011_webhooks;
+mod m20261201_000012_portal_sessions;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_stripe::Migration),
             Box::new(m20261201_000010_audit_retention::Migration),
             Box::new(m20261201_000011_webhooks::Migration),
+            Box::new(m20261201_000012_portal_sessions::Migration),
         ]
     }
 }

@@ -239,7 +239,7 @@ async fn who_may_read_the_log(backend: Backend) -> Result<()> {
         .await?;
     assert_eq!(status, 201, "{created}");
     let viewer = srv
-        .login(&email, &str_field(&created, "/password")?)
+        .login_first_time(&email, &str_field(&created, "/password")?)
         .await?;
     for path in ["/v1/audit-events", "/v1/audit-events/export"] {
         let (status, body) = viewer.get(path).await?;

@@ -299,7 +299,14 @@ async fn weak_password_hash_is_upgraded_on_login() -> Result<()> {
     let hash = hash_with_params(weak, password)?;
     assert!(hash.contains("m=4096,t=1,p=1"), "{hash}");
     srv.store()
-        .create_admin(tenant, &email, &hash, Role::Owner, chrono::Utc::now())
+        .create_admin(
+            tenant,
+            &email,
+            &hash,
+            Role::Owner,
+            false,
+            chrono::Utc::now(),
+        )
         .await?;
 
     let portal = srv.login(&email, password).await?;

@@ -220,6 +220,7 @@ impl ServerSpec {
             issuer: self.issuer.clone(),
             audience: "tollgate-api".into(),
             token_ttl_secs: 900,
+            session_idle_secs: 1800,
             trusted_proxies: vec![],
             master_key: Some(self.master_key.clone()),
             redis_prefix: self.redis_prefix.clone(),
@@ -439,6 +440,20 @@ impl TestServer {
             .await?;
         let status = resp.status().as_u16();
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Signs in a member created with a one-time password and chooses a new one (the
+    /// portal allows nothing else before); the session stays signed in.
+    pub async fn login_first_time(&self, email: &str, one_time: &str) -> Result<Portal> {
+        let portal = self.login(email, one_time).await?;
+        let (status, body) = portal
+            .post(
+                "/v1/session/password",
+                json!({ "current_password": one_time, "new_password": format!("{one_time}-chosen") }),
+            )
+            .await?;
+        anyhow::ensure!(status == 200, "password change: {status} {body}");
+        Ok(portal)
     }
 
     /// Signs in to the portal; the returned client keeps the session cookie.

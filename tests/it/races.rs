@@ -22,7 +22,7 @@ async fn two_owners(srv: &TestServer) -> Result<(TenantId, [(Portal, String); 2]
         .await?;
     assert_eq!(status, 201, "{created}");
     let second = srv
-        .login(&email, created["password"].as_str().context("password")?)
+        .login_first_time(&email, created["password"].as_str().context("password")?)
         .await?;
     let (_, me) = first.get("/v1/session").await?;
     let first_id = me["admin_id"].as_str().context("admin_id")?.to_owned();

@@ -228,7 +228,7 @@ async fn only_a_tenant_admin_sets_the_cap(backend: Backend) -> Result<()> {
         .context("email")?
         .to_owned();
     let password = created["password"].as_str().context("password")?.to_owned();
-    let viewer = srv.login(&email, &password).await?;
+    let viewer = srv.login_first_time(&email, &password).await?;
     let (status, body) = viewer
         .send(
             reqwest::Method::PUT,
@@ -243,6 +243,32 @@ async fn only_a_tenant_admin_sets_the_cap(backend: Backend) -> Result<()> {
     );
     let (status, body) = viewer.get("/v1/billing/settings").await?;
     assert_eq!((status, &body["spend_cap"]), (200, &Value::Null), "{body}");
+    // Only owners decide what the tenant may spend: an admin manages keys, not the cap.
+    let (status, created) = owner
+        .post(
+            "/v1/members",
+            json!({ "email": format!("a-{}@example.com", uuid::Uuid::new_v4().simple()), "role": "admin" }),
+        )
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    let admin = srv
+        .login_first_time(
+            created["member"]["email"].as_str().context("email")?,
+            created["password"].as_str().context("password")?,
+        )
+        .await?;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PUT,
+            "/v1/billing/settings",
+            Some(cap(json!(1), "USD")),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
     let no_csrf = send(
         owner
             .http

@@ -442,13 +442,28 @@ async fn members_and_roles(backend: Backend) -> Result<()> {
         .post("/v1/members", json!({ "email": email, "role": "viewer" }))
         .await?;
     assert_eq!((status, body["code"].as_str()), (409, Some("email_taken")));
-    let (status, _) = owner
-        .post("/v1/members", json!({ "email": "x@y.z", "role": "god" }))
-        .await?;
-    assert_eq!(status, 422);
+    // A role is one of the spec's enum values exactly: no other name, case or padding.
+    for role in [
+        "god",
+        "Owner",
+        " owner",
+        "owner ",
+        "operator",
+        "owner,admin",
+        "",
+    ] {
+        let (status, body) = owner
+            .post("/v1/members", json!({ "email": "x@y.z", "role": role }))
+            .await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{role:?}"
+        );
+    }
 
     // A viewer reads but cannot change.
-    let viewer = srv.login(&email, &password).await?;
+    let viewer = srv.login_first_time(&email, &password).await?;
     assert_eq!(viewer.get("/v1/clients").await?.0, 200);
     let (status, _) = viewer
         .post(

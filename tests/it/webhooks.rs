@@ -363,7 +363,7 @@ async fn registration_refuses_unsafe_endpoints_and_delivery_rechecks() -> Result
         .post("/v1/members", json!({ "email": email, "role": "viewer" }))
         .await?;
     let viewer = srv
-        .login(&email, &str_field(&created, "/password")?)
+        .login_first_time(&email, &str_field(&created, "/password")?)
         .await?;
     let (s, b) = viewer
         .post(

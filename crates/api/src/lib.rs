@@ -18,53 +18,57 @@ use poem_openapi::OpenApiService;
 use routes::{
     audit::AuditApi, billing::BillingApi, clients::ClientsApi, credits::CreditsApi,
     invoices::InvoicesApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
-    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, session::SessionApi, stripe::StripeApi,
-    usage::UsageApi, webhooks::WebhooksApi,
+    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, plan::PlanApi, session::SessionApi,
+    stripe::StripeApi, usage::UsageApi, webhooks::WebhooksApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use state::{ApiConfig, AppState, ReadinessCheck};
 
+// poem-openapi implements `OpenApi` for tuples of up to 16: two groups.
 type Apis = (
-    OpsApi,
-    OAuthApi,
-    SessionApi,
-    MembersApi,
-    ClientsApi,
-    KeysApi,
-    MeApi,
-    OcrApi,
-    UsageApi,
-    BillingApi,
-    CreditsApi,
-    InvoicesApi,
-    AuditApi,
-    WebhooksApi,
-    StripeApi,
-    OperatorApi,
+    (
+        OpsApi,
+        OAuthApi,
+        SessionApi,
+        MembersApi,
+        ClientsApi,
+        KeysApi,
+        MeApi,
+        OcrApi,
+    ),
+    (
+        UsageApi,
+        PlanApi,
+        BillingApi,
+        CreditsApi,
+        InvoicesApi,
+        AuditApi,
+        WebhooksApi,
+        StripeApi,
+        OperatorApi,
+    ),
 );
 
 /// The OpenAPI service (also the source of the committed spec).
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            OpsApi,
-            OAuthApi,
-            SessionApi,
-            MembersApi,
-            ClientsApi,
-            KeysApi,
-            MeApi,
-            OcrApi,
-            UsageApi,
-            BillingApi,
-            CreditsApi,
-            InvoicesApi,
-            AuditApi,
-            WebhooksApi,
-            StripeApi,
-            OperatorApi,
+            (
+                OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi, OcrApi,
+            ),
+            (
+                UsageApi,
+                PlanApi,
+                BillingApi,
+                CreditsApi,
+                InvoicesApi,
+                AuditApi,
+                WebhooksApi,
+                StripeApi,
+                OperatorApi,
+            ),
         ),
         "Tollgate",
         env!("CARGO_PKG_VERSION"),

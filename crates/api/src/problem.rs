@@ -147,7 +147,7 @@ impl ApiError {
         match code.status() {
             400 => ApiError::BadRequest(problem),
             401 => {
-                let challenge = if code == Code::SessionRequired {
+                let challenge = if matches!(code, Code::SessionRequired | Code::SessionExpired) {
                     SESSION_CHALLENGE.to_owned()
                 } else if code == Code::InvalidToken {
                     format!("{BEARER_CHALLENGE}, error=\"invalid_token\"")

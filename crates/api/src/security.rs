@@ -5,7 +5,7 @@ use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use poem_openapi::auth::{ApiKey, Basic, Bearer};
 use poem_openapi::SecurityScheme;
-use tollgate_auth::service::AdminSession;
+use tollgate_auth::service::{AdminSession, SessionLookup};
 use tollgate_auth::{AuthError, Principal};
 use tollgate_core::Code;
 use tollgate_core::Scope;
@@ -172,23 +172,50 @@ impl AppState {
         })
     }
 
-    /// Resolves a portal session; `csrf` must match for state-changing requests.
+    /// Resolves a portal session; `csrf` must match for state-changing requests. A session
+    /// signed in with a one-time password is refused (403 `password_change_required`) until
+    /// it has chosen its own: see [`AppState::admin_pending`].
     pub async fn admin(
         &self,
         cookie: &SessionCookie,
         csrf: Option<&str>,
         mutating: bool,
     ) -> ApiResult<AdminSession> {
-        let Some(session) = self.auth.session(&cookie.0.key).await? else {
-            self.metrics
-                .auth_failures
-                .with_label_values(&["session"])
-                .inc();
-            return Err(ApiError::coded(
-                Code::SessionRequired,
-                "sign in first",
-                None,
+        let session = self.admin_pending(cookie, csrf, mutating).await?;
+        if session.must_change_password {
+            return Err(ApiError::forbidden(
+                Code::PasswordChangeRequired,
+                "signed in with a one-time password: choose a new password first",
             ));
+        }
+        Ok(session)
+    }
+
+    /// Resolves a portal session, one still on its one-time password included: only for
+    /// reading the session, signing out and changing the password.
+    pub async fn admin_pending(
+        &self,
+        cookie: &SessionCookie,
+        csrf: Option<&str>,
+        mutating: bool,
+    ) -> ApiResult<AdminSession> {
+        let session = match self.auth.session(&cookie.0.key).await? {
+            SessionLookup::Live(session) => session,
+            ended => {
+                self.metrics
+                    .auth_failures
+                    .with_label_values(&["session"])
+                    .inc();
+                return Err(if matches!(ended, SessionLookup::Expired) {
+                    ApiError::coded(
+                        Code::SessionExpired,
+                        "the session ended after inactivity or at the end of its lifetime: sign in again",
+                        None,
+                    )
+                } else {
+                    ApiError::coded(Code::SessionRequired, "sign in first", None)
+                });
+            }
         };
         if mutating {
             let ok =

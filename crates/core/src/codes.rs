@@ -38,8 +38,11 @@ error_codes! {
     Unauthenticated = "unauthenticated", 401, "No credentials, or they are not valid.";
     InvalidToken = "invalid_token", 401, "The access token or API key is invalid, expired or revoked.";
     SessionRequired = "session_required", 401, "A portal session is required: sign in first.";
+    SessionExpired = "session_expired", 401, "The portal session ended (inactivity or its lifetime): sign in again.";
     Forbidden = "forbidden", 403, "Authenticated, but the role does not allow this.";
     InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
+    PasswordChangeRequired = "password_change_required", 403, "Signed in with a one-time password: choose a new one (POST /v1/session/password) first.";
+    WrongPassword = "wrong_password", 403, "The current password given is not the account's.";
     CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
     AccountSuspended = "account_suspended", 402, "The tenant is suspended for an unpaid invoice; the portal still works.";
     SpendCapReached = "spend_cap_reached", 402, "The call would take the period's spend past the tenant's spend cap.";
@@ -69,7 +72,6 @@ error_codes! {
     WeakPassword = "weak_password", 422, "The password is too weak.";
     InvalidRole = "invalid_role", 422, "Not a role: owner, admin or viewer.";
     InvalidScope = "invalid_scope", 422, "Not exactly known scope names, or not grantable here.";
-    InvalidEnvironment = "invalid_environment", 422, "A key's environment is live or test.";
     InvalidExpiry = "invalid_expiry", 422, "An expiry must be in the future.";
     InvalidGrace = "invalid_grace", 422, "A key rotation's grace is out of range.";
     InvalidOverlap = "invalid_overlap", 422, "A secret rotation's overlap is out of range.";

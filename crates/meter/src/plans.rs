@@ -38,6 +38,15 @@ impl Plans {
         Self { store, clock }
     }
 
+    /// The plan `tenant` is on now (the built-in default when none), this period's key
+    /// (`YYYY-MM`) and the units recorded in it.
+    pub async fn standing(&self, tenant: TenantId) -> Result<(Plan, String, i64), DomainError> {
+        let (plan, _) = self.store.tenant_limits(tenant).await?;
+        let period = tollgate_core::plan::Period::of(self.clock.now()).key();
+        let units = self.store.usage_units(tenant, &period).await?;
+        Ok((plan, period, units))
+    }
+
     async fn audit(
         &self,
         tenant: Option<TenantId>,

@@ -53,6 +53,9 @@ pub struct EnvSettings {
     pub audience: String,
     /// Access-token lifetime in seconds (`TOLLGATE_TOKEN_TTL_SECS`).
     pub token_ttl_secs: i64,
+    /// A portal session unused for this long ends (`TOLLGATE_SESSION_IDLE_SECS`, 60 to
+    /// 86400; default 1800).
+    pub session_idle_secs: i64,
     /// Proxies trusted for X-Forwarded-For (`TOLLGATE_TRUSTED_PROXIES`, comma-separated).
     pub trusted_proxies: Vec<IpAddr>,
     /// Master key (`TOLLGATE_MASTER_KEY` or `TOLLGATE_MASTER_KEY_FILE`), if given.
@@ -357,6 +360,13 @@ impl EnvSettings {
             issuer: var("TOLLGATE_ISSUER"),
             audience: var("TOLLGATE_AUDIENCE").unwrap_or_else(|| "tollgate-api".into()),
             token_ttl_secs,
+            session_idle_secs: {
+                let secs: i64 = number("TOLLGATE_SESSION_IDLE_SECS", 1800)?;
+                if !(60..=86_400).contains(&secs) {
+                    bail!("TOLLGATE_SESSION_IDLE_SECS must be between 60 and 86400");
+                }
+                secs
+            },
             trusted_proxies,
             master_key,
             redis_prefix: var("TOLLGATE_REDIS_PREFIX").unwrap_or_else(|| "tollgate".into()),

@@ -88,6 +88,7 @@ pub async fn build(
     };
     let config = AuthConfig {
         token_horizon: Duration::seconds(env.token_ttl_secs + TOKEN_LEEWAY_SECS + 60),
+        session_idle: Duration::seconds(env.session_idle_secs),
         ..AuthConfig::default()
     };
     // A retired key stays published for the longest lifetime *any* instance may give a

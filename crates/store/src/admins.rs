@@ -1,12 +1,12 @@
 //! Tenant admins repository.
 
-use crate::entity::{admin, tenant};
+use crate::entity::{admin, session, tenant};
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use tollgate_core::Code;
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
@@ -36,12 +36,14 @@ async fn member_in(
 
 impl Store {
     /// Creates an admin; emails are unique across the platform (they are the login name).
+    /// `one_time` marks a generated password the admin must replace at first sign-in.
     pub async fn create_admin(
         &self,
         tenant: TenantId,
         email: &str,
         password_hash: &str,
         role: Role,
+        one_time: bool,
         now: DateTime<Utc>,
     ) -> Result<Admin, DomainError> {
         admin::ActiveModel {
@@ -51,6 +53,7 @@ impl Store {
             password_hash: Set(password_hash.to_owned()),
             role: Set(role.as_str().to_owned()),
             created_at: Set(now),
+            must_change_password: Set(one_time),
         }
         .insert(self.conn())
         .await
@@ -176,6 +179,35 @@ impl Store {
             .await
             .map_err(map_db_err)?;
         found(res.rows_affected, "member")
+    }
+
+    /// Sets an admin's own new password (clearing the one-time flag) and ends every other
+    /// session of theirs, in `txn` (the caller's audited transaction).
+    pub async fn change_admin_password_in(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: TenantId,
+        id: AdminId,
+        hash: &str,
+        keep_session: &str,
+    ) -> Result<(), DomainError> {
+        let res = admin::Entity::update_many()
+            .col_expr(admin::Column::PasswordHash, Expr::value(hash))
+            .col_expr(admin::Column::MustChangePassword, Expr::value(false))
+            .filter(admin::Column::Id.eq(id.0))
+            .filter(admin::Column::TenantId.eq(tenant.0))
+            .exec(txn)
+            .await
+            .map_err(map_db_err)?;
+        found(res.rows_affected, "member")?;
+        session::Entity::delete_many()
+            .filter(session::Column::AdminId.eq(id.0))
+            .filter(session::Column::TenantId.eq(tenant.0))
+            .filter(session::Column::IdHash.ne(keep_session))
+            .exec(txn)
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::entity::session;
 use crate::{map_db_err, Store};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use tollgate_core::{AdminId, DomainError, TenantId};
 
@@ -26,6 +27,7 @@ impl Store {
             csrf_token: Set(csrf_token.to_owned()),
             created_at: Set(now),
             expires_at: Set(expires_at),
+            last_seen_at: Set(Some(now)),
         }
         .insert(self.conn())
         .await
@@ -33,17 +35,27 @@ impl Store {
         Ok(())
     }
 
-    /// A live (unexpired) session by digest.
-    pub async fn session(
-        &self,
-        id_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Session>, DomainError> {
+    /// A session by digest, expired or not (the caller decides, and deletes it).
+    pub async fn session(&self, id_hash: &str) -> Result<Option<Session>, DomainError> {
         session::Entity::find_by_id(id_hash.to_owned())
-            .filter(session::Column::ExpiresAt.gt(now))
             .one(self.conn())
             .await
             .map_err(map_db_err)
+    }
+
+    /// Records that a session was used at `now`.
+    pub async fn touch_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::IdHash.eq(id_hash))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
     }
 
     /// Ends a session.

@@ -227,7 +227,8 @@ impl CreditsApi {
     /// plan's price: 422 `invalid_money` otherwise, 404 `no_price` without a price) and its
     /// credit alert. A new cap applies from the next metered call.
     ///
-    /// **Permissions**: portal session with role `admin` or `owner`, plus `X-CSRF-Token`.
+    /// **Permissions**: portal session with role `owner` (the cap decides what the tenant
+    /// may spend), plus `X-CSRF-Token`.
     #[oai(
         path = "/v1/billing/settings",
         method = "put",
@@ -243,7 +244,7 @@ impl CreditsApi {
         body: Json<BillingSettingsBody>,
     ) -> ApiResult<Json<BillingSettingsBody>> {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
-        s.require(Role::Admin)?;
+        s.require(Role::Owner)?;
         let spend_cap = match &body.0.spend_cap {
             Some(m) => Some(SpendCap {
                 amount: m.amount,

@@ -2,7 +2,7 @@
 
 use super::members::{parse_uuid, Deleted};
 use super::{ctx, Tag};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::ApiResult;
 use crate::security::SessionCookie;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, Utc};
@@ -10,12 +10,22 @@ use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use std::sync::Arc;
 use tollgate_auth::service::{CreatedKey, KeyView};
 use tollgate_core::api_key::KeyEnv;
-use tollgate_core::Code;
 use tollgate_core::{DomainError, KeyId, Role};
+
+/// Which keys a key is: `live` keys (`tg_live_…`) or `test` keys (`tg_test_…`), told apart
+/// by their prefix so a leaked key's kind is obvious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum KeyEnvironment {
+    /// Production keys.
+    Live,
+    /// Test keys.
+    Test,
+}
 
 /// An API key as listed (never the key itself).
 #[derive(Debug, Object)]
@@ -26,6 +36,8 @@ pub struct Key {
     pub name: String,
     /// First characters of the key, to tell keys apart.
     pub prefix: String,
+    /// The key's environment (its prefix says it too).
+    pub environment: KeyEnvironment,
     /// Granted scopes.
     pub scopes: Vec<String>,
     /// Created.
@@ -47,6 +59,11 @@ impl From<&KeyView> for Key {
             key_id: k.key_id.to_string(),
             name: k.name.clone(),
             prefix: k.prefix.clone(),
+            environment: if k.prefix.starts_with(KeyEnv::Test.prefix()) {
+                KeyEnvironment::Test
+            } else {
+                KeyEnvironment::Live
+            },
             scopes: k.scopes.names(),
             created_at: k.created_at,
             last_used_at: k.last_used_at,
@@ -86,7 +103,7 @@ pub struct NewKey {
     /// Optional expiry.
     pub expires_at: Option<DateTime<Utc>>,
     /// `live` (default) or `test`.
-    pub environment: Option<String>,
+    pub environment: Option<KeyEnvironment>,
 }
 
 /// Key rotation.
@@ -165,15 +182,9 @@ impl KeysApi {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
         s.require(Role::Admin)?;
         let body = body.0;
-        let env = match body.environment.as_deref() {
-            None | Some("live") => KeyEnv::Live,
-            Some("test") => KeyEnv::Test,
-            Some(_) => {
-                return Err(ApiError::from(DomainError::invalid(
-                    Code::InvalidEnvironment,
-                    "environment must be live or test",
-                )))
-            }
+        let env = match body.environment {
+            None | Some(KeyEnvironment::Live) => KeyEnv::Live,
+            Some(KeyEnvironment::Test) => KeyEnv::Test,
         };
         let created = state
             .auth

@@ -8,10 +8,50 @@ use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use std::sync::Arc;
-use tollgate_core::{AdminId, Role};
+use tollgate_core::{AdminId, DomainError, Role};
 use tollgate_store::admins::Admin;
+
+/// A portal role: `viewer` reads, `admin` also manages credentials, webhooks and prices'
+/// settings, `owner` also manages members and the spend cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum RoleName {
+    /// Everything, members included.
+    Owner,
+    /// Manage clients, keys and webhooks.
+    Admin,
+    /// Read only.
+    Viewer,
+}
+
+impl From<Role> for RoleName {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Owner => RoleName::Owner,
+            Role::Admin => RoleName::Admin,
+            Role::Viewer => RoleName::Viewer,
+        }
+    }
+}
+
+impl From<RoleName> for Role {
+    fn from(r: RoleName) -> Self {
+        match r {
+            RoleName::Owner => Role::Owner,
+            RoleName::Admin => Role::Admin,
+            RoleName::Viewer => Role::Viewer,
+        }
+    }
+}
+
+/// The stored role of a member row (a row with another value is a bug, answered as 500).
+pub(crate) fn stored_role(s: &str) -> Result<RoleName, DomainError> {
+    Role::parse(s)
+        .map(RoleName::from)
+        .map_err(|_| DomainError::internal(format!("stored role `{s}`")))
+}
 
 /// A member (never with a password hash).
 #[derive(Debug, Object)]
@@ -20,20 +60,25 @@ pub struct Member {
     pub id: String,
     /// Email.
     pub email: String,
-    /// `owner`, `admin` or `viewer`.
-    pub role: String,
+    /// Role.
+    pub role: RoleName,
+    /// Still on the one-time password they were created with.
+    pub must_change_password: bool,
     /// Created.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<&Admin> for Member {
-    fn from(a: &Admin) -> Self {
-        Self {
+impl TryFrom<&Admin> for Member {
+    type Error = DomainError;
+
+    fn try_from(a: &Admin) -> Result<Self, DomainError> {
+        Ok(Self {
             id: a.id.to_string(),
             email: a.email.clone(),
-            role: a.role.clone(),
+            role: stored_role(&a.role)?,
+            must_change_password: a.must_change_password,
             created_at: a.created_at,
-        }
+        })
     }
 }
 
@@ -43,8 +88,8 @@ impl From<&Admin> for Member {
 pub struct NewMember {
     /// Email (the login name).
     pub email: String,
-    /// `owner`, `admin` or `viewer`.
-    pub role: String,
+    /// Role.
+    pub role: RoleName,
 }
 
 /// A created member with their one-time password.
@@ -61,7 +106,7 @@ pub struct CreatedMemberBody {
 #[oai(deny_unknown_fields)]
 pub struct MemberPatch {
     /// New role.
-    pub role: String,
+    pub role: RoleName,
 }
 
 /// Creation answer.
@@ -117,8 +162,8 @@ impl MembersApi {
                 .list_members(&s)
                 .await?
                 .iter()
-                .map(Member::from)
-                .collect(),
+                .map(Member::try_from)
+                .collect::<Result<_, _>>()?,
         ))
     }
 
@@ -140,14 +185,14 @@ impl MembersApi {
         body: Json<NewMember>,
     ) -> ApiResult<MemberCreated> {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
-        let role = Role::parse(&body.0.role)?;
+        let role = Role::from(body.0.role);
         let created = state
             .auth
             .add_member(&s, &body.0.email, role, &ctx(req))
             .await?;
         Ok(MemberCreated::Created(
             Json(CreatedMemberBody {
-                member: Member::from(&created.admin),
+                member: Member::try_from(&created.admin)?,
                 password: created.password,
             }),
             "no-store".into(),
@@ -171,7 +216,7 @@ impl MembersApi {
     ) -> ApiResult<Json<Member>> {
         let s = state.admin(&session, None, false).await?;
         let id: AdminId = AdminId(parse_uuid(&id.0, "member")?);
-        Ok(Json(Member::from(&state.auth.member(&s, id).await?)))
+        Ok(Json(Member::try_from(&state.auth.member(&s, id).await?)?))
     }
 
     /// Change a member's role. The last owner cannot be demoted (409 `last_owner`).
@@ -194,10 +239,10 @@ impl MembersApi {
     ) -> ApiResult<Json<Member>> {
         let s = state.admin(&session, csrf.0.as_deref(), true).await?;
         let id: AdminId = AdminId(parse_uuid(&id.0, "member")?);
-        let role = Role::parse(&body.0.role)?;
-        Ok(Json(Member::from(
+        let role = Role::from(body.0.role);
+        Ok(Json(Member::try_from(
             &state.auth.set_member_role(&s, id, role, &ctx(req)).await?,
-        )))
+        )?))
     }
 
     /// Remove a member. The last owner cannot be removed (409 `last_owner`).

@@ -14,6 +14,7 @@ pub mod ocr;
 pub mod operator;
 pub mod ops;
 mod paging;
+pub mod plan;
 pub mod session;
 pub mod stripe;
 pub mod usage;

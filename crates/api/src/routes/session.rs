@@ -1,10 +1,12 @@
 //! Portal sign-in: `POST /v1/session` sets an HttpOnly session cookie; `GET` reads the
 //! session (and its CSRF token, for a page reload); `DELETE` signs out.
 
+use super::members::RoleName;
 use super::{ctx, Tag};
 use crate::problem::ApiResult;
 use crate::security::{SessionCookie, SESSION_COOKIE};
 use crate::state::AppState;
+use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::Header;
@@ -41,21 +43,49 @@ pub struct SessionInfo {
     pub tenant_id: String,
     /// Email.
     pub email: String,
-    /// `owner`, `admin` or `viewer`.
-    pub role: String,
+    /// Role.
+    pub role: RoleName,
+    /// Signed in with a one-time password: every other portal call answers 403
+    /// `password_change_required` until `POST /v1/session/password`.
+    pub must_change_password: bool,
+    /// The session ends at this time whatever its use.
+    pub expires_at: DateTime<Utc>,
+    /// The session ends after this many seconds without a request.
+    pub idle_timeout_seconds: i64,
     /// Send this in `X-CSRF-Token` on every state-changing request.
     pub csrf_token: String,
 }
 
-impl From<&AdminSession> for SessionInfo {
-    fn from(s: &AdminSession) -> Self {
+impl SessionInfo {
+    fn of(s: &AdminSession, state: &AppState) -> Self {
         Self {
             admin_id: s.admin_id.to_string(),
             tenant_id: s.tenant_id.to_string(),
             email: s.email.clone(),
-            role: s.role.as_str().to_owned(),
+            role: s.role.into(),
+            must_change_password: s.must_change_password,
+            expires_at: s.expires_at,
+            idle_timeout_seconds: state.auth.config.session_idle.num_seconds(),
             csrf_token: s.csrf_token.clone(),
         }
+    }
+}
+
+/// A password change.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password signed in with (the one-time password, on first sign-in).
+    #[oai(validator(max_length = 1024))]
+    pub current_password: String,
+    /// The new password: at least 12 characters, not the current one.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
     }
 }
 
@@ -125,7 +155,7 @@ impl SessionApi {
             .await?;
         let max_age = state.auth.config.session_ttl.num_seconds();
         Ok(LoginResponse::Ok(
-            Json(SessionInfo::from(&out.session)),
+            Json(SessionInfo::of(&out.session, &state)),
             cookie(&state, req, &out.session_token, max_age),
             "no-store".into(),
         ))
@@ -145,8 +175,43 @@ impl SessionApi {
         state: Data<&Arc<AppState>>,
         session: SessionCookie,
     ) -> ApiResult<Json<SessionInfo>> {
+        let s = state.admin_pending(&session, None, false).await?;
+        Ok(Json(SessionInfo::of(&s, &state)))
+    }
+
+    /// Change the signed-in admin's own password.
+    ///
+    /// Ends the admin's other sessions; this one stays signed in. Required before anything
+    /// else after signing in with a one-time password. A wrong `current_password` is 403
+    /// `wrong_password` (repeated failures are throttled, 429); a short new password, or
+    /// the current one again, is 422 `weak_password`.
+    ///
+    /// **Permissions**: a portal session (any role, one on a one-time password included)
+    /// and its CSRF token.
+    #[oai(
+        path = "/v1/session/password",
+        method = "post",
+        tag = "Tag::Session",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        session: SessionCookie,
+        #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<Json<SessionInfo>> {
+        let s = state
+            .admin_pending(&session, csrf.0.as_deref(), true)
+            .await?;
+        let body = body.0;
+        state
+            .auth
+            .change_password(&s, body.current_password, body.new_password, &ctx(req))
+            .await?;
         let s = state.admin(&session, None, false).await?;
-        Ok(Json(SessionInfo::from(&s)))
+        Ok(Json(SessionInfo::of(&s, &state)))
     }
 
     /// Sign out.
@@ -165,7 +230,9 @@ impl SessionApi {
         session: SessionCookie,
         #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
     ) -> ApiResult<LogoutResponse> {
-        let s = state.admin(&session, csrf.0.as_deref(), true).await?;
+        let s = state
+            .admin_pending(&session, csrf.0.as_deref(), true)
+            .await?;
         state.auth.logout(&s, &ctx(req)).await?;
         Ok(LogoutResponse::Done(cookie(&state, req, "", 0)))
     }

@@ -9,7 +9,7 @@ mod portal;
 pub use clients::{ClientView, CreatedClient};
 pub use keys::{CreatedKey, KeyView};
 pub use oauth::{ClientAuth, Introspection};
-pub use portal::{AdminSession, CreatedMember, LoginOutcome};
+pub use portal::{AdminSession, CreatedMember, LoginOutcome, SessionLookup};
 
 use crate::anonymous::{AnonymousAudit, Subject};
 use crate::backoff::AttemptLimiter;
@@ -31,6 +31,8 @@ pub use tollgate_core::RequestCtx;
 pub struct AuthConfig {
     /// Portal session lifetime.
     pub session_ttl: Duration,
+    /// A portal session unused for this long ends.
+    pub session_idle: Duration,
     /// Failures per (account, IP) before backoff starts.
     pub account_ip_threshold: u32,
     /// Failures per IP before backoff starts (portal logins and OAuth client authentication
@@ -53,6 +55,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             session_ttl: Duration::hours(12),
+            session_idle: Duration::minutes(30),
             account_ip_threshold: 5,
             ip_threshold: 50,
             client_ip_threshold: 10,

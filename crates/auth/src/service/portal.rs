@@ -4,12 +4,18 @@ use super::{AuthService, RequestCtx, SUCCESS};
 use crate::anonymous::Subject;
 use crate::password::PasswordCheck;
 use crate::secret::{digest, random_base62};
+use chrono::{DateTime, Duration, Utc};
 use tollgate_core::Code;
 use tollgate_core::{AdminId, DomainError, Role, TenantId};
 use tollgate_store::admins::{Admin, MemberChange};
+use tollgate_store::audit::NewAuditEvent;
 
 /// How long an address an account signed in from stays exempt from the per-account block.
 const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 3600;
+
+/// A session's last use is written at most this often, so a busy portal page is not a
+/// database write per request; the inactivity timeout is that much less exact.
+const TOUCH_EVERY_SECS: i64 = 60;
 
 /// A signed-in admin, resolved from a session cookie.
 #[derive(Debug, Clone)]
@@ -26,6 +32,21 @@ pub struct AdminSession {
     pub csrf_token: String,
     /// Digest of the session id.
     pub id_hash: String,
+    /// Signed in with a one-time password: the session may only change it.
+    pub must_change_password: bool,
+    /// When the session ends regardless of use.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a session cookie resolves to.
+#[derive(Debug)]
+pub enum SessionLookup {
+    /// A live session.
+    Live(AdminSession),
+    /// It existed but ended (inactivity or lifetime) and is now deleted.
+    Expired,
+    /// No such session (or its member is gone).
+    Missing,
 }
 
 impl AdminSession {
@@ -88,6 +109,7 @@ fn session_from(
     admin: &Admin,
     csrf_token: String,
     id_hash: String,
+    expires_at: DateTime<Utc>,
 ) -> Result<AdminSession, DomainError> {
     Ok(AdminSession {
         admin_id: AdminId(admin.id),
@@ -96,6 +118,8 @@ fn session_from(
         role: Role::parse(&admin.role)?,
         csrf_token,
         id_hash,
+        must_change_password: admin.must_change_password,
+        expires_at,
     })
 }
 
@@ -119,11 +143,12 @@ impl AuthService {
         }
         self.store.tenant(tenant).await?;
         let email = normalise_email(email)?;
+        let one_time = password.is_none();
         let password = password.unwrap_or_else(|| random_base62(20));
         let hash = self.passwords.hash(password.clone()).await?;
         let admin = self
             .store
-            .create_admin(tenant, &email, &hash, role, self.clock.now())
+            .create_admin(tenant, &email, &hash, role, one_time, self.clock.now())
             .await?;
         self.audit(
             Some(tenant),
@@ -214,17 +239,11 @@ impl AuthService {
         let id_hash = digest(&token);
         let csrf = random_base62(32);
         let now = self.clock.now();
+        let expires_at = now + self.config.session_ttl;
         self.store
-            .create_session(
-                &id_hash,
-                AdminId(admin.id),
-                tenant,
-                &csrf,
-                now,
-                now + self.config.session_ttl,
-            )
+            .create_session(&id_hash, AdminId(admin.id), tenant, &csrf, now, expires_at)
             .await?;
-        let session = session_from(&admin, csrf, id_hash)?;
+        let session = session_from(&admin, csrf, id_hash, expires_at)?;
         self.audit(
             Some(tenant),
             &session.actor(),
@@ -241,25 +260,104 @@ impl AuthService {
         })
     }
 
-    /// Resolves a session cookie value.
-    pub async fn session(&self, token: &str) -> Result<Option<AdminSession>, DomainError> {
+    /// Resolves a session cookie value. A session past its lifetime, or unused for longer
+    /// than the inactivity timeout, is deleted and answered as [`SessionLookup::Expired`].
+    pub async fn session(&self, token: &str) -> Result<SessionLookup, DomainError> {
         if token.len() != 43 || !tollgate_core::base62::is_base62(token) {
-            return Ok(None);
+            return Ok(SessionLookup::Missing);
         }
         let id_hash = digest(token);
-        let Some(row) = self.store.session(&id_hash, self.clock.now()).await? else {
-            return Ok(None);
+        let Some(row) = self.store.session(&id_hash).await? else {
+            return Ok(SessionLookup::Missing);
         };
+        let now = self.clock.now();
+        let last_seen = row.last_seen_at.unwrap_or(row.created_at);
+        if row.expires_at <= now || now - last_seen >= self.config.session_idle {
+            self.store.delete_session(&id_hash).await?;
+            return Ok(SessionLookup::Expired);
+        }
         let admin = match self
             .store
             .admin(TenantId(row.tenant_id), AdminId(row.admin_id))
             .await
         {
             Ok(a) => a,
-            Err(DomainError::NotFound(_)) => return Ok(None),
+            Err(DomainError::NotFound(_)) => return Ok(SessionLookup::Missing),
             Err(e) => return Err(e),
         };
-        session_from(&admin, row.csrf_token, id_hash).map(Some)
+        if now - last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
+            self.store.touch_session(&id_hash, now).await?;
+        }
+        session_from(&admin, row.csrf_token, id_hash, row.expires_at).map(SessionLookup::Live)
+    }
+
+    /// Changes the signed-in admin's own password: `current` must be theirs (failures back
+    /// off as logins do), `new` must be a strong password other than `current`. Clears the
+    /// one-time flag and ends the admin's other sessions, in the transaction of its audit row.
+    pub async fn change_password(
+        &self,
+        session: &AdminSession,
+        current: String,
+        new: String,
+        ctx: &RequestCtx,
+    ) -> Result<(), DomainError> {
+        let key = format!("pwchange:{}", session.admin_id);
+        if let Some(retry_after) = self.attempts.blocked(&key).await {
+            return Err(DomainError::TooManyAttempts { retry_after });
+        }
+        if new == current {
+            return Err(DomainError::invalid(
+                Code::WeakPassword,
+                "choose a password other than the current one",
+            ));
+        }
+        let admin = self
+            .store
+            .admin(session.tenant_id, session.admin_id)
+            .await?;
+        let check = self
+            .passwords
+            .verify(Some(admin.password_hash.clone()), current)
+            .await?;
+        if !matches!(check, PasswordCheck::Match { .. }) {
+            self.attempts
+                .failure(&key, self.config.account_ip_threshold)
+                .await;
+            self.audit(
+                Some(session.tenant_id),
+                &session.actor(),
+                "password.change_failed",
+                Some(session.actor()),
+                super::FAILURE,
+                ctx,
+                serde_json::json!({ "reason": "wrong_password" }),
+            )
+            .await?;
+            return Err(DomainError::invalid(
+                Code::WrongPassword,
+                "the current password is not right",
+            ));
+        }
+        let hash = self.passwords.hash(new).await?;
+        self.attempts.reset(&key).await;
+        let event = NewAuditEvent::new(&session.actor(), "password.changed", ctx, self.clock.now())
+            .tenant(Some(session.tenant_id))
+            .target(Some(session.actor()))
+            .detail(serde_json::json!({ "one_time": admin.must_change_password }));
+        let (tenant, id) = (session.tenant_id, session.admin_id);
+        self.store
+            .audited(Some(tenant), |txn| {
+                let (store, event, hash) = (self.store.clone(), event.clone(), hash.clone());
+                let keep = session.id_hash.clone();
+                Box::pin(async move {
+                    store
+                        .change_admin_password_in(txn, tenant, id, &hash, &keep)
+                        .await?;
+                    Ok(Some(((), event)))
+                })
+            })
+            .await?;
+        Ok(())
     }
 
     /// Ends a session.

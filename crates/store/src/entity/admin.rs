@@ -12,6 +12,8 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// Created with a one-time password: the session may only change it.
+    pub must_change_password: bool,
 }
 
 /// No navigable relations are declared; queries filter by `tenant_id` explicitly.

@@ -12,6 +12,8 @@ pub struct Model {
     pub csrf_token: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Last use (`None`: not used since `created_at`).
+    pub last_seen_at: Option<DateTimeUtc>,
 }
 
 /// No navigable relations are declared.

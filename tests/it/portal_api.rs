@@ -1,0 +1,193 @@
+//! Portal sign-in at the API: a one-time password allows nothing but choosing a new one, a
+//! password change ends the admin's other sessions, and a session ends after inactivity
+//! (or its lifetime) with `session_expired` (the clock is moved, not waited for).
+
+use crate::both_backends;
+use crate::harness::{str_field, Backend, ServerSpec, TestServer};
+use anyhow::Result;
+use serde_json::json;
+use std::sync::Arc;
+
+both_backends!(
+    a_one_time_password_allows_only_changing_it,
+    an_idle_session_ends_and_says_so,
+);
+
+/// `GET /v1/plan` is the caller's own tenant's plan and units, for a credential with
+/// `usage:read` (or a portal session); without the scope it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_is_the_callers_own() -> Result<()> {
+    let srv = TestServer::start(Backend::Postgres).await?;
+    let reader = srv.tenant("usage:read").await?;
+    let other = srv.tenant("ocr:read").await?;
+    let plan = |key: String| {
+        let http = reqwest::Client::new();
+        let url = srv.url("/v1/plan");
+        async move {
+            let resp = http.get(url).header("x-api-key", key).send().await?;
+            let status = resp.status().as_u16();
+            anyhow::Ok((status, resp.json::<serde_json::Value>().await?))
+        }
+    };
+    let (status, body) = plan(reader.key.clone()).await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["name"], &body["monthly_units"], &body["period_units"]),
+        (&json!("default"), &json!(1000), &json!(0))
+    );
+    let (status, body) = plan(other.key.clone()).await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+    let owner = srv.login(&other.owner_email, &other.owner_password).await?;
+    assert_eq!(owner.get("/v1/plan").await?.0, 200);
+    srv.stop().await
+}
+
+async fn viewer_on_a_one_time_password(
+    srv: &TestServer,
+) -> Result<(tollgate_core::TenantId, String, String)> {
+    let t = srv.tenant("ocr:read").await?;
+    let owner = srv.login(&t.owner_email, &t.owner_password).await?;
+    let email = format!("m-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (status, created) = owner
+        .post("/v1/members", json!({ "email": email, "role": "viewer" }))
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["member"]["must_change_password"], true);
+    Ok((t.id.parse()?, email, str_field(&created, "/password")?))
+}
+
+async fn a_one_time_password_allows_only_changing_it(backend: Backend) -> Result<()> {
+    let srv = TestServer::start(backend).await?;
+    let (tenant, email, otp) = viewer_on_a_one_time_password(&srv).await?;
+    let earlier = srv.login(&email, &otp).await?;
+    let member = srv.login(&email, &otp).await?;
+    let (status, session) = member.get("/v1/session").await?;
+    assert_eq!(
+        (status, &session["must_change_password"], &session["role"]),
+        (200, &json!(true), &json!("viewer"))
+    );
+    // Every other portal call is refused until the password is changed.
+    for path in ["/v1/keys", "/v1/members", "/v1/usage", "/v1/plan"] {
+        let (status, body) = member.get(path).await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("password_change_required")),
+            "{path}"
+        );
+    }
+    let change =
+        |current: &str, new: &str| json!({ "current_password": current, "new_password": new });
+    // Without the CSRF token: refused.
+    let no_csrf = member
+        .http
+        .post(format!("{}/v1/session/password", member.base))
+        .json(&change(&otp, "a long new passphrase"))
+        .send()
+        .await?;
+    assert_eq!(no_csrf.status().as_u16(), 403);
+    let cases = [
+        (
+            change("not it", "a long new passphrase"),
+            403,
+            "wrong_password",
+        ),
+        (change(&otp, "short"), 422, "weak_password"),
+        (change(&otp, &otp), 422, "weak_password"),
+    ];
+    for (body, want_status, want_code) in cases {
+        let (status, answer) = member.post("/v1/session/password", body).await?;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (want_status, Some(want_code))
+        );
+    }
+    // Unknown fields (an admin id smuggled in) are refused: only one's own password changes.
+    let mut smuggled = change(&otp, "a long new passphrase");
+    smuggled["admin_id"] = json!(uuid::Uuid::new_v4().to_string());
+    assert_eq!(member.post("/v1/session/password", smuggled).await?.0, 400);
+
+    let (status, after) = member
+        .post(
+            "/v1/session/password",
+            change(&otp, "a long new passphrase"),
+        )
+        .await?;
+    assert_eq!(
+        (status, &after["must_change_password"]),
+        (200, &json!(false))
+    );
+    assert_eq!(member.get("/v1/keys").await?.0, 200);
+    // The other session (signed in on the one-time password) ended; the old password is gone.
+    let (status, body) = earlier.get("/v1/session").await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("session_required"))
+    );
+    let stale = reqwest::Client::new()
+        .post(srv.url("/v1/session"))
+        .json(&json!({ "email": email, "password": otp }))
+        .send()
+        .await?;
+    assert_eq!(stale.status().as_u16(), 401);
+    srv.login(&email, "a long new passphrase").await?;
+    // The change is audited on the tenant's chain.
+    let events = srv.store().audit_events(Some(tenant)).await?;
+    assert!(events
+        .iter()
+        .any(|e| e.action == "password.changed" && e.outcome == "success"));
+    assert!(events
+        .iter()
+        .any(|e| e.action == "password.change_failed" && e.outcome == "failure"));
+    srv.stop().await
+}
+
+async fn an_idle_session_ends_and_says_so(backend: Backend) -> Result<()> {
+    let clock = tollgate_core::ManualClock::new(chrono::Utc::now());
+    let spec = ServerSpec::new(backend, false).await?;
+    let srv = spec.start_with_clock(Arc::new(clock.clone())).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let portal = srv.login(&t.owner_email, &t.owner_password).await?;
+    let (status, session) = portal.get("/v1/session").await?;
+    assert_eq!(
+        (status, &session["idle_timeout_seconds"]),
+        (200, &json!(1800))
+    );
+    // Used every 29 minutes, it lives on.
+    for _ in 0..4 {
+        clock.advance(chrono::Duration::minutes(29));
+        assert_eq!(portal.get("/v1/keys").await?.0, 200);
+    }
+    // 31 minutes idle: it ended, and the answer says why (once: the row is gone after).
+    clock.advance(chrono::Duration::minutes(31));
+    let (status, body) = portal.get("/v1/keys").await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("session_expired"))
+    );
+    let (status, body) = portal.get("/v1/session").await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("session_required"))
+    );
+    // However busy, a session ends at its lifetime (12 hours).
+    let busy = srv.login(&t.owner_email, &t.owner_password).await?;
+    let mut lived = chrono::Duration::zero();
+    let ended = loop {
+        clock.advance(chrono::Duration::minutes(20));
+        lived += chrono::Duration::minutes(20);
+        let (status, body) = busy.get("/v1/session").await?;
+        if status != 200 {
+            break (status, body["code"].as_str().map(str::to_owned));
+        }
+        anyhow::ensure!(
+            lived < chrono::Duration::hours(13),
+            "the session outlived its lifetime"
+        );
+    };
+    assert_eq!(ended, (401, Some("session_expired".to_owned())));
+    assert_eq!(lived, chrono::Duration::hours(12));
+    srv.stop().await
+}
