@@ -1,5 +1,15 @@
 # syntax=docker/dockerfile:1
 
+# --- portal ------------------------------------------------------------------------------
+# The admin portal (admin-ui/), built with Node 20 and embedded by the Rust build below
+# (TOLLGATE_PORTAL_DIST tells crates/api/build.rs to take it as built).
+FROM node:20-bookworm-slim AS portal
+WORKDIR /ui
+COPY admin-ui/package.json admin-ui/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY admin-ui/ ./
+RUN npm run build
+
 # --- build -------------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 WORKDIR /src
@@ -11,6 +21,8 @@ RUN apt-get update \
 COPY scripts/fetch-models scripts/fetch-models
 RUN python3 scripts/fetch-models --dir /src/models
 COPY . .
+COPY --from=portal /ui/dist /portal-dist
+ENV TOLLGATE_PORTAL_DIST=/portal-dist
 # The registry and target directories are BuildKit cache mounts, so the binary is copied out
 # of target/ within the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

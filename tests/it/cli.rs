@@ -22,6 +22,37 @@ pub(crate) fn binary() -> Result<std::path::PathBuf> {
     Ok(bin)
 }
 
+/// `tollgate serve` (the real binary) for `spec` on 127.0.0.1:`port`, with Redis when the
+/// spec has it, waited for until `/readyz` answers 200.
+pub(crate) async fn serve(spec: &ServerSpec, port: u16) -> Result<std::process::Child> {
+    let mut cmd = Command::new(binary()?);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("TOLLGATE_DATA_DIR", &spec.data_dir)
+        .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
+        .env("TOLLGATE_REDIS_PREFIX", &spec.redis_prefix)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match &spec.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    match &spec.redis_url {
+        Some(url) => cmd.env("REDIS_URL", url),
+        None => cmd.env_remove("REDIS_URL"),
+    };
+    let mut child = cmd.spawn()?;
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    for _ in 0..300 {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) {
+            return Ok(child);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    anyhow::bail!("the server did not become ready")
+}
+
 fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
     let (ok, value, stderr) = run_with(spec, args, stdin)?;
     anyhow::ensure!(ok, "{args:?} failed: {stderr}");

@@ -2,10 +2,10 @@
 //! load and every 2xx it sent has its usage event; SIGTERM drains the requests in flight
 //! (each answered 2xx and recorded) before the process exits.
 
-use crate::cli::binary;
+use crate::cli::serve;
 use crate::harness::{fixture, Backend, ServerSpec, Tenant};
 use anyhow::{Context, Result};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,30 +37,9 @@ async fn spawn(spec: &ServerSpec) -> Result<(Spawned, Tenant)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut cmd = Command::new(binary()?);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("TOLLGATE_DATA_DIR", &spec.data_dir)
-        .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
-        .env(
-            "DATABASE_URL",
-            spec.database_url.as_deref().context("a PostgreSQL spec")?,
-        )
-        .env_remove("REDIS_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let child = cmd.spawn()?;
+    let child = serve(spec, port).await?;
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..300 {
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Ok((Spawned { child, base }, t));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server did not become ready")
+    Ok((Spawned { child, base }, t))
 }
 
 async fn post_ocr(http: &reqwest::Client, base: &str, key: &str, image: Vec<u8>) -> Option<u16> {

@@ -26,6 +26,7 @@ mod metering;
 mod ocr;
 mod openapi;
 mod ops;
+mod portal;
 mod portal_api;
 mod python;
 mod quota_seeding;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod metering;
 pub mod metrics;
 pub mod middleware;
+mod portal;
 pub mod problem;
 pub mod routes;
 pub mod security;
@@ -88,7 +89,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     let spec = spec_yaml();
     let mut route = Route::new()
         .nest("/", api_service())
-        .at("/openapi.yaml", get(make_sync(move |_| spec.clone())));
+        .at("/openapi.yaml", get(make_sync(move |_| spec.clone())))
+        .at("/admin", portal::serve)
+        .at("/admin/*rest", portal::serve);
     if state.config.metrics_on_main {
         route = route.at("/metrics", get(local_metrics));
     }

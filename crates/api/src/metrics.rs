@@ -101,12 +101,14 @@ pub fn route_label(path: &str) -> String {
         "/metrics",
         "/v1/me",
         "/v1/session",
+        "/v1/session/password",
         "/v1/members",
         "/v1/clients",
         "/v1/keys",
         "/v1/ocr",
         "/v1/models",
         "/v1/usage",
+        "/v1/plan",
         "/v1/audit-events",
         "/v1/audit-events/export",
         "/v1/webhooks/endpoints",
@@ -121,6 +123,9 @@ pub fn route_label(path: &str) -> String {
     ];
     if FIXED.contains(&path) {
         return path.to_owned();
+    }
+    if path == "/admin" || path.starts_with("/admin/") {
+        return "/admin".to_owned();
     }
     // A resource's id, then at most one known action.
     const BY_ID: &[(&str, &[&str])] = &[
@@ -172,5 +177,8 @@ mod tests {
         assert_eq!(route_label("/v1/webhooks/endpoints/0190/x"), "other");
         assert_eq!(route_label("/v1/members/0190/rotate"), "other");
         assert_eq!(route_label("/random/../x"), "other");
+        assert_eq!(route_label("/admin/keys"), "/admin");
+        assert_eq!(route_label("/admin"), "/admin");
+        assert_eq!(route_label("/administrator"), "other");
     }
 }

@@ -88,7 +88,7 @@ pub fn client_ip(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
 
 /// A problem answer built outside any operation (before routing, or for poem's own errors),
 /// through the same table of codes and the same problem document as the operations'.
-fn problem_response(code: Code, detail: String) -> Response {
+pub(crate) fn problem_response(code: Code, detail: String) -> Response {
     let problem = Problem::new(code, detail);
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = poem_openapi::types::ToJSON::to_json(&problem)
