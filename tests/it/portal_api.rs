@@ -11,7 +11,72 @@ use std::sync::Arc;
 both_backends!(
     a_one_time_password_allows_only_changing_it,
     an_idle_session_ends_and_says_so,
+    a_password_change_wins_once_and_outlives_no_old_sign_in,
 );
+
+/// Two changes at once: one wins, the other is 409 `password_changed` (never both, never
+/// the loser's password in force). A sign-in checked against the old password that lands
+/// after the change (its session row written with the old epoch) does not live.
+async fn a_password_change_wins_once_and_outlives_no_old_sign_in(backend: Backend) -> Result<()> {
+    let srv = TestServer::start(backend).await?;
+    let (tenant, email, otp) = viewer_on_a_one_time_password(&srv).await?;
+    let (one, two) = (
+        srv.login(&email, &otp).await?,
+        srv.login(&email, &otp).await?,
+    );
+    let change = |new: &str| json!({ "current_password": otp, "new_password": new });
+    let (a, b) = tokio::join!(
+        one.post("/v1/session/password", change("first new passphrase")),
+        two.post("/v1/session/password", change("second new passphrase")),
+    );
+    let (a, b) = (a?, b?);
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (winner, loser, password) = if a.0 == 200 {
+        (&one, &b, "first new passphrase")
+    } else {
+        (&two, &a, "second new passphrase")
+    };
+    assert_eq!(loser.1["code"], "password_changed");
+    assert_eq!(winner.get("/v1/keys").await?.0, 200);
+    srv.login(&email, password).await?;
+    let stale = reqwest::Client::new()
+        .post(srv.url("/v1/session"))
+        .json(&json!({ "email": email, "password": otp }))
+        .send()
+        .await?;
+    assert_eq!(stale.status().as_u16(), 401);
+    // A session written as a sign-in checked before the change would write it.
+    let admin = srv
+        .store()
+        .list_admins(tenant)
+        .await?
+        .into_iter()
+        .find(|m| m.email == email)
+        .ok_or_else(|| anyhow::anyhow!("the member"))?;
+    assert_eq!(admin.password_epoch, 1);
+    let token = "a".repeat(43);
+    let now = chrono::Utc::now();
+    srv.store()
+        .create_session(
+            &tollgate_auth::secret::digest(&token),
+            tollgate_core::AdminId(admin.id),
+            tenant,
+            "csrf",
+            0,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await?;
+    let old = reqwest::Client::new()
+        .get(srv.url("/v1/session"))
+        .header("cookie", format!("tollgate_session={token}"))
+        .send()
+        .await?;
+    assert_eq!(old.status().as_u16(), 401);
+    srv.stop().await
+}
 
 /// `GET /v1/plan` is the caller's own tenant's plan and units, for a credential with
 /// `usage:read` (or a portal session); without the scope it is refused.
@@ -29,11 +94,29 @@ async fn the_plan_is_the_callers_own() -> Result<()> {
             anyhow::Ok((status, resp.json::<serde_json::Value>().await?))
         }
     };
+    // The reader's tenant has a plan of its own and a unit recorded; the other has neither.
+    let own = tollgate_core::plan::Plan {
+        name: format!("own-{}", uuid::Uuid::new_v4().simple()),
+        monthly_units: 77,
+        ..tollgate_core::plan::Plan::default_plan()
+    };
+    srv.store().create_plan(&own, chrono::Utc::now()).await?;
+    srv.store()
+        .set_tenant_plan(reader.id.parse()?, &own.name, chrono::Utc::now())
+        .await?;
+    let ocr = reqwest::Client::new()
+        .post(srv.url("/v1/ocr"))
+        .header("x-api-key", &other.key)
+        .header("content-type", "image/png")
+        .body(crate::harness::fixture("hello.png")?)
+        .send()
+        .await?;
+    assert_eq!(ocr.status().as_u16(), 200);
     let (status, body) = plan(reader.key.clone()).await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (&body["name"], &body["monthly_units"], &body["period_units"]),
-        (&json!("default"), &json!(1000), &json!(0))
+        (&json!(own.name), &json!(77), &json!(0))
     );
     let (status, body) = plan(other.key.clone()).await?;
     assert_eq!(
@@ -41,7 +124,11 @@ async fn the_plan_is_the_callers_own() -> Result<()> {
         (403, Some("insufficient_scope"))
     );
     let owner = srv.login(&other.owner_email, &other.owner_password).await?;
-    assert_eq!(owner.get("/v1/plan").await?.0, 200);
+    let (status, body) = owner.get("/v1/plan").await?;
+    assert_eq!(
+        (status, &body["name"], &body["period_units"]),
+        (200, &json!("default"), &json!(1))
+    );
     srv.stop().await
 }
 
@@ -69,11 +156,35 @@ async fn a_one_time_password_allows_only_changing_it(backend: Backend) -> Result
         (status, &session["must_change_password"], &session["role"]),
         (200, &json!(true), &json!("viewer"))
     );
-    // Every other portal call is refused until the password is changed.
-    for path in ["/v1/keys", "/v1/members", "/v1/usage", "/v1/plan"] {
+    // Every other portal call is refused until the password is changed, reads and writes.
+    for path in [
+        "/v1/keys",
+        "/v1/members",
+        "/v1/usage",
+        "/v1/plan",
+        "/v1/audit-events",
+    ] {
         let (status, body) = member.get(path).await?;
         assert_eq!(
             (status, body["code"].as_str()),
+            (403, Some("password_change_required")),
+            "{path}"
+        );
+    }
+    for (path, body) in [
+        ("/v1/keys", json!({ "name": "k", "scopes": ["ocr:read"] })),
+        (
+            "/v1/clients",
+            json!({ "name": "c", "scopes": ["ocr:read"] }),
+        ),
+        (
+            "/v1/members",
+            json!({ "email": "x@example.com", "role": "owner" }),
+        ),
+    ] {
+        let (status, answer) = member.post(path, body).await?;
+        assert_eq!(
+            (status, answer["code"].as_str()),
             (403, Some("password_change_required")),
             "{path}"
         );

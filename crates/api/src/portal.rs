@@ -11,7 +11,7 @@ mod embedded {
 }
 
 /// Scripts and styles come only from the portal itself; no framing, no referrer.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
                    img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; \
                    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -64,10 +64,13 @@ fn respond(path: &str, bytes: &'static [u8], head: bool) -> Response {
 pub fn serve(req: &Request) -> Response {
     let head = req.method() == Method::HEAD;
     if req.method() != Method::GET && !head {
-        return crate::middleware::problem_response(
+        let mut resp = crate::middleware::problem_response(
             tollgate_core::Code::MethodNotAllowed,
             "the portal's pages are read with GET".into(),
         );
+        resp.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+        return resp;
     }
     let rest = req
         .uri()

@@ -56,6 +56,7 @@ error_codes! {
     ClientExists = "client_exists", 409, "A client with this id already exists.";
     KeyExists = "key_exists", 409, "A key with this value already exists.";
     PlanExists = "plan_exists", 409, "A plan with this name already exists.";
+    PasswordChanged = "password_changed", 409, "The password was changed by another request meanwhile: sign in again.";
     KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
     KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
     EndpointLimit = "endpoint_limit", 409, "The tenant has as many webhook endpoints as allowed.";

@@ -53,8 +53,9 @@ pub struct EnvSettings {
     pub audience: String,
     /// Access-token lifetime in seconds (`TOLLGATE_TOKEN_TTL_SECS`).
     pub token_ttl_secs: i64,
-    /// A portal session unused for this long ends (`TOLLGATE_SESSION_IDLE_SECS`, 60 to
-    /// 86400; default 1800).
+    /// A portal session unused for this long ends (`TOLLGATE_SESSION_IDLE_SECS`, 300 to
+    /// 86400; default 1800: at least five times the minute between writes of a session's
+    /// last use).
     pub session_idle_secs: i64,
     /// Proxies trusted for X-Forwarded-For (`TOLLGATE_TRUSTED_PROXIES`, comma-separated).
     pub trusted_proxies: Vec<IpAddr>,
@@ -362,8 +363,8 @@ impl EnvSettings {
             token_ttl_secs,
             session_idle_secs: {
                 let secs: i64 = number("TOLLGATE_SESSION_IDLE_SECS", 1800)?;
-                if !(60..=86_400).contains(&secs) {
-                    bail!("TOLLGATE_SESSION_IDLE_SECS must be between 60 and 86400");
+                if !(300..=86_400).contains(&secs) {
+                    bail!("TOLLGATE_SESSION_IDLE_SECS must be between 300 and 86400");
                 }
                 secs
             },

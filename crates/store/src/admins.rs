@@ -54,6 +54,7 @@ impl Store {
             role: Set(role.as_str().to_owned()),
             created_at: Set(now),
             must_change_password: Set(one_time),
+            password_epoch: Set(0),
         }
         .insert(self.conn())
         .await
@@ -164,42 +165,72 @@ impl Store {
         Ok(member)
     }
 
-    /// Replaces an admin's password hash (parameter upgrade or password change).
-    pub async fn set_admin_password_hash(
+    /// Replaces an admin's password hash by its re-hash under current parameters, only if it
+    /// is still `old` (a password changed meanwhile is not overwritten by the old one's).
+    pub async fn rehash_admin_password(
         &self,
         tenant: TenantId,
         id: AdminId,
+        old: &str,
         hash: &str,
     ) -> Result<(), DomainError> {
-        let res = admin::Entity::update_many()
+        admin::Entity::update_many()
             .col_expr(admin::Column::PasswordHash, Expr::value(hash))
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
+            .filter(admin::Column::PasswordHash.eq(old))
             .exec(self.conn())
             .await
             .map_err(map_db_err)?;
-        found(res.rows_affected, "member")
+        Ok(())
     }
 
-    /// Sets an admin's own new password (clearing the one-time flag) and ends every other
-    /// session of theirs, in `txn` (the caller's audited transaction).
+    /// Sets an admin's own new password in `txn` (the caller's audited transaction), only if
+    /// the stored hash is still `old` (the one the current password was checked against: 409
+    /// `password_changed` otherwise, so of two changes at once one wins). Clears the
+    /// one-time flag and moves the password epoch on, which ends every other session of the
+    /// admin (and any sign-in checked against the old password); `keep_session` moves with it.
     pub async fn change_admin_password_in(
         &self,
         txn: &DatabaseTransaction,
         tenant: TenantId,
         id: AdminId,
+        old: &str,
         hash: &str,
         keep_session: &str,
     ) -> Result<(), DomainError> {
         let res = admin::Entity::update_many()
             .col_expr(admin::Column::PasswordHash, Expr::value(hash))
             .col_expr(admin::Column::MustChangePassword, Expr::value(false))
+            .col_expr(
+                admin::Column::PasswordEpoch,
+                Expr::col(admin::Column::PasswordEpoch).add(1),
+            )
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
+            .filter(admin::Column::PasswordHash.eq(old))
             .exec(txn)
             .await
             .map_err(map_db_err)?;
-        found(res.rows_affected, "member")?;
+        if res.rows_affected == 0 {
+            return Err(DomainError::conflict(
+                Code::PasswordChanged,
+                "the password was changed meanwhile: sign in again",
+            ));
+        }
+        let epoch = admin::Entity::find_by_id(id.0)
+            .one(txn)
+            .await
+            .map_err(map_db_err)?
+            .map(|a| a.password_epoch)
+            .ok_or(DomainError::NotFound("member"))?;
+        session::Entity::update_many()
+            .col_expr(session::Column::PasswordEpoch, Expr::value(epoch))
+            .filter(session::Column::IdHash.eq(keep_session))
+            .filter(session::Column::AdminId.eq(id.0))
+            .exec(txn)
+            .await
+            .map_err(map_db_err)?;
         session::Entity::delete_many()
             .filter(session::Column::AdminId.eq(id.0))
             .filter(session::Column::TenantId.eq(tenant.0))

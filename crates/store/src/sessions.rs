@@ -10,13 +10,15 @@ use tollgate_core::{AdminId, DomainError, TenantId};
 pub use session::Model as Session;
 
 impl Store {
-    /// Stores a new session.
+    /// Stores a new session of `admin`, signed in against their password of `epoch`.
+    #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub async fn create_session(
         &self,
         id_hash: &str,
         admin: AdminId,
         tenant: TenantId,
         csrf_token: &str,
+        epoch: i64,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
@@ -28,6 +30,7 @@ impl Store {
             created_at: Set(now),
             expires_at: Set(expires_at),
             last_seen_at: Set(Some(now)),
+            password_epoch: Set(epoch),
         }
         .insert(self.conn())
         .await

@@ -101,6 +101,14 @@ pub enum LoginResponse {
     ),
 }
 
+/// The session (with its CSRF token: never cached).
+#[derive(ApiResponse)]
+pub enum SessionAnswer {
+    /// The signed-in admin.
+    #[oai(status = 200)]
+    Ok(Json<SessionInfo>, #[oai(header = "Cache-Control")] String),
+}
+
 /// Logout answer.
 #[derive(ApiResponse)]
 pub enum LogoutResponse {
@@ -174,17 +182,21 @@ impl SessionApi {
         &self,
         state: Data<&Arc<AppState>>,
         session: SessionCookie,
-    ) -> ApiResult<Json<SessionInfo>> {
+    ) -> ApiResult<SessionAnswer> {
         let s = state.admin_pending(&session, None, false).await?;
-        Ok(Json(SessionInfo::of(&s, &state)))
+        Ok(SessionAnswer::Ok(
+            Json(SessionInfo::of(&s, &state)),
+            "no-store".into(),
+        ))
     }
 
     /// Change the signed-in admin's own password.
     ///
     /// Ends the admin's other sessions; this one stays signed in. Required before anything
     /// else after signing in with a one-time password. A wrong `current_password` is 403
-    /// `wrong_password` (repeated failures are throttled, 429); a short new password, or
-    /// the current one again, is 422 `weak_password`.
+    /// `wrong_password` (attempts are throttled, 429); a short new password, or the current
+    /// one again, is 422 `weak_password`; a change that lost the race to another is 409
+    /// `password_changed`.
     ///
     /// **Permissions**: a portal session (any role, one on a one-time password included)
     /// and its CSRF token.
@@ -201,7 +213,7 @@ impl SessionApi {
         session: SessionCookie,
         #[oai(name = "X-CSRF-Token")] csrf: Header<Option<String>>,
         body: Json<PasswordChange>,
-    ) -> ApiResult<Json<SessionInfo>> {
+    ) -> ApiResult<SessionAnswer> {
         let s = state
             .admin_pending(&session, csrf.0.as_deref(), true)
             .await?;
@@ -211,7 +223,10 @@ impl SessionApi {
             .change_password(&s, body.current_password, body.new_password, &ctx(req))
             .await?;
         let s = state.admin(&session, None, false).await?;
-        Ok(Json(SessionInfo::of(&s, &state)))
+        Ok(SessionAnswer::Ok(
+            Json(SessionInfo::of(&s, &state)),
+            "no-store".into(),
+        ))
     }
 
     /// Sign out.

@@ -232,7 +232,7 @@ impl AuthService {
         let tenant = TenantId(admin.tenant_id);
         if let Some(hash) = rehash {
             self.store
-                .set_admin_password_hash(tenant, AdminId(admin.id), &hash)
+                .rehash_admin_password(tenant, AdminId(admin.id), &admin.password_hash, &hash)
                 .await?;
         }
         let token = random_base62(43);
@@ -241,7 +241,15 @@ impl AuthService {
         let now = self.clock.now();
         let expires_at = now + self.config.session_ttl;
         self.store
-            .create_session(&id_hash, AdminId(admin.id), tenant, &csrf, now, expires_at)
+            .create_session(
+                &id_hash,
+                AdminId(admin.id),
+                tenant,
+                &csrf,
+                admin.password_epoch,
+                now,
+                expires_at,
+            )
             .await?;
         let session = session_from(&admin, csrf, id_hash, expires_at)?;
         self.audit(
@@ -285,15 +293,21 @@ impl AuthService {
             Err(DomainError::NotFound(_)) => return Ok(SessionLookup::Missing),
             Err(e) => return Err(e),
         };
+        if row.password_epoch != admin.password_epoch {
+            // Signed in against a password changed since: over.
+            self.store.delete_session(&id_hash).await?;
+            return Ok(SessionLookup::Missing);
+        }
         if now - last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
             self.store.touch_session(&id_hash, now).await?;
         }
         session_from(&admin, row.csrf_token, id_hash, row.expires_at).map(SessionLookup::Live)
     }
 
-    /// Changes the signed-in admin's own password: `current` must be theirs (failures back
+    /// Changes the signed-in admin's own password: `current` must be theirs (attempts back
     /// off as logins do), `new` must be a strong password other than `current`. Clears the
-    /// one-time flag and ends the admin's other sessions, in the transaction of its audit row.
+    /// one-time flag and ends the admin's other sessions, in the transaction of its audit row;
+    /// of two changes at once, the one that commits second finds the password changed (409).
     pub async fn change_password(
         &self,
         session: &AdminSession,
@@ -301,7 +315,12 @@ impl AuthService {
         new: String,
         ctx: &RequestCtx,
     ) -> Result<(), DomainError> {
+        // Every attempt is counted before its check (a success clears the count), so a burst
+        // of parallel guesses gets no more checks than the threshold allows.
         let key = format!("pwchange:{}", session.admin_id);
+        self.attempts
+            .failure(&key, self.config.account_ip_threshold)
+            .await;
         if let Some(retry_after) = self.attempts.blocked(&key).await {
             return Err(DomainError::TooManyAttempts { retry_after });
         }
@@ -320,9 +339,6 @@ impl AuthService {
             .verify(Some(admin.password_hash.clone()), current)
             .await?;
         if !matches!(check, PasswordCheck::Match { .. }) {
-            self.attempts
-                .failure(&key, self.config.account_ip_threshold)
-                .await;
             self.audit(
                 Some(session.tenant_id),
                 &session.actor(),
@@ -348,10 +364,10 @@ impl AuthService {
         self.store
             .audited(Some(tenant), |txn| {
                 let (store, event, hash) = (self.store.clone(), event.clone(), hash.clone());
-                let keep = session.id_hash.clone();
+                let (old, keep) = (admin.password_hash.clone(), session.id_hash.clone());
                 Box::pin(async move {
                     store
-                        .change_admin_password_in(txn, tenant, id, &hash, &keep)
+                        .change_admin_password_in(txn, tenant, id, &old, &hash, &keep)
                         .await?;
                     Ok(Some(((), event)))
                 })

@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Created with a one-time password: the session may only change it.
     pub must_change_password: bool,
+    /// Moves on at every password change; a session of an older epoch is ended.
+    pub password_epoch: i64,
 }
 
 /// No navigable relations are declared; queries filter by `tenant_id` explicitly.

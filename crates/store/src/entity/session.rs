@@ -14,6 +14,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Last use (`None`: not used since `created_at`).
     pub last_seen_at: Option<DateTimeUtc>,
+    /// The admin's password epoch when the password this session signed in with was checked.
+    pub password_epoch: i64,
 }
 
 /// No navigable relations are declared.
