@@ -5,7 +5,8 @@
 // violation) and photographed at 1280 px and 390 px into $SCREENSHOTS.
 //
 // Env: BASE (http://127.0.0.1:PORT), OWNER_EMAIL, OWNER_PASSWORD, OTP_EMAIL, OTP_PASSWORD,
-// IMAGE (a PNG that reads "hello"), OCR_CALLS, SCREENSHOTS.
+// IMAGE (a PNG that reads "hello"), OCR_CALLS, HOOK_URL (a webhook URL nothing listens on),
+// SCREENSHOTS.
 import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import { createInterface } from "node:readline";
@@ -30,6 +31,15 @@ async function restartServer() {
 
 const step = (name) => process.stderr.write(`walk: ${name}\n`);
 
+/** Polls `check` for up to 15 s. */
+async function until(check, what) {
+  for (let i = 0; i < 150; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
 /** axe on the current page: no serious or critical violation. */
 async function accessible(page, name) {
   const result = await new AxeBuilder({ page }).analyze();
@@ -51,8 +61,14 @@ async function photograph(page, name) {
     await page.waitForTimeout(100);
     await accessible(page, `${name} at ${width}px`);
     // Usable at this width: nothing sticks out sideways (wide tables scroll in their box).
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(overflow <= width, `${name} is ${overflow}px wide at ${width}px`);
+    const { overflow, wide } = await page.evaluate((width) => {
+      const wide = [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > width + 0.5 && !el.closest(".table-wrap, .overlay"))
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`);
+      return { overflow: document.documentElement.scrollWidth, wide };
+    }, width);
+    assert.ok(overflow <= width, `${name} is ${overflow}px wide at ${width}px: ${wide.join(", ")}`);
     await page.screenshot({ path: `${SHOTS}/${name}-${label}.png`, fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -92,12 +108,18 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on("dialog", (d) => d.accept());
+  // The page must run under its CSP and without uncaught errors.
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content.Security.Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
+  });
 
   step("a deep link, signed out, is the app's sign-in");
   const deep = await page.goto(`${BASE}/admin/keys`);
   assert.equal(deep.status(), 200);
   assert.match(deep.headers()["content-type"], /text\/html/);
-  await page.getByRole("heading", { name: "Tollgate portal" }).waitFor();
+  await page.getByRole("heading", { name: "Tollgate portal", exact: true }).waitFor();
   await photograph(page, "sign-in");
 
   step("a wrong password is refused on the page");
@@ -109,16 +131,16 @@ try {
   step("sign in; the deep link's page shows");
   await page.getByLabel("Password").fill(env("OWNER_PASSWORD"));
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
 
   step("refresh: still signed in");
   await page.reload();
-  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
 
   step("restart the server: still signed in");
   await restartServer();
   await page.reload();
-  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
   await page.getByText("No API keys yet").or(page.locator("table")).first().waitFor();
   await photograph(page, "keys-empty");
 
@@ -148,29 +170,133 @@ try {
       { key, image },
     );
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.match(JSON.stringify(r.body.text ?? r.body).toLowerCase(), /hello/);
+    assert.match(r.body.text.toLowerCase(), /hello/);
   }
 
-  step("revoke it; it is refused");
+  step("the playground reads an image with the key and draws its boxes");
   await page.getByRole("button", { name: "I have stored it" }).click();
+  await page.getByRole("link", { name: "OCR playground" }).click();
+  await page.getByRole("heading", { name: "OCR playground", exact: true }).waitFor();
+  await photograph(page, "playground-empty");
+  await page.getByLabel("API key (with ocr:read)").fill(key);
+  await page.getByLabel(/^Image/).setInputFiles(env("IMAGE"));
+  await page.getByRole("button", { name: "Read text" }).click();
+  await page.getByTestId("ocr-text").filter({ hasText: /hello/i }).waitFor();
+  assert.ok((await page.getByTestId("ocr-boxes").locator("polygon").count()) >= 1, "boxes drawn");
+  await photograph(page, "playground");
+  step("a wrong key in the playground is the key's error, not a sign-out");
+  await page.getByLabel("API key (with ocr:read)").fill("tg_live_wrong");
+  await page.getByRole("button", { name: "Read text" }).click();
+  await page.getByRole("alert").waitFor();
+  await page.getByRole("heading", { name: "OCR playground", exact: true }).waitFor();
+
+  step("a webhook endpoint for revoked keys; its secret is shown once");
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
+  await page.getByText("No endpoints.").waitFor();
+  await photograph(page, "webhooks-empty");
+  await page.getByLabel("URL (https)").fill(env("HOOK_URL"));
+  await page.getByLabel("invoice.finalized").uncheck();
+  await page.getByLabel("api_key.revoked").check();
+  await page.getByRole("button", { name: "Add endpoint" }).click();
+  assert.match((await page.getByTestId("new-webhook-secret").textContent()) ?? "", /^whsec_/);
+
+  step("revoke the key; it is refused");
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("heading", { name: "API keys", exact: true }).waitFor();
   await page.getByRole("button", { name: "Revoke key browser key" }).click();
   await page.locator("tr", { hasText: "browser key" }).getByText("revoked").waitFor();
   const refused = await fromPage(page, "/v1/me", { headers: { "X-API-Key": key } });
   assert.equal(refused.status, 401);
   assert.equal(refused.body.code, "invalid_token");
 
+  step("the revocation was delivered to the endpoint (it refuses), and can be replayed");
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  for (let i = 0; ; i++) {
+    await page.getByRole("button", { name: "Deliveries" }).click();
+    const row = page.locator("tr", { hasText: "api_key.revoked" });
+    if ((await row.count()) > 0 && (await row.getByText("failed").or(row.getByText("pending")).count()) > 0) {
+      const attempts = Number((await row.locator("td").nth(2).textContent()) ?? "0");
+      if (attempts >= 1) break;
+    }
+    assert.ok(i < 60, "no delivery attempt of api_key.revoked within 30 s");
+    await page.getByRole("button", { name: "Hide deliveries" }).click();
+    await page.waitForTimeout(500);
+  }
+  await page.getByRole("button", { name: "Replay" }).first().click();
+  await photograph(page, "webhooks");
+
+  step("an OAuth2 client: its secret, shown once, gets a token from the page");
+  await page.getByRole("link", { name: "OAuth2 clients" }).click();
+  await page.getByRole("heading", { name: "OAuth2 clients", exact: true }).waitFor();
+  await page.getByLabel("Name").fill("browser client");
+  await page.getByRole("button", { name: "Create client" }).click();
+  const secret = (await page.getByTestId("new-client-secret").textContent())?.trim() ?? "";
+  const clientId = (await page.locator("tr", { hasText: "browser client" }).locator("code").first().textContent())?.trim() ?? "";
+  const token = await page.evaluate(
+    async ({ clientId, secret }) => {
+      const r = await fetch("/oauth/token", {
+        method: "POST",
+        headers: { Authorization: "Basic " + btoa(`${clientId}:${secret}`), "Content-Type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials&scope=ocr%3Aread",
+      });
+      return { status: r.status, body: await r.json() };
+    },
+    { clientId, secret },
+  );
+  assert.equal(token.status, 200, JSON.stringify(token.body));
+  assert.equal(token.body.token_type, "Bearer");
+  await photograph(page, "clients");
+
+  step("members: an owner adds one, with a one-time password shown once");
+  await page.getByRole("link", { name: "Members" }).click();
+  await page.getByRole("heading", { name: "Members", exact: true }).waitFor();
+  await page.getByLabel("Email").fill(`added-${Date.now()}@example.com`);
+  await page.getByRole("button", { name: "Add member" }).click();
+  assert.ok(((await page.getByTestId("new-member-password").textContent()) ?? "").length >= 12);
+  await page.getByText("one-time, not yet changed").first().waitFor();
+  await photograph(page, "members");
+
   step("the dashboard shows the calls, the plan and the draft invoice");
   await page.getByRole("link", { name: "Dashboard" }).click();
-  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-  await page.getByTestId("units-used").filter({ hasText: String(calls) }).waitFor();
+  await page.getByRole("heading", { name: "Dashboard", exact: true }).waitFor();
+  // The page's calls and the playground's one.
+  await page.getByTestId("units-used").filter({ hasText: String(calls + 1) }).waitFor();
   assert.ok((await page.getByTestId("usage-chart").locator("canvas").count()) >= 1, "the chart drew");
   const draft = (await page.getByTestId("draft-total").textContent()) ?? "";
   assert.match(draft, /\$/);
   await photograph(page, "dashboard");
 
+  step("the draft invoice, line by line, totals what the dashboard said");
+  await page.getByRole("link", { name: "Invoices" }).click();
+  await page.getByRole("heading", { name: "Invoices", exact: true }).waitFor();
+  assert.equal((await page.getByTestId("invoice-total").textContent())?.trim(), draft.trim());
+  await page.getByText("No finalized invoices yet.").waitFor();
+  await photograph(page, "invoices");
+
+  step("the audit log: filtered to the revocation, then exported");
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.getByRole("heading", { name: "Audit log", exact: true }).waitFor();
+  await page.getByLabel("Action (exact, e.g. key.created)").fill("key.revoked");
+  await page.getByRole("button", { name: "Apply filter" }).click();
+  await until(async () => (await page.locator("tbody tr").count()) === 1, "the filtered page has the one revocation");
+  assert.match((await page.locator("tbody tr").textContent()) ?? "", /key\.revoked/);
+  await photograph(page, "audit");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Export NDJSON" }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(exported.some((e) => e.action === "key.revoked"), "the export has the revocation");
+  assert.ok(exported.some((e) => e.action === "audit.exported"), "the export records itself");
+  assert.ok(exported.every((e) => /^[0-9a-f]{64}$/.test(e.hash)), "every row carries its hash");
+  for (let i = 1; i < exported.length; i++) assert.equal(exported[i].prev_hash, exported[i - 1].hash);
+
   step("an unknown portal page says so, inside the app");
   await page.goto(`${BASE}/admin/no-such-page`);
-  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  await page.getByRole("heading", { name: "Page not found", exact: true }).waitFor();
+
+  assert.deepEqual(pageErrors, [], "errors in the page");
 
   step("sign out");
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -185,7 +311,7 @@ try {
   await p2.getByLabel("Email").fill(env("OTP_EMAIL"));
   await p2.getByLabel("Password").fill(env("OTP_PASSWORD"));
   await p2.getByRole("button", { name: "Sign in" }).click();
-  await p2.getByRole("heading", { name: "Choose your password" }).waitFor();
+  await p2.getByRole("heading", { name: "Choose your password", exact: true }).waitFor();
   assert.equal(await p2.getByRole("link", { name: "API keys" }).count(), 0);
   const blocked = await fromPage(p2, "/v1/keys");
   assert.equal(blocked.status, 403);
@@ -195,13 +321,25 @@ try {
   await p2.getByLabel("New password (at least 12 characters)").fill("a brand new passphrase");
   await p2.getByLabel("New password again").fill("a brand new passphrase");
   await p2.getByRole("button", { name: "Change password" }).click();
-  await p2.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await p2.getByRole("heading", { name: "Dashboard", exact: true }).waitFor();
   const keys = await fromPage(p2, "/v1/keys");
   assert.equal(keys.status, 200);
   step("a viewer sees keys but no create form");
   await p2.getByRole("link", { name: "API keys" }).click();
-  await p2.getByRole("heading", { name: "API keys" }).waitFor();
+  await p2.getByRole("heading", { name: "API keys", exact: true }).waitFor();
   assert.equal(await p2.getByRole("button", { name: "Create key" }).count(), 0);
+  assert.equal(await p2.getByRole("link", { name: "Audit log" }).count(), 0);
+  step("and the API refuses a viewer's change whatever the page shows");
+  const csrf = (await fromPage(p2, "/v1/session")).body.csrf_token;
+  const write = await fromPage(p2, "/v1/keys", {
+    method: "POST",
+    headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "sneaky", scopes: ["ocr:read"] }),
+  });
+  assert.equal(write.status, 403);
+  assert.equal(write.body.code, "forbidden");
+  await p2.goto(`${BASE}/admin/audit`);
+  await p2.getByText("cannot open this page").waitFor();
   await otp.close();
   step("done");
 } finally {

@@ -9,17 +9,44 @@ import { SignIn } from "./pages/SignIn";
 import { ChangePassword } from "./pages/ChangePassword";
 import { Dashboard } from "./pages/Dashboard";
 import { Keys } from "./pages/Keys";
+import { Clients } from "./pages/Clients";
+import { Members } from "./pages/Members";
+import { Invoices } from "./pages/Invoices";
+import { Audit } from "./pages/Audit";
+import { Webhooks } from "./pages/Webhooks";
+import { Playground } from "./pages/Playground";
+import { atLeast, type Role } from "./session";
 
 interface PageDef {
   path: string;
   title: string;
-  render: () => ReactNode;
+  /** The least role that may open it (the API enforces the same). */
+  role: Role;
+  /** Renders the page; `rest` is what follows its path (an invoice id), if anything. */
+  render: (rest: string | null) => ReactNode;
 }
 
 const PAGES: PageDef[] = [
-  { path: "/", title: "Dashboard", render: () => <Dashboard /> },
-  { path: "/keys", title: "API keys", render: () => <Keys /> },
+  { path: "/", title: "Dashboard", role: "viewer", render: () => <Dashboard /> },
+  { path: "/keys", title: "API keys", role: "viewer", render: () => <Keys /> },
+  { path: "/clients", title: "OAuth2 clients", role: "viewer", render: () => <Clients /> },
+  { path: "/members", title: "Members", role: "viewer", render: () => <Members /> },
+  { path: "/invoices", title: "Invoices", role: "viewer", render: (rest) => <Invoices id={rest} /> },
+  { path: "/audit", title: "Audit log", role: "admin", render: () => <Audit /> },
+  { path: "/webhooks", title: "Webhooks", role: "viewer", render: () => <Webhooks /> },
+  { path: "/playground", title: "OCR playground", role: "viewer", render: () => <Playground /> },
 ];
+
+/** The page for `path` and what follows its own path (`/invoices/ID` → invoices, `ID`). */
+function route(path: string): [PageDef | undefined, string | null] {
+  for (const p of PAGES) {
+    if (path === p.path) return [p, null];
+    if (p.path !== "/" && path.startsWith(p.path + "/") && p.path === "/invoices") {
+      return [p, decodeURIComponent(path.slice(p.path.length + 1))];
+    }
+  }
+  return [undefined, null];
+}
 
 type Boot = { kind: "loading" } | { kind: "signed-out"; notice: string | null } | { kind: "in"; session: Session };
 
@@ -62,7 +89,7 @@ export function App() {
     return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
 
-  const page = PAGES.find((p) => p.path === path);
+  const [page, rest] = route(path);
   useEffect(() => {
     document.title = `${page?.title ?? (path === "/password" ? "Password" : "Not found")} · Tollgate portal`;
   }, [page, path]);
@@ -93,7 +120,16 @@ export function App() {
 
   const session = boot.session;
   const signOut = async () => {
-    await call(api.DELETE("/v1/session")).catch(() => undefined);
+    try {
+      await call(api.DELETE("/v1/session"));
+    } catch (e) {
+      // A 401 means the session had ended already; anything else means it may still be
+      // alive, so say so instead of pretending.
+      if (!(e instanceof ApiError && e.status === 401)) {
+        window.alert(`Signing out failed: ${messageOf(e)}. Try again.`);
+        return;
+      }
+    }
     setCsrfToken(null);
     setBoot({ kind: "signed-out", notice: "You signed out." });
   };
@@ -109,7 +145,7 @@ export function App() {
         <nav aria-label="Portal">
           <ul>
             {!session.must_change_password &&
-              PAGES.map((p) => (
+              PAGES.filter((p) => atLeast(session.role, p.role)).map((p) => (
                 <li key={p.path}>
                   <a
                     href={BASE + p.path}
@@ -150,8 +186,13 @@ export function App() {
               if (session.must_change_password) navigate("/");
             }}
           />
+        ) : page && atLeast(session.role, page.role) ? (
+          page.render(rest)
         ) : page ? (
-          page.render()
+          <section>
+            <h1>{page.title}</h1>
+            <p>Your role ({session.role}) cannot open this page; an {page.role} or owner can.</p>
+          </section>
         ) : (
           <section>
             <h1>Page not found</h1>

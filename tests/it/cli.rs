@@ -30,6 +30,14 @@ pub(crate) async fn serve(spec: &ServerSpec, port: u16) -> Result<std::process::
         .env("TOLLGATE_DATA_DIR", &spec.data_dir)
         .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
         .env("TOLLGATE_REDIS_PREFIX", &spec.redis_prefix)
+        .env(
+            "TOLLGATE_WEBHOOK_ALLOW_PRIVATE",
+            if spec.webhooks.allow_private {
+                "1"
+            } else {
+                "0"
+            },
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());

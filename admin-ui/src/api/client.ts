@@ -55,6 +55,7 @@ function problemOf(response: Response, body: unknown): ApiError {
 /** Awaits an openapi-fetch call: its data, or an ApiError (and SESSION_ENDED on a 401). */
 export async function call<T>(
   pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+  { session = true }: { session?: boolean } = {},
 ): Promise<T> {
   const { data, error, response } = await pending;
   if (!response.ok) {
@@ -62,7 +63,7 @@ export async function call<T>(
     // Any 401 on a portal call means the session is gone (no cookie: `unauthenticated`;
     // ended: `session_expired`), except on /v1/session itself, whose callers handle it
     // (a wrong password is a 401 too).
-    if (response.status === 401 && new URL(response.url).pathname !== "/v1/session") {
+    if (session && response.status === 401 && new URL(response.url).pathname !== "/v1/session") {
       window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: err.code }));
     }
     throw err;
@@ -76,4 +77,16 @@ export function messageOf(e: unknown): string {
     return e.requestId ? `${e.message} (request ${e.requestId})` : e.message;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A call the typed client cannot express (a raw image body) with a credential of its own,
+ * not the session: its 401 is the credential's, so it does not sign the admin out.
+ */
+export async function callWithCredential<T>(path: string, init: RequestInit): Promise<T> {
+  const response = await fetch(path, { ...init, credentials: "omit" });
+  const body: unknown = await response.json().catch(() => undefined);
+  return call(Promise.resolve({ data: body as T, error: response.ok ? undefined : body, response }), {
+    session: false,
+  });
 }

@@ -5,12 +5,10 @@ import { api, call, type Schemas } from "../api/client";
 import { atLeast, useSession } from "../session";
 import { CopyButton, Empty, ErrorLine, Loading, useAction, useLoad } from "../components/ui";
 import { when } from "../format";
+import { ScopePicker } from "../components/ScopePicker";
 
 type Key = Schemas["Key"];
 type KeyWithSecret = Schemas["KeyWithSecret"];
-
-/** The scopes a tenant admin may grant (operator is the platform's). */
-export const GRANTABLE_SCOPES = ["ocr:read", "usage:read", "billing:read", "audit:read"] as const;
 
 function stateOf(k: Key): string {
   if (k.revoked_at) return "revoked";
@@ -61,7 +59,7 @@ export function Keys() {
         </Empty>
       )}
       {keys.data && keys.data.length > 0 && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="API keys">
           <table>
             <caption className="sr-only">API keys</caption>
             <thead>
@@ -166,19 +164,7 @@ function NewKeyForm({ onCreated }: { onCreated: (k: KeyWithSecret) => void }) {
         Name
         <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
       </label>
-      <fieldset>
-        <legend>Scopes</legend>
-        {GRANTABLE_SCOPES.map((s) => (
-          <label key={s} className="inline">
-            <input
-              type="checkbox"
-              checked={scopes.includes(s)}
-              onChange={(e) => setScopes(e.target.checked ? [...scopes, s] : scopes.filter((x) => x !== s))}
-            />
-            {s}
-          </label>
-        ))}
-      </fieldset>
+      <ScopePicker value={scopes} onChange={setScopes} />
       <label>
         Environment
         <select value={environment} onChange={(e) => setEnvironment(e.target.value as "live" | "test")}>
