@@ -80,8 +80,59 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
 }
 
 /// The spec as YAML, exactly as committed in `openapi/openapi.yaml`.
+///
+/// poem-openapi writes a described reference as `allOf: [{$ref}, {description}]`, which
+/// OpenAPI 3.0 generators read as a composition (openapi-python-client refuses it for enums
+/// and drops every schema that uses one); such a field is written as the plain `$ref` here
+/// (the referenced schema keeps its own description).
 pub fn spec_yaml() -> String {
-    api_service().spec_yaml()
+    let service = api_service();
+    let yaml = service.spec_yaml();
+    let Ok(mut doc) = serde_yaml::from_str::<serde_yaml::Value>(&yaml) else {
+        return yaml;
+    };
+    plain_refs(&mut doc);
+    serde_yaml::to_string(&doc).unwrap_or(yaml)
+}
+
+/// Replaces every schema that is an `allOf` of one `$ref` plus annotations only (no type,
+/// no properties) by that `$ref`.
+fn plain_refs(v: &mut serde_yaml::Value) {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(map) => {
+            let plain = map
+                .get("allOf")
+                .and_then(Value::as_sequence)
+                .and_then(|parts| {
+                    let refs: Vec<_> = parts.iter().filter_map(|p| p.get("$ref")).collect();
+                    let annotations_only = parts.iter().all(|p| {
+                        p.get("$ref").is_some()
+                            || p.as_mapping().is_some_and(|m| {
+                                m.keys().all(|k| {
+                                    matches!(k.as_str(), Some("description" | "title" | "default"))
+                                })
+                            })
+                    });
+                    (refs.len() == 1 && annotations_only).then(|| refs[0].clone())
+                });
+            let annotated = map.keys().all(|k| {
+                matches!(
+                    k.as_str(),
+                    Some("allOf" | "description" | "title" | "default")
+                )
+            });
+            match plain {
+                Some(reference) if annotated => {
+                    map.clear();
+                    map.insert(Value::from("$ref"), reference);
+                }
+                _ => map.values_mut().for_each(plain_refs),
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(plain_refs),
+        _ => {}
+    }
 }
 
 /// The whole HTTP application for `state`.
@@ -145,4 +196,17 @@ pub async fn serve(
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(endpoint, shutdown, Some(grace))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn described_references_are_plain_references() {
+        let yaml = spec_yaml();
+        assert!(!yaml.contains("allOf"), "an allOf is left in the spec");
+        assert!(yaml.contains("$ref: '#/components/schemas/RoleName'"));
+        assert!(yaml.starts_with("openapi: 3.0.0"), "the key order is kept");
+    }
 }

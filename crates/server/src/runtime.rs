@@ -148,6 +148,7 @@ pub async fn build(
         attempts,
         anonymous,
         config,
+        password_checks: Default::default(),
     });
     let mut policy = env.billing.policy;
     policy.stripe_sync = env.stripe.is_some();

@@ -61,6 +61,21 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a session if it is still at password `epoch`.
+    pub async fn delete_session_at_epoch(
+        &self,
+        id_hash: &str,
+        epoch: i64,
+    ) -> Result<(), DomainError> {
+        session::Entity::delete_many()
+            .filter(session::Column::IdHash.eq(id_hash))
+            .filter(session::Column::PasswordEpoch.eq(epoch))
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
+        Ok(())
+    }
+
     /// Ends a session.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), DomainError> {
         session::Entity::delete_by_id(id_hash.to_owned())

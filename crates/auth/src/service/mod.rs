@@ -18,9 +18,10 @@ use crate::principal::Authenticator;
 use crate::revocation::Denylist;
 use crate::tokens::TokenService;
 use chrono::Duration;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tollgate_core::Code;
-use tollgate_core::{Clock, DomainError, TenantId};
+use tollgate_core::{AdminId, Clock, DomainError, TenantId};
 use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::Store;
 
@@ -87,6 +88,25 @@ pub struct AuthService {
     pub anonymous: AnonymousAudit,
     /// Tunables.
     pub config: AuthConfig,
+    /// One password-change check at a time per admin.
+    pub password_checks: CheckLocks,
+}
+
+/// One password check at a time per admin in this process: a burst of parallel guesses is
+/// checked one after another, each failure counted before the next check, so the backoff
+/// holds however many arrive at once (across instances, at most one at a time on each).
+#[derive(Debug, Default)]
+pub struct CheckLocks(std::sync::Mutex<HashMap<AdminId, Arc<tokio::sync::Mutex<()>>>>);
+
+impl CheckLocks {
+    /// The lock of `admin`'s checks (locks no one holds are swept when the map grows).
+    pub(crate) fn of(&self, admin: AdminId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        map.entry(admin).or_default().clone()
+    }
 }
 
 impl std::fmt::Debug for AuthService {

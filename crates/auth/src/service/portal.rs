@@ -294,8 +294,11 @@ impl AuthService {
             Err(e) => return Err(e),
         };
         if row.password_epoch != admin.password_epoch {
-            // Signed in against a password changed since: over.
-            self.store.delete_session(&id_hash).await?;
+            // Signed in against a password changed since: over. Deleted only at the epoch
+            // read, so a change that moved this (kept) session on meanwhile keeps it.
+            self.store
+                .delete_session_at_epoch(&id_hash, row.password_epoch)
+                .await?;
             return Ok(SessionLookup::Missing);
         }
         if now - last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
@@ -315,12 +318,12 @@ impl AuthService {
         new: String,
         ctx: &RequestCtx,
     ) -> Result<(), DomainError> {
-        // Every attempt is counted before its check (a success clears the count), so a burst
-        // of parallel guesses gets no more checks than the threshold allows.
+        // Checks of one admin's password run one at a time (a parallel burst cannot outrun
+        // the failure count); a refused attempt is not counted again, so a caller who waits
+        // the Retry-After it was given gets a check.
+        let one_at_a_time = self.password_checks.of(session.admin_id);
+        let _checking = one_at_a_time.lock().await;
         let key = format!("pwchange:{}", session.admin_id);
-        self.attempts
-            .failure(&key, self.config.account_ip_threshold)
-            .await;
         if let Some(retry_after) = self.attempts.blocked(&key).await {
             return Err(DomainError::TooManyAttempts { retry_after });
         }
@@ -339,6 +342,9 @@ impl AuthService {
             .verify(Some(admin.password_hash.clone()), current)
             .await?;
         if !matches!(check, PasswordCheck::Match { .. }) {
+            self.attempts
+                .failure(&key, self.config.account_ip_threshold)
+                .await;
             self.audit(
                 Some(session.tenant_id),
                 &session.actor(),
@@ -354,8 +360,9 @@ impl AuthService {
                 "the current password is not right",
             ));
         }
-        let hash = self.passwords.hash(new).await?;
+        // The caller knows the password: a weak new one is not a failed guess.
         self.attempts.reset(&key).await;
+        let hash = self.passwords.hash(new).await?;
         let event = NewAuditEvent::new(&session.actor(), "password.changed", ctx, self.clock.now())
             .tenant(Some(session.tenant_id))
             .target(Some(session.actor()))
