@@ -42,7 +42,11 @@ function route(path: string): [PageDef | undefined, string | null] {
   for (const p of PAGES) {
     if (path === p.path) return [p, null];
     if (p.path !== "/" && path.startsWith(p.path + "/") && p.path === "/invoices") {
-      return [p, decodeURIComponent(path.slice(p.path.length + 1))];
+      try {
+        return [p, decodeURIComponent(path.slice(p.path.length + 1))];
+      } catch {
+        return [undefined, null];
+      }
     }
   }
   return [undefined, null];

@@ -12,6 +12,7 @@ export function Playground() {
   const { busy, error, run } = useAction();
 
   useEffect(() => {
+    setResult(null);
     if (!file) return;
     const url = URL.createObjectURL(file);
     setPreview(url);
@@ -43,7 +44,14 @@ export function Playground() {
       <form onSubmit={submit} aria-label="Read an image" className="card">
         <label>
           API key (with ocr:read)
-          <input type="password" autoComplete="off" required value={key} onChange={(e) => setKey(e.target.value)} />
+          <input
+            type="password"
+            autoComplete="one-time-code"
+            spellCheck={false}
+            required
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+          />
         </label>
         <label>
           Image (PNG, JPEG, WebP, TIFF, BMP)
