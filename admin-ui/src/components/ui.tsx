@@ -97,3 +97,32 @@ export function useAction(): Action {
   };
   return { busy, error, setError, run };
 }
+
+/** A secret the API shows once: what it is, the value with a copy button, a dismiss button. */
+export function SecretOnce({
+  children,
+  value,
+  testId,
+  copyLabel,
+  done = "I have stored it",
+  onDone,
+}: {
+  children: ReactNode;
+  value: string;
+  testId: string;
+  copyLabel: string;
+  done?: string;
+  onDone: () => void;
+}) {
+  return (
+    <div className="secret" role="status">
+      <p>{children}</p>
+      <p className="secret-value">
+        <code data-testid={testId}>{value}</code> <CopyButton text={value} label={copyLabel} />
+      </p>
+      <button type="button" className="secondary" onClick={onDone}>
+        {done}
+      </button>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { atLeast, useSession } from "../session";
-import { CopyButton, Empty, ErrorLine, Loading, useAction, useLoad } from "../components/ui";
+import { Empty, ErrorLine, Loading, SecretOnce, useAction, useLoad } from "../components/ui";
 import { ScopePicker } from "../components/ScopePicker";
 import { when } from "../format";
 
@@ -33,19 +33,15 @@ export function Clients() {
         />
       )}
       {created && (
-        <div className="secret" role="status">
-          <p>
-            <strong>Client “{created.name}”</strong>: id <code>{created.client_id}</code>. Copy the secret now: it
-            is never shown again.
-          </p>
-          <p className="secret-value">
-            <code data-testid="new-client-secret">{created.secret}</code>{" "}
-            <CopyButton text={created.secret} label="Copy the client secret" />
-          </p>
-          <button type="button" className="secondary" onClick={() => setCreated(null)}>
-            I have stored it
-          </button>
-        </div>
+        <SecretOnce
+          value={created.secret}
+          testId="new-client-secret"
+          copyLabel="Copy the client secret"
+          onDone={() => setCreated(null)}
+        >
+          <strong>Client “{created.name}”</strong>: id <code>{created.client_id}</code>. Copy the secret now: it is
+          never shown again.
+        </SecretOnce>
       )}
       <ErrorLine error={action.error ?? clients.error} />
       {clients.loading && !clients.data && <Loading what="clients" />}

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { atLeast, useSession } from "../session";
-import { CopyButton, Empty, ErrorLine, Loading, useAction, useLoad } from "../components/ui";
+import { Empty, ErrorLine, Loading, SecretOnce, useAction, useLoad } from "../components/ui";
 import { when } from "../format";
 import { ScopePicker } from "../components/ScopePicker";
 
@@ -39,17 +39,14 @@ export function Keys() {
       <p className="muted">Programs send a key in the <code>X-API-Key</code> header.</p>
       {canEdit && <NewKeyForm onCreated={(k) => (setCreated(k), keys.reload())} />}
       {created && (
-        <div className="secret" role="status" aria-live="polite">
-          <p>
-            <strong>Key “{created.name}” created.</strong> Copy it now: it is never shown again.
-          </p>
-          <p className="secret-value">
-            <code data-testid="new-key">{created.key}</code> <CopyButton text={created.key} label="Copy the new key" />
-          </p>
-          <button type="button" className="secondary" onClick={() => setCreated(null)}>
-            I have stored it
-          </button>
-        </div>
+        <SecretOnce
+          value={created.key}
+          testId="new-key"
+          copyLabel="Copy the new key"
+          onDone={() => setCreated(null)}
+        >
+          <strong>Key “{created.name}” created.</strong> Copy it now: it is never shown again.
+        </SecretOnce>
       )}
       <ErrorLine error={error ?? keys.error} />
       {keys.loading && !keys.data && <Loading what="keys" />}

@@ -4,7 +4,7 @@
 import { useState, type FormEvent } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { atLeast, useSession, type Role } from "../session";
-import { CopyButton, ErrorLine, Loading, useAction, useLoad } from "../components/ui";
+import { ErrorLine, Loading, SecretOnce, useAction, useLoad } from "../components/ui";
 import { when } from "../format";
 
 const ROLES: Role[] = ["viewer", "admin", "owner"];
@@ -23,19 +23,16 @@ export function Members() {
       <p className="muted">Viewers read; admins also manage keys, clients and webhooks; owners also members and the spend cap.</p>
       {isOwner && <NewMemberForm onCreated={(m) => (setCreated(m), members.reload())} />}
       {created && (
-        <div className="secret" role="status">
-          <p>
-            <strong>{created.member.email}</strong> was added as {created.member.role}. Give them this one-time
-            password; they choose their own at first sign-in.
-          </p>
-          <p className="secret-value">
-            <code data-testid="new-member-password">{created.password}</code>{" "}
-            <CopyButton text={created.password} label="Copy the one-time password" />
-          </p>
-          <button type="button" className="secondary" onClick={() => setCreated(null)}>
-            Done
-          </button>
-        </div>
+        <SecretOnce
+          value={created.password}
+          testId="new-member-password"
+          copyLabel="Copy the one-time password"
+          done="Done"
+          onDone={() => setCreated(null)}
+        >
+          <strong>{created.member.email}</strong> was added as {created.member.role}. Give them this one-time password;
+          they choose their own at first sign-in.
+        </SecretOnce>
       )}
       <ErrorLine error={action.error ?? members.error} />
       {members.loading && !members.data && <Loading what="members" />}

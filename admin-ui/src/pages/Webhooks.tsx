@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { atLeast, useSession } from "../session";
-import { CopyButton, Empty, ErrorLine, Loading, useAction, useLoad } from "../components/ui";
+import { Empty, ErrorLine, Loading, SecretOnce, useAction, useLoad } from "../components/ui";
 import { when } from "../format";
 
 type EventType = Schemas["WebhookEventType"];
@@ -38,18 +38,14 @@ export function Webhooks() {
         <NewEndpointForm onCreated={(e) => (setSecret({ url: e.endpoint.url, secret: e.secret }), endpoints.reload())} />
       )}
       {secret && (
-        <div className="secret" role="status">
-          <p>
-            Signing secret for <code>{secret.url}</code>. Copy it now: it is never shown again.
-          </p>
-          <p className="secret-value">
-            <code data-testid="new-webhook-secret">{secret.secret}</code>{" "}
-            <CopyButton text={secret.secret} label="Copy the signing secret" />
-          </p>
-          <button type="button" className="secondary" onClick={() => setSecret(null)}>
-            I have stored it
-          </button>
-        </div>
+        <SecretOnce
+          value={secret.secret}
+          testId="new-webhook-secret"
+          copyLabel="Copy the signing secret"
+          onDone={() => setSecret(null)}
+        >
+          Signing secret for <code>{secret.url}</code>. Copy it now: it is never shown again.
+        </SecretOnce>
       )}
       <ErrorLine error={action.error ?? endpoints.error} />
       {endpoints.loading && !endpoints.data && <Loading what="endpoints" />}
