@@ -42,80 +42,58 @@ fn epoch<T: IntoIden>(c: T) -> ColumnDef {
         .to_owned()
 }
 
+/// The columns, in the order they are added (and dropped in reverse).
+fn columns() -> Vec<(DynIden, ColumnDef)> {
+    vec![
+        (
+            Admins::Table.into_iden(),
+            ColumnDef::new(Admins::MustChangePassword)
+                .boolean()
+                .not_null()
+                .default(false)
+                .to_owned(),
+        ),
+        (
+            Sessions::Table.into_iden(),
+            ColumnDef::new(Sessions::LastSeenAt)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+        ),
+        (Admins::Table.into_iden(), epoch(Admins::PasswordEpoch)),
+        (Sessions::Table.into_iden(), epoch(Sessions::PasswordEpoch)),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // One column per ALTER: SQLite takes no more.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Admins::Table)
-                    .add_column(
-                        ColumnDef::new(Admins::MustChangePassword)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Sessions::Table)
-                    .add_column(
-                        ColumnDef::new(Sessions::LastSeenAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Admins::Table)
-                    .add_column(epoch(Admins::PasswordEpoch))
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Sessions::Table)
-                    .add_column(epoch(Sessions::PasswordEpoch))
-                    .to_owned(),
-            )
-            .await
+        for (table, mut column) in columns() {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (table, column) in [
-            (
-                Sessions::Table.into_iden(),
-                Sessions::PasswordEpoch.into_iden(),
-            ),
-            (Admins::Table.into_iden(), Admins::PasswordEpoch.into_iden()),
-        ] {
+        for (table, column) in columns().into_iter().rev() {
+            let name = column.get_column_name();
             manager
-                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .drop_column(Alias::new(name))
+                        .to_owned(),
+                )
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Sessions::Table)
-                    .drop_column(Sessions::LastSeenAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Admins::Table)
-                    .drop_column(Admins::MustChangePassword)
-                    .to_owned(),
-            )
-            .await
+        Ok(())
     }
 }

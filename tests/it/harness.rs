@@ -541,6 +541,16 @@ impl Portal {
         ))
     }
 
+    /// Adds a member with `role` (as an owner): their email and one-time password.
+    pub async fn add_member(&self, role: &str) -> Result<(String, String)> {
+        let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let (status, created) = self
+            .post("/v1/members", json!({ "email": email, "role": role }))
+            .await?;
+        anyhow::ensure!(status == 201, "adding a member: {status} {created}");
+        Ok((email, str_field(&created, "/password")?))
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Result<(u16, Value)> {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }

@@ -216,18 +216,7 @@ async fn only_a_tenant_admin_sets_the_cap(backend: Backend) -> Result<()> {
 
     // A viewer reads the settings but cannot change them; neither can a request without
     // the session's CSRF token, nor a credential.
-    let (status, created) = owner
-        .post(
-            "/v1/members",
-            json!({ "email": format!("v-{}@example.com", uuid::Uuid::new_v4().simple()), "role": "viewer" }),
-        )
-        .await?;
-    assert_eq!(status, 201, "{created}");
-    let email = created["member"]["email"]
-        .as_str()
-        .context("email")?
-        .to_owned();
-    let password = created["password"].as_str().context("password")?.to_owned();
+    let (email, password) = owner.add_member("viewer").await?;
     let viewer = srv.login_first_time(&email, &password).await?;
     let (status, body) = viewer
         .send(
@@ -244,19 +233,8 @@ async fn only_a_tenant_admin_sets_the_cap(backend: Backend) -> Result<()> {
     let (status, body) = viewer.get("/v1/billing/settings").await?;
     assert_eq!((status, &body["spend_cap"]), (200, &Value::Null), "{body}");
     // Only owners decide what the tenant may spend: an admin manages keys, not the cap.
-    let (status, created) = owner
-        .post(
-            "/v1/members",
-            json!({ "email": format!("a-{}@example.com", uuid::Uuid::new_v4().simple()), "role": "admin" }),
-        )
-        .await?;
-    assert_eq!(status, 201, "{created}");
-    let admin = srv
-        .login_first_time(
-            created["member"]["email"].as_str().context("email")?,
-            created["password"].as_str().context("password")?,
-        )
-        .await?;
+    let (email, password) = owner.add_member("admin").await?;
+    let admin = srv.login_first_time(&email, &password).await?;
     let (status, body) = admin
         .send(
             reqwest::Method::PUT,
