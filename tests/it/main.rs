@@ -34,6 +34,7 @@ mod races;
 mod revocation;
 mod schemathesis;
 mod scopes;
+mod sdk;
 mod secrets_at_rest;
 mod slow_bodies;
 mod spend;

@@ -1,0 +1,305 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.key_with_secret import KeyWithSecret
+from ...models.problem import Problem
+from ...models.rotate_key import RotateKey
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    key_id: str,
+    *,
+    body: RotateKey,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_csrf_token, Unset):
+        headers["X-CSRF-Token"] = x_csrf_token
+
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/keys/{key_id}/rotate".format(key_id=quote(str(key_id), safe=""),),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json; charset=utf-8"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> KeyWithSecret | Problem | None:
+    if response.status_code == 201:
+        response_201 = KeyWithSecret.from_dict(response.json())
+
+
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 402:
+        response_402 = Problem.from_dict(response.json())
+
+
+
+        return response_402
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[KeyWithSecret | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    key_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RotateKey,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Response[KeyWithSecret | Problem]:
+    """ Rotate an API key: a new key with the same name and scopes; the old one keeps
+    working for the grace period.
+
+     **Permissions**: portal session with role `admin` or `owner`, plus `X-CSRF-Token`.
+
+    Args:
+        key_id (str):
+        x_csrf_token (str | Unset):
+        body (RotateKey): Key rotation.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[KeyWithSecret | Problem]
+     """
+
+
+    kwargs = _get_kwargs(
+        key_id=key_id,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    key_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RotateKey,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> KeyWithSecret | Problem | None:
+    """ Rotate an API key: a new key with the same name and scopes; the old one keeps
+    working for the grace period.
+
+     **Permissions**: portal session with role `admin` or `owner`, plus `X-CSRF-Token`.
+
+    Args:
+        key_id (str):
+        x_csrf_token (str | Unset):
+        body (RotateKey): Key rotation.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        KeyWithSecret | Problem
+     """
+
+
+    return sync_detailed(
+        key_id=key_id,
+client=client,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    ).parsed
+
+async def asyncio_detailed(
+    key_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RotateKey,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Response[KeyWithSecret | Problem]:
+    """ Rotate an API key: a new key with the same name and scopes; the old one keeps
+    working for the grace period.
+
+     **Permissions**: portal session with role `admin` or `owner`, plus `X-CSRF-Token`.
+
+    Args:
+        key_id (str):
+        x_csrf_token (str | Unset):
+        body (RotateKey): Key rotation.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[KeyWithSecret | Problem]
+     """
+
+
+    kwargs = _get_kwargs(
+        key_id=key_id,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    key_id: str,
+    *,
+    client: AuthenticatedClient,
+    body: RotateKey,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> KeyWithSecret | Problem | None:
+    """ Rotate an API key: a new key with the same name and scopes; the old one keeps
+    working for the grace period.
+
+     **Permissions**: portal session with role `admin` or `owner`, plus `X-CSRF-Token`.
+
+    Args:
+        key_id (str):
+        x_csrf_token (str | Unset):
+        body (RotateKey): Key rotation.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        KeyWithSecret | Problem
+     """
+
+
+    return (await asyncio_detailed(
+        key_id=key_id,
+client=client,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    )).parsed

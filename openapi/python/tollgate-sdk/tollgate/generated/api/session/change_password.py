@@ -1,0 +1,316 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.password_change import PasswordChange
+from ...models.problem import Problem
+from ...models.session_info import SessionInfo
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    *,
+    body: PasswordChange,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_csrf_token, Unset):
+        headers["X-CSRF-Token"] = x_csrf_token
+
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/session/password",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json; charset=utf-8"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | SessionInfo | None:
+    if response.status_code == 200:
+        response_200 = SessionInfo.from_dict(response.json())
+
+
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+
+
+        return response_401
+
+    if response.status_code == 402:
+        response_402 = Problem.from_dict(response.json())
+
+
+
+        return response_402
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | SessionInfo]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChange,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Response[Problem | SessionInfo]:
+    """ Change the signed-in admin's own password.
+
+     Ends the admin's other sessions; this one stays signed in. Required before anything
+    else after signing in with a one-time password. A wrong `current_password` is 403
+    `wrong_password` (attempts are throttled, 429); a short new password, or the current
+    one again, is 422 `weak_password`; a change that lost the race to another is 409
+    `password_changed`.
+
+    **Permissions**: a portal session (any role, one on a one-time password included)
+    and its CSRF token.
+
+    Args:
+        x_csrf_token (str | Unset):
+        body (PasswordChange): A password change.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SessionInfo]
+     """
+
+
+    kwargs = _get_kwargs(
+        body=body,
+x_csrf_token=x_csrf_token,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChange,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Problem | SessionInfo | None:
+    """ Change the signed-in admin's own password.
+
+     Ends the admin's other sessions; this one stays signed in. Required before anything
+    else after signing in with a one-time password. A wrong `current_password` is 403
+    `wrong_password` (attempts are throttled, 429); a short new password, or the current
+    one again, is 422 `weak_password`; a change that lost the race to another is 409
+    `password_changed`.
+
+    **Permissions**: a portal session (any role, one on a one-time password included)
+    and its CSRF token.
+
+    Args:
+        x_csrf_token (str | Unset):
+        body (PasswordChange): A password change.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SessionInfo
+     """
+
+
+    return sync_detailed(
+        client=client,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    ).parsed
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChange,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Response[Problem | SessionInfo]:
+    """ Change the signed-in admin's own password.
+
+     Ends the admin's other sessions; this one stays signed in. Required before anything
+    else after signing in with a one-time password. A wrong `current_password` is 403
+    `wrong_password` (attempts are throttled, 429); a short new password, or the current
+    one again, is 422 `weak_password`; a change that lost the race to another is 409
+    `password_changed`.
+
+    **Permissions**: a portal session (any role, one on a one-time password included)
+    and its CSRF token.
+
+    Args:
+        x_csrf_token (str | Unset):
+        body (PasswordChange): A password change.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SessionInfo]
+     """
+
+
+    kwargs = _get_kwargs(
+        body=body,
+x_csrf_token=x_csrf_token,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: PasswordChange,
+    x_csrf_token: str | Unset = UNSET,
+
+) -> Problem | SessionInfo | None:
+    """ Change the signed-in admin's own password.
+
+     Ends the admin's other sessions; this one stays signed in. Required before anything
+    else after signing in with a one-time password. A wrong `current_password` is 403
+    `wrong_password` (attempts are throttled, 429); a short new password, or the current
+    one again, is 422 `weak_password`; a change that lost the race to another is 409
+    `password_changed`.
+
+    **Permissions**: a portal session (any role, one on a one-time password included)
+    and its CSRF token.
+
+    Args:
+        x_csrf_token (str | Unset):
+        body (PasswordChange): A password change.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SessionInfo
+     """
+
+
+    return (await asyncio_detailed(
+        client=client,
+body=body,
+x_csrf_token=x_csrf_token,
+
+    )).parsed

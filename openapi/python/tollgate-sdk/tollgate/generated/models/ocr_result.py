@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.ocr_line import OcrLine
+  from ..models.ocr_timing import OcrTiming
+  from ..models.ocr_usage import OcrUsage
+
+
+
+
+
+T = TypeVar("T", bound="OcrResult")
+
+
+
+@_attrs_define
+class OcrResult:
+    """ What the image says.
+
+        Attributes:
+            lines (list[OcrLine]): Lines in reading order.
+            text (str): All lines, joined by newlines.
+            width (int): Image width in pixels (after EXIF orientation).
+            height (int): Image height in pixels (after EXIF orientation).
+            upside_down (bool): Whether the page was read turned by 180° (most lines were upside down).
+            model (str): The model set that read it.
+            timing (OcrTiming): Where the time went, in milliseconds.
+            usage (OcrUsage): What the call was charged.
+     """
+
+    lines: list[OcrLine]
+    text: str
+    width: int
+    height: int
+    upside_down: bool
+    model: str
+    timing: OcrTiming
+    usage: OcrUsage
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.ocr_line import OcrLine # noqa: PLC0415
+        from ..models.ocr_timing import OcrTiming # noqa: PLC0415
+        from ..models.ocr_usage import OcrUsage # noqa: PLC0415
+        lines = []
+        for lines_item_data in self.lines:
+            lines_item = lines_item_data.to_dict()
+            lines.append(lines_item)
+
+
+
+        text = self.text
+
+        width = self.width
+
+        height = self.height
+
+        upside_down = self.upside_down
+
+        model = self.model
+
+        timing = self.timing.to_dict()
+
+        usage = self.usage.to_dict()
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "lines": lines,
+            "text": text,
+            "width": width,
+            "height": height,
+            "upside_down": upside_down,
+            "model": model,
+            "timing": timing,
+            "usage": usage,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.ocr_line import OcrLine # noqa: PLC0415
+        from ..models.ocr_timing import OcrTiming # noqa: PLC0415
+        from ..models.ocr_usage import OcrUsage # noqa: PLC0415
+        d = dict(src_dict)
+        lines = []
+        _lines = d.pop("lines")
+        for lines_item_data in (_lines):
+            lines_item = OcrLine.from_dict(lines_item_data)
+
+
+
+            lines.append(lines_item)
+
+
+        text = d.pop("text")
+
+        width = d.pop("width")
+
+        height = d.pop("height")
+
+        upside_down = d.pop("upside_down")
+
+        model = d.pop("model")
+
+        timing = OcrTiming.from_dict(d.pop("timing"))
+
+
+
+
+        usage = OcrUsage.from_dict(d.pop("usage"))
+
+
+
+
+        ocr_result = cls(
+            lines=lines,
+            text=text,
+            width=width,
+            height=height,
+            upside_down=upside_down,
+            model=model,
+            timing=timing,
+            usage=usage,
+        )
+
+
+        ocr_result.additional_properties = d
+        return ocr_result
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,130 @@
+"""The Python SDK, installed from openapi/python/tollgate-sdk, against a real server
+(tests/it/sdk.rs starts it and checks what this prints). It prints one JSON object of what
+it saw; the Rust side asserts it against the server's own records."""
+
+import json
+import os
+import sys
+import time
+
+import httpx
+
+import tollgate
+from tollgate.generated.api.billing import get_upcoming_invoice
+
+url = os.environ["TOLLGATE_URL"]
+client_id = os.environ["TOLLGATE_CLIENT_ID"]
+client_secret = os.environ["TOLLGATE_CLIENT_SECRET"]
+image = open(os.environ["TOLLGATE_IMAGE"], "rb").read()
+
+
+class Recording(httpx.BaseTransport):
+    """The real transport, with a record of every attempt that went over the wire."""
+
+    def __init__(self):
+        self.inner = httpx.HTTPTransport()
+        self.seen = []
+
+    def handle_request(self, request):
+        response = self.inner.handle_request(request)
+        self.seen.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "idempotency_key": request.headers.get("idempotency-key"),
+                "authorization": request.headers.get("authorization"),
+                "status": response.status_code,
+            }
+        )
+        return response
+
+
+now = [1000.0]
+wire = Recording()
+sleeps = []
+
+
+def sleep(seconds):
+    sleeps.append(seconds)
+    time.sleep(seconds)
+
+
+tg = tollgate.Tollgate(
+    url,
+    client_id=client_id,
+    client_secret=client_secret,
+    scopes=["ocr:read", "usage:read", "billing:read"],
+    transport=wire,
+    sleep=sleep,
+    clock=lambda: now[0],
+)
+out = {}
+
+# A token, and the tenant it belongs to.
+me = tg.me()
+out["tenant_id"] = me.tenant_id
+out["fetches_after_first_call"] = tg.auth.fetches
+
+# Refreshed before expiry: not while most of its lifetime is left, then within the margin.
+now[0] += 60
+tg.me()
+out["fetches_a_minute_later"] = tg.auth.fetches
+token_body = httpx.post(
+    f"{url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, client_secret)
+).json()
+now[0] += token_body["expires_in"] - 60 - 1
+tg.me()
+out["fetches_near_expiry"] = tg.auth.fetches
+auths = [c["authorization"] for c in wire.seen if c["path"] == "/v1/me"]
+out["distinct_bearers"] = len(set(auths))
+
+# A refused token (revoked here) is replaced once, and the call succeeds.
+current = auths[-1].removeprefix("Bearer ")
+revoked = httpx.post(f"{url}/oauth/revoke", data={"token": current}, auth=(client_id, client_secret))
+out["revoke_status"] = revoked.status_code
+tg.me()
+out["fetches_after_revocation"] = tg.auth.fetches
+
+# OCR, usage, the upcoming invoice and the finalized ones, typed.
+result = tg.ocr(image, content_type="image/png", file_name="hello.png")
+out["text"] = result.text
+usage = tg.usage()
+out["usage"] = usage.to_dict()
+upcoming = get_upcoming_invoice.sync(client=tg.client)
+out["upcoming"] = upcoming.to_dict()
+out["invoices"] = [i.to_dict() for i in tg.invoices().invoices]
+
+# A 429, typed: a client that does not retry, calling until the plan's burst is spent.
+strict = tollgate.Tollgate(url, client_id=client_id, client_secret=client_secret, max_retries=0)
+error = None
+for _ in range(50):
+    try:
+        strict.me()
+    except tollgate.RateLimited as e:
+        error = e
+        break
+if error is None:
+    sys.exit("no 429 in 50 calls")
+out["rate_limited"] = {
+    "class": type(error).__name__,
+    "is_tollgate_error": isinstance(error, tollgate.TollgateError),
+    "status": error.status,
+    "code": error.code,
+    "request_id": error.request_id,
+    "retry_after": error.retry_after,
+}
+
+# The same 429 retried: one OCR call, throttled, then served after Retry-After; every
+# attempt carries the same Idempotency-Key, and the next call another.
+wire.seen.clear()
+first = tg.ocr(image, content_type="image/png")
+second = tg.ocr(image, content_type="image/png")
+ocr_calls = [c for c in wire.seen if c["path"] == "/v1/ocr"]
+out["retried"] = {
+    "texts": [first.text, second.text],
+    "attempts": [[c["status"], c["idempotency_key"]] for c in ocr_calls],
+    "sleeps": sleeps,
+}
+tg.close()
+strict.close()
+print(json.dumps(out))
