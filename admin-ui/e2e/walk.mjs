@@ -123,7 +123,7 @@ try {
   await photograph(page, "sign-in");
 
   step("a wrong password is refused on the page");
-  await page.getByLabel("Email").fill(env("OWNER_EMAIL"));
+  await page.getByLabel("Email", { exact: true }).fill(env("OWNER_EMAIL"));
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").filter({ hasText: "invalid email or password" }).waitFor();
@@ -319,7 +319,7 @@ try {
     if (m.type() === "error" && /Content.Security.Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
   });
   await p2.goto(`${BASE}/admin/`);
-  await p2.getByLabel("Email").fill(env("OTP_EMAIL"));
+  await p2.getByLabel("Email", { exact: true }).fill(env("OTP_EMAIL"));
   await p2.getByLabel("Password").fill(env("OTP_PASSWORD"));
   await p2.getByRole("button", { name: "Sign in" }).click();
   await p2.getByRole("heading", { name: "Choose your password", exact: true }).waitFor();
@@ -353,6 +353,40 @@ try {
   await p2.getByText("cannot open this page").waitFor();
   assert.deepEqual(pageErrors, [], "errors in the viewer's page");
   await otp.close();
+
+  step("sign in with the company's identity provider (OpenID Connect, a real provider)");
+  const OIDC_EMAIL = env("OIDC_EMAIL");
+  const ssoSignIn = async (context, login) => {
+    const p = await context.newPage();
+    p.on("pageerror", (e) => pageErrors.push(String(e)));
+    await p.goto(`${BASE}/admin/`);
+    await p.getByLabel("Work email", { exact: true }).fill(OIDC_EMAIL);
+    await p.getByRole("button", { name: "Continue with your identity provider", exact: true }).click();
+    // The provider's own pages: log in, then allow Tollgate.
+    await p.getByRole("heading", { name: "Sign-in", exact: true }).waitFor();
+    assert.ok(p.url().startsWith(env("OIDC_ISSUER")), p.url());
+    await p.getByLabel("Login", { exact: true }).fill(login);
+    await p.getByRole("button", { name: "Sign-in", exact: true }).click();
+    await p.getByRole("button", { name: "Continue", exact: true }).click();
+    return p;
+  };
+  const sso = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p3 = await ssoSignIn(sso, OIDC_EMAIL);
+  await p3.getByRole("heading", { name: "Dashboard", exact: true }).waitFor();
+  const ssoSession = await fromPage(p3, "/v1/session");
+  assert.equal(ssoSession.body.email, OIDC_EMAIL);
+  assert.equal(ssoSession.body.role, "viewer");
+  await photograph(p3, "oidc-signed-in");
+  await sso.close();
+  step("an identity outside the tenant's email domain is refused, and the page says why");
+  const outsider = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const p4 = await ssoSignIn(outsider, "mallory@evil.test");
+  await p4.getByText("outside the domain this organisation allows").waitFor();
+  assert.equal(new URL(p4.url()).search, "", "the error code is taken off the address");
+  assert.equal((await fromPage(p4, "/v1/session")).status, 401);
+  await photograph(p4, "oidc-refused");
+  await outsider.close();
+  assert.deepEqual(pageErrors, [], "errors in the identity-provider sign-in");
   step("done");
 } finally {
   await browser.close();

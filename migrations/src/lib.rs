@@ -16,6 +16,7 @@ mod m20261201_000009_stripe;
 mod m20261201_000010_audit_retention;
 mod m20261201_000011_webhooks;
 mod m20261201_000012_portal_sessions;
+mod m20261201_000013_oidc;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_audit_retention::Migration),
             Box::new(m20261201_000011_webhooks::Migration),
             Box::new(m20261201_000012_portal_sessions::Migration),
+            Box::new(m20261201_000013_oidc::Migration),
         ]
     }
 }

@@ -22,6 +22,10 @@ const PUBLIC: &[&str] = &[
     "/readyz",
     "/.well-known/jwks.json",
     "/.well-known/oauth-authorization-server",
+    // Browser navigations of the identity-provider sign-in: every answer, a refusal too, is
+    // a 303 (a refusal's code rides in the portal URL it redirects to).
+    "/v1/session/oidc/start",
+    "/v1/session/oidc/callback",
 ];
 
 #[test]

@@ -60,6 +60,24 @@ async fn a_person_walks_the_portal_in_chromium() -> Result<()> {
     seed.store()
         .set_tenant_plan(t.id.parse()?, &plan.name, chrono::Utc::now())
         .await?;
+    // The tenant's identity provider (a real OpenID provider), for the server on `port`.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let idp =
+        crate::oidc::Provider::start(&format!("http://127.0.0.1:{port}/v1/session/oidc/callback"))
+            .await?;
+    let (status, body) = crate::oidc::operator(
+        &seed,
+        reqwest::Method::PUT,
+        &format!("/v1/operator/tenants/{}/oidc", t.id),
+        &op,
+        Some(json!({ "issuer": idp.issuer, "client_id": idp.client_id,
+                "client_secret": idp.client_secret, "allowed_domain": "sso.example.com",
+                "default_role": "viewer" })),
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
     seed.stop().await?;
     let otp_email = format!("viewer-{}@example.com", uuid::Uuid::new_v4().simple());
     let (ok, created, stderr) = run_status(
@@ -71,9 +89,6 @@ async fn a_person_walks_the_portal_in_chromium() -> Result<()> {
     assert!(ok, "{stderr}");
     let otp_password = str_field(&created, "/password")?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
     let mut server = serve(&spec, port).await?;
     let image = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../eval/fixtures/hello.png");
     let shots = screenshots()?;
@@ -96,6 +111,8 @@ async fn a_person_walks_the_portal_in_chromium() -> Result<()> {
         .env("OCR_CALLS", calls.to_string())
         .env("HOOK_URL", format!("http://127.0.0.1:{closed}/hook"))
         .env("SCREENSHOTS", &shots)
+        .env("OIDC_ISSUER", &idp.issuer)
+        .env("OIDC_EMAIL", "dana@sso.example.com")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -148,6 +165,8 @@ async fn a_person_walks_the_portal_in_chromium() -> Result<()> {
         "invoices",
         "audit",
         "password-required",
+        "oidc-signed-in",
+        "oidc-refused",
     ] {
         for width in ["1280", "390"] {
             let path = shots.join(format!("{shot}-{width}.png"));

@@ -19,8 +19,8 @@ use poem_openapi::OpenApiService;
 use routes::{
     audit::AuditApi, billing::BillingApi, clients::ClientsApi, credits::CreditsApi,
     invoices::InvoicesApi, keys::KeysApi, me::MeApi, members::MembersApi, oauth::OAuthApi,
-    ocr::OcrApi, operator::OperatorApi, ops::OpsApi, plan::PlanApi, session::SessionApi,
-    stripe::StripeApi, usage::UsageApi, webhooks::WebhooksApi,
+    ocr::OcrApi, oidc::OidcApi, operator::OperatorApi, ops::OpsApi, plan::PlanApi,
+    session::SessionApi, stripe::StripeApi, usage::UsageApi, webhooks::WebhooksApi,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +33,7 @@ type Apis = (
         OpsApi,
         OAuthApi,
         SessionApi,
+        OidcApi,
         MembersApi,
         ClientsApi,
         KeysApi,
@@ -57,7 +58,8 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             (
-                OpsApi, OAuthApi, SessionApi, MembersApi, ClientsApi, KeysApi, MeApi, OcrApi,
+                OpsApi, OAuthApi, SessionApi, OidcApi, MembersApi, ClientsApi, KeysApi, MeApi,
+                OcrApi,
             ),
             (
                 UsageApi,

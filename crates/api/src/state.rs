@@ -66,6 +66,8 @@ pub struct AppState {
     pub billing: tollgate_billing::Billing,
     /// Tenant webhooks.
     pub webhooks: tollgate_webhooks::Webhooks,
+    /// Portal sign-in with tenants' identity providers.
+    pub oidc: tollgate_auth::oidc::Oidc,
 }
 
 impl std::fmt::Debug for AppState {

@@ -9,6 +9,7 @@ pub mod anonymous;
 pub mod backoff;
 pub mod keyring;
 pub mod master;
+pub mod oidc;
 pub mod password;
 pub mod principal;
 pub mod revocation;

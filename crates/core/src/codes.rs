@@ -43,10 +43,15 @@ error_codes! {
     InsufficientScope = "insufficient_scope", 403, "The credential lacks the scope this needs.";
     PasswordChangeRequired = "password_change_required", 403, "Signed in with a one-time password: choose a new one (POST /v1/session/password) first.";
     WrongPassword = "wrong_password", 403, "The current password given is not the account's.";
+    OidcDenied = "oidc_denied", 403, "The identity provider did not sign the person in (they cancelled, or it refused).";
+    OidcEmailUnverified = "oidc_email_unverified", 403, "The identity provider gave no verified email for the person.";
+    OidcEmailDomain = "oidc_email_domain", 403, "The email the identity provider gave is outside the domain allowed for this tenant.";
+    OidcSubjectMismatch = "oidc_subject_mismatch", 403, "This member signed in as another person of the identity provider before.";
     CsrfFailed = "csrf_failed", 403, "A state-changing portal request without its session's X-CSRF-Token.";
     AccountSuspended = "account_suspended", 402, "The tenant is suspended for an unpaid invoice; the portal still works.";
     SpendCapReached = "spend_cap_reached", 402, "The call would take the period's spend past the tenant's spend cap.";
     NotFound = "not_found", 404, "No such thing (another tenant's is not found either).";
+    OidcNotConfigured = "oidc_not_configured", 404, "No identity provider signs in people of this email's domain.";
     NoPrice = "no_price", 404, "The tenant's plan has no price: nothing is billed.";
     MethodNotAllowed = "method_not_allowed", 405, "The route does not take this method.";
     RequestTimeout = "request_timeout", 408, "The request body did not arrive in time.";
@@ -57,6 +62,8 @@ error_codes! {
     KeyExists = "key_exists", 409, "A key with this value already exists.";
     PlanExists = "plan_exists", 409, "A plan with this name already exists.";
     PasswordChanged = "password_changed", 409, "The password was changed by another request meanwhile: sign in again.";
+    OidcDomainTaken = "oidc_domain_taken", 409, "Another tenant's identity provider signs in this email domain.";
+    OidcEmailInUse = "oidc_email_in_use", 409, "The email belongs to a member of another tenant.";
     KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
     KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
     EndpointLimit = "endpoint_limit", 409, "The tenant has as many webhook endpoints as allowed.";
@@ -85,6 +92,13 @@ error_codes! {
     InvalidWebhookUrl = "invalid_webhook_url", 422, "A webhook URL must be https (http only where the operator allows private endpoints), without credentials, and resolve to public addresses.";
     InvalidTimeout = "invalid_timeout", 422, "A webhook endpoint's timeout is out of range.";
     InvalidFilter = "invalid_filter", 422, "A filter value is empty, too long or holds control characters.";
+    OidcStateInvalid = "oidc_state_invalid", 400, "The sign-in's state is missing, not this browser's, used already or expired: start again.";
+    OidcIssuerMismatch = "oidc_issuer_mismatch", 400, "The callback names another issuer than the tenant's identity provider.";
+    OidcNonceMismatch = "oidc_nonce_mismatch", 400, "The ID token's nonce is not the one this sign-in sent.";
+    OidcCodeRefused = "oidc_code_refused", 400, "The identity provider refused the code exchange (a used, expired or stolen code).";
+    OidcTokenInvalid = "oidc_token_invalid", 400, "The ID token did not verify (signature, issuer, audience or expiry).";
+    InvalidOidcConfig = "invalid_oidc_config", 422, "An identity provider needs an https issuer (http only on a loopback host), a client id and secret, an email domain and the role viewer or admin.";
+    OidcDiscoveryFailed = "oidc_discovery_failed", 422, "The issuer's OpenID configuration could not be fetched or read.";
     WebhookRefused = "webhook_refused", 400, "A webhook delivery is unsigned, its signature does not match, or its timestamp is outside the tolerance.";
     InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";
     InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";
@@ -101,6 +115,7 @@ error_codes! {
     QuotaExhausted = "quota_exhausted", 429, "The plan's units for this period are used up.";
     TooManyAttempts = "too_many_attempts", 429, "Too many failed attempts from here; retry later.";
     Internal = "internal", 500, "An unexpected failure (logged; nothing about it is shown).";
+    OidcProviderUnavailable = "oidc_provider_unavailable", 503, "The identity provider could not be reached, or answered what is not OpenID Connect.";
     Unavailable = "unavailable", 503, "A dependency is unavailable; retry shortly.";
     MeteringUnavailable = "metering_unavailable", 503, "Usage cannot be metered right now; retry shortly.";
     UsageUnavailable = "usage_unavailable", 503, "Usage could not be recorded, so nothing was charged; retry.";

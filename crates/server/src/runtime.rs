@@ -32,6 +32,8 @@ pub struct Services {
     pub stripe: Option<tollgate_billing::stripe_sync::StripeSync>,
     /// Tenant webhooks (their worker runs in `serve`).
     pub webhooks: tollgate_webhooks::Webhooks,
+    /// Portal sign-in with tenants' identity providers.
+    pub oidc: tollgate_auth::oidc::Oidc,
 }
 
 /// Connects to Redis, failing fast with a clear message. Commands time out after a second
@@ -97,6 +99,9 @@ pub async fn build(
     let retire_grace = Duration::seconds(MAX_TOKEN_TTL_SECS + TOKEN_LEEWAY_SECS + 60);
     // Webhook signing secrets are read back to sign, so they are sealed under the master key.
     let sealer: Arc<dyn tollgate_core::webhook::SecretBox> = Arc::new(master.clone());
+    // Tenants' identity-provider client secrets are sealed under it too.
+    let oidc_sealer = master.clone();
+    let redirect_uri = format!("{}/v1/session/oidc/callback", issuer.trim_end_matches('/'));
     let keyring = Arc::new(
         Keyring::open(store.clone(), master, clock.clone(), retire_grace)
             .await
@@ -172,6 +177,8 @@ pub async fn build(
         auth.clock.clone(),
         env.webhooks.clone(),
     );
+    let oidc = tollgate_auth::oidc::Oidc::new(auth.clone(), oidc_sealer, redirect_uri)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Services {
         store,
         redis,
@@ -179,5 +186,6 @@ pub async fn build(
         billing,
         stripe,
         webhooks,
+        oidc,
     })
 }

@@ -186,6 +186,7 @@ pub async fn start_with(
         billing,
         stripe,
         webhooks,
+        oidc,
     } = build(common, env, issuer, !serve.no_migrate, clock.clone()).await?;
     let mut readiness: Vec<Box<dyn ReadinessCheck>> = Vec::new();
     if let Some(conn) = &redis {
@@ -229,6 +230,7 @@ pub async fn start_with(
         plans: tollgate_meter::plans::Plans::new(store.clone(), clock.clone()),
         billing: billing.clone(),
         webhooks: webhooks.clone(),
+        oidc,
         ocr_bodies: Arc::new(tokio::sync::Semaphore::new(
             (env.ocr.body_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         )),

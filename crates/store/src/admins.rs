@@ -46,6 +46,22 @@ impl Store {
         one_time: bool,
         now: DateTime<Utc>,
     ) -> Result<Admin, DomainError> {
+        self.insert_admin(tenant, email, password_hash, role, one_time, None, now)
+            .await
+    }
+
+    /// Inserts an admin row (linked to an identity provider's `oidc_subject`, if given).
+    #[expect(clippy::too_many_arguments, reason = "one column each")]
+    pub(crate) async fn insert_admin(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        one_time: bool,
+        oidc_subject: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Admin, DomainError> {
         admin::ActiveModel {
             id: Set(AdminId::new().0),
             tenant_id: Set(tenant.0),
@@ -55,6 +71,7 @@ impl Store {
             created_at: Set(now),
             must_change_password: Set(one_time),
             password_epoch: Set(0),
+            oidc_subject: Set(oidc_subject.map(str::to_owned)),
         }
         .insert(self.conn())
         .await

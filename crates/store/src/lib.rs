@@ -14,6 +14,7 @@ pub mod clients;
 pub mod entity;
 pub mod idempotency;
 pub mod invoices;
+pub mod oidc;
 pub mod outbox;
 pub mod plans;
 pub mod prices;

@@ -11,6 +11,7 @@ pub mod me;
 pub mod members;
 pub mod oauth;
 pub mod ocr;
+pub mod oidc;
 pub mod operator;
 pub mod ops;
 mod paging;

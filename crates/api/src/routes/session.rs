@@ -122,7 +122,7 @@ pub struct SessionApi;
 
 /// The session cookie; `Secure` when the public URL is https or a trusted proxy says this
 /// request came over https.
-fn cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
+pub(crate) fn cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
     let https = req
         .extensions()
         .get::<crate::middleware::ClientInfo>()

@@ -235,6 +235,18 @@ impl AuthService {
                 .rehash_admin_password(tenant, AdminId(admin.id), &admin.password_hash, &hash)
                 .await?;
         }
+        self.open_session(&admin, ctx, serde_json::json!({})).await
+    }
+
+    /// Opens a portal session of `admin`, who has just proved who they are (by password, or
+    /// by their tenant's identity provider: `detail` says how), and audits the sign-in.
+    pub async fn open_session(
+        &self,
+        admin: &Admin,
+        ctx: &RequestCtx,
+        detail: serde_json::Value,
+    ) -> Result<LoginOutcome, DomainError> {
+        let tenant = TenantId(admin.tenant_id);
         let token = random_base62(43);
         let id_hash = digest(&token);
         let csrf = random_base62(32);
@@ -251,7 +263,7 @@ impl AuthService {
                 expires_at,
             )
             .await?;
-        let session = session_from(&admin, csrf, id_hash, expires_at)?;
+        let session = session_from(admin, csrf, id_hash, expires_at)?;
         self.audit(
             Some(tenant),
             &session.actor(),
@@ -259,7 +271,7 @@ impl AuthService {
             Some(session.actor()),
             SUCCESS,
             ctx,
-            serde_json::json!({}),
+            detail,
         )
         .await?;
         Ok(LoginOutcome {

@@ -16,6 +16,8 @@ pub struct Model {
     pub must_change_password: bool,
     /// Moves on at every password change; a session of an older epoch is ended.
     pub password_epoch: i64,
+    /// The identity provider's `sub` of the person who signed in as this member first.
+    pub oidc_subject: Option<String>,
 }
 
 /// No navigable relations are declared; queries filter by `tenant_id` explicitly.

@@ -783,6 +783,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/tenants/{tenant_id}/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant's identity provider (404 when it has none).
+         * @description **Permissions**: scope `operator`.
+         */
+        get: operations["getTenantOidc"];
+        /**
+         * Set a tenant's identity provider for portal sign-in (replacing any it had).
+         * @description Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
+         *     document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
+         *     `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+         *
+         *     **Permissions**: scope `operator`.
+         */
+        put: operations["setTenantOidc"];
+        post?: never;
+        /**
+         * Remove a tenant's identity provider; its members keep their accounts (404 when it
+         *     has none).
+         * @description **Permissions**: scope `operator`.
+         */
+        delete: operations["deleteTenantOidc"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/tenants/{tenant_id}/plan": {
         parameters: {
             query?: never;
@@ -871,6 +904,62 @@ export interface paths {
          * @description **Permissions**: a portal session and its CSRF token.
          */
         delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity provider's redirect back: signs the person in.
+         * @description The `state` must be this browser's (its cookie) and unused; the code is exchanged
+         *     with the PKCE verifier; the ID token's signature, issuer, audience, expiry and nonce
+         *     are checked; its verified email must be at the tenant's domain. A person new to the
+         *     tenant becomes a member with the tenant's default role. Then 303 to the portal with
+         *     the session cookie set. A refusal is a 303 to the portal with `?oidc_error=` one of
+         *     `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
+         *     `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
+         *     `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
+         *     `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+         *
+         *     **Permissions**: none (the provider's answer).
+         */
+        get: operations["finishOidcLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/oidc/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with the identity provider of the email's domain.
+         * @description A browser navigation: 303 to the provider's authorization endpoint (authorization
+         *     code flow with PKCE S256, a fresh `state` and `nonce`), with the `state` in an
+         *     HttpOnly cookie valid for 10 minutes. A refusal is a 303 to the portal with
+         *     `?oidc_error=` `invalid_email`, `oidc_not_configured`, `too_many_attempts` or
+         *     `unavailable`.
+         *
+         *     **Permissions**: none.
+         */
+        get: operations["startOidcLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1929,6 +2018,44 @@ export interface components {
             units: number;
         };
         /**
+         * OidcConfig
+         * @description A tenant's identity provider (the secret is never shown).
+         */
+        OidcConfig: {
+            /** @description Email domain. */
+            allowed_domain: string;
+            /** @description Client id. */
+            client_id: string;
+            default_role: components["schemas"]["RoleName"];
+            /** @description Issuer, as its discovery document states it. */
+            issuer: string;
+            /** @description The redirect URI to register at the provider for this client. */
+            redirect_uri: string;
+            /** @description Tenant id. */
+            tenant_id: string;
+        };
+        /**
+         * OidcConfigBody
+         * @description A tenant's identity provider, as the operator sets it.
+         */
+        OidcConfigBody: {
+            /**
+             * @description People whose verified email is at this domain sign in to this tenant (one tenant per
+             *     domain; IDNs in punycode).
+             */
+            allowed_domain: string;
+            /** @description The client id Tollgate is registered with at the provider. */
+            client_id: string;
+            /** @description Its client secret (stored encrypted; never returned). */
+            client_secret: string;
+            default_role: components["schemas"]["RoleName"];
+            /**
+             * @description The provider's issuer URL: `https://`, or `http://` on a loopback host. Its discovery
+             *     document (`/.well-known/openid-configuration`) is fetched to check it.
+             */
+            issuer: string;
+        };
+        /**
          * @description What a delivery did.
          * @enum {string}
          */
@@ -2665,6 +2792,8 @@ export type SchemaOcrLine = components['schemas']['OcrLine'];
 export type SchemaOcrResult = components['schemas']['OcrResult'];
 export type SchemaOcrTiming = components['schemas']['OcrTiming'];
 export type SchemaOcrUsage = components['schemas']['OcrUsage'];
+export type SchemaOidcConfig = components['schemas']['OidcConfig'];
+export type SchemaOidcConfigBody = components['schemas']['OidcConfigBody'];
 export type SchemaOutcome = components['schemas']['Outcome'];
 export type SchemaPageOrder = components['schemas']['PageOrder'];
 export type SchemaPasswordChange = components['schemas']['PasswordChange'];
@@ -8357,6 +8486,420 @@ export interface operations {
             };
         };
     };
+    getTenantOidc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OidcConfig"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payment required: the call would pass the tenant's spend cap. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (missing scope or role, or bad CSRF token). */
+            403: {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Conflicts with existing state, or the same request is being processed (then with
+             *     `Retry-After`).
+             */
+            409: {
+                headers: {
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over a size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but invalid input. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or attempts. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the cause is logged, not returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTenantOidc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OidcConfigBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OidcConfig"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payment required: the call would pass the tenant's spend cap. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (missing scope or role, or bad CSRF token). */
+            403: {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Conflicts with existing state, or the same request is being processed (then with
+             *     `Retry-After`).
+             */
+            409: {
+                headers: {
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over a size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but invalid input. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or attempts. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the cause is logged, not returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTenantOidc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed; members keep their accounts. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payment required: the call would pass the tenant's spend cap. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (missing scope or role, or bad CSRF token). */
+            403: {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Conflicts with existing state, or the same request is being processed (then with
+             *     `Retry-After`).
+             */
+            409: {
+                headers: {
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over a size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but invalid input. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or attempts. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the cause is logged, not returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     setTenantPlan: {
         parameters: {
             query?: never;
@@ -9192,6 +9735,68 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    finishOidcLogin: {
+        parameters: {
+            query?: {
+                /** @description The authorization code. */
+                code?: string;
+                /** @description The provider's error, when it did not sign the person in. */
+                error?: string;
+                /** @description The provider's explanation of `error` (not shown). */
+                error_description?: string;
+                /** @description The issuer (RFC 9207), when the provider sends it. */
+                iss?: string;
+                /** @description The state sent at the start. */
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description See `Location`: the identity provider, or the portal (signed in, or with
+             *     `?oidc_error=<code>`).
+             */
+            303: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    LOCATION: string;
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    startOidcLogin: {
+        parameters: {
+            query?: {
+                /** @description The person's work email; its domain says which tenant's provider signs them in. */
+                email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description See `Location`: the identity provider, or the portal (signed in, or with
+             *     `?oidc_error=<code>`).
+             */
+            303: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    LOCATION: string;
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -52,6 +52,8 @@ from .ocr_line import OcrLine
 from .ocr_result import OcrResult
 from .ocr_timing import OcrTiming
 from .ocr_usage import OcrUsage
+from .oidc_config import OidcConfig
+from .oidc_config_body import OidcConfigBody
 from .outcome import Outcome
 from .page_order import PageOrder
 from .password_change import PasswordChange
@@ -143,6 +145,8 @@ __all__ = (
     "OcrResult",
     "OcrTiming",
     "OcrUsage",
+    "OidcConfig",
+    "OidcConfigBody",
     "Outcome",
     "PageOrder",
     "PasswordChange",

@@ -1,0 +1,335 @@
+//! Portal sign-in with the tenant's identity provider (OpenID Connect authorization code +
+//! PKCE), and the operator's per-tenant provider settings.
+//!
+//! `start` and `callback` are browser navigations, not API calls: they answer 303 redirects.
+//! A refusal sends the browser back to the portal with `?oidc_error=<code>`, the same stable
+//! code a problem document would carry, which the sign-in page explains.
+
+use super::members::RoleName;
+use super::{ctx, Tag};
+use crate::problem::ApiResult;
+use crate::security::ApiCaller;
+use crate::state::AppState;
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use std::sync::Arc;
+use tollgate_auth::oidc::{Callback, OidcSettings, OidcView, LOGIN_TTL_SECS};
+use tollgate_core::{DomainError, TenantId};
+
+/// The cookie binding a sign-in's `state` to the browser that started it. `SameSite=Lax`:
+/// it must come back on the provider's redirect, a cross-site top-level navigation.
+pub const OIDC_COOKIE: &str = "tollgate_oidc";
+const OIDC_COOKIE_PATH: &str = "/v1/session/oidc";
+/// Where the browser goes after signing in, or with `?oidc_error=` after a refusal.
+const PORTAL: &str = "/admin/";
+
+/// A browser redirect.
+#[derive(ApiResponse)]
+pub enum Redirect {
+    /// See `Location`: the identity provider, or the portal (signed in, or with
+    /// `?oidc_error=<code>`).
+    #[oai(status = 303)]
+    SeeOther(
+        #[oai(header = "Location")] String,
+        #[oai(header = "Set-Cookie")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+/// A tenant's identity provider, as the operator sets it.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct OidcConfigBody {
+    /// The provider's issuer URL: `https://`, or `http://` on a loopback host. Its discovery
+    /// document (`/.well-known/openid-configuration`) is fetched to check it.
+    #[oai(validator(max_length = 512))]
+    pub issuer: String,
+    /// The client id Tollgate is registered with at the provider.
+    #[oai(validator(max_length = 255))]
+    pub client_id: String,
+    /// Its client secret (stored encrypted; never returned).
+    #[oai(validator(max_length = 1024))]
+    pub client_secret: String,
+    /// People whose verified email is at this domain sign in to this tenant (one tenant per
+    /// domain; IDNs in punycode).
+    #[oai(validator(max_length = 253))]
+    pub allowed_domain: String,
+    /// The role a person gets on first sign-in: `viewer` or `admin`.
+    pub default_role: RoleName,
+}
+
+impl std::fmt::Debug for OidcConfigBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfigBody")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenant's identity provider (the secret is never shown).
+#[derive(Debug, Object)]
+pub struct OidcConfig {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Issuer, as its discovery document states it.
+    pub issuer: String,
+    /// Client id.
+    pub client_id: String,
+    /// Email domain.
+    pub allowed_domain: String,
+    /// The role of people on first sign-in.
+    pub default_role: RoleName,
+    /// The redirect URI to register at the provider for this client.
+    pub redirect_uri: String,
+}
+
+impl From<OidcView> for OidcConfig {
+    fn from(v: OidcView) -> Self {
+        Self {
+            tenant_id: v.tenant.to_string(),
+            issuer: v.issuer,
+            client_id: v.client_id,
+            allowed_domain: v.allowed_domain,
+            default_role: v.default_role.into(),
+            redirect_uri: v.redirect_uri,
+        }
+    }
+}
+
+/// Removal answer.
+#[derive(ApiResponse)]
+pub enum Removed {
+    /// Removed; members keep their accounts.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// OpenID Connect sign-in and its settings.
+pub struct OidcApi;
+
+fn secure(state: &AppState, req: &Request) -> &'static str {
+    let https = req
+        .extensions()
+        .get::<crate::middleware::ClientInfo>()
+        .is_some_and(|c| c.forwarded_https);
+    if state.config.secure_cookies || https {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+fn state_cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
+    format!(
+        "{OIDC_COOKIE}={value}; Path={OIDC_COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        secure(state, req)
+    )
+}
+
+/// The value of cookie `name` in the request (the first, if sent twice).
+fn cookie_value(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Back to the portal's sign-in page with the refusal's code (the state cookie cleared).
+fn refused(state: &AppState, req: &Request, e: &DomainError) -> Redirect {
+    if matches!(e, DomainError::Internal(_)) {
+        tracing::error!(error = %e, "OpenID sign-in failed");
+    }
+    Redirect::SeeOther(
+        format!("{PORTAL}?oidc_error={}", e.code().as_str()),
+        state_cookie(state, req, "", 0),
+        "no-store".into(),
+    )
+}
+
+fn tenant_of(id: &str) -> Result<TenantId, DomainError> {
+    id.parse().map_err(|_| DomainError::NotFound("tenant"))
+}
+
+#[OpenApi]
+impl OidcApi {
+    /// Start signing in with the identity provider of the email's domain.
+    ///
+    /// A browser navigation: 303 to the provider's authorization endpoint (authorization
+    /// code flow with PKCE S256, a fresh `state` and `nonce`), with the `state` in an
+    /// HttpOnly cookie valid for 10 minutes. A refusal is a 303 to the portal with
+    /// `?oidc_error=` `invalid_email`, `oidc_not_configured`, `too_many_attempts` or
+    /// `unavailable`.
+    ///
+    /// **Permissions**: none.
+    #[oai(
+        path = "/v1/session/oidc/start",
+        method = "get",
+        tag = "Tag::Session",
+        operation_id = "startOidcLogin"
+    )]
+    async fn start(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        /// The person's work email; its domain says which tenant's provider signs them in.
+        email: Query<Option<String>>,
+    ) -> Redirect {
+        let email = email.0.unwrap_or_default();
+        match state.oidc.start(&email, &ctx(req)).await {
+            Ok(started) => Redirect::SeeOther(
+                started.redirect,
+                state_cookie(&state, req, &started.state, LOGIN_TTL_SECS),
+                "no-store".into(),
+            ),
+            Err(e) => refused(&state, req, &e),
+        }
+    }
+
+    /// The identity provider's redirect back: signs the person in.
+    ///
+    /// The `state` must be this browser's (its cookie) and unused; the code is exchanged
+    /// with the PKCE verifier; the ID token's signature, issuer, audience, expiry and nonce
+    /// are checked; its verified email must be at the tenant's domain. A person new to the
+    /// tenant becomes a member with the tenant's default role. Then 303 to the portal with
+    /// the session cookie set. A refusal is a 303 to the portal with `?oidc_error=` one of
+    /// `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
+    /// `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
+    /// `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
+    /// `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+    ///
+    /// **Permissions**: none (the provider's answer).
+    #[oai(
+        path = "/v1/session/oidc/callback",
+        method = "get",
+        tag = "Tag::Session",
+        operation_id = "finishOidcLogin"
+    )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter, as poem-openapi declares them"
+    )]
+    async fn callback(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        /// The authorization code.
+        code: Query<Option<String>>,
+        /// The state sent at the start.
+        #[oai(name = "state")]
+        login_state: Query<Option<String>>,
+        /// The provider's error, when it did not sign the person in.
+        error: Query<Option<String>>,
+        /// The provider's explanation of `error` (not shown).
+        #[oai(name = "error_description")]
+        _error_description: Query<Option<String>>,
+        /// The issuer (RFC 9207), when the provider sends it.
+        iss: Query<Option<String>>,
+    ) -> Redirect {
+        let callback = Callback {
+            state: login_state.0,
+            code: code.0,
+            error: error.0,
+            iss: iss.0,
+            cookie_state: cookie_value(req, OIDC_COOKIE),
+        };
+        match state.oidc.finish(callback, &ctx(req)).await {
+            Ok(out) => {
+                let max_age = state.auth.config.session_ttl.num_seconds();
+                Redirect::SeeOther(
+                    PORTAL.into(),
+                    super::session::cookie(&state, req, &out.session_token, max_age),
+                    "no-store".into(),
+                )
+            }
+            Err(e) => refused(&state, req, &e),
+        }
+    }
+
+    /// Set a tenant's identity provider for portal sign-in (replacing any it had).
+    ///
+    /// Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
+    /// document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
+    /// `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    ///
+    /// **Permissions**: scope `operator`.
+    #[oai(
+        path = "/v1/operator/tenants/:tenant_id/oidc",
+        method = "put",
+        tag = "Tag::Operator",
+        operation_id = "setTenantOidc"
+    )]
+    async fn set(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: ApiCaller,
+        tenant_id: Path<String>,
+        body: Json<OidcConfigBody>,
+    ) -> ApiResult<Json<OidcConfig>> {
+        let actor = state.operator(&auth).await?;
+        let tenant = tenant_of(&tenant_id.0)?;
+        let body = body.0;
+        let settings = OidcSettings {
+            issuer: body.issuer,
+            client_id: body.client_id,
+            client_secret: body.client_secret,
+            allowed_domain: body.allowed_domain,
+            default_role: body.default_role.into(),
+        };
+        let view = state
+            .oidc
+            .configure(tenant, settings, &actor, &ctx(req))
+            .await?;
+        Ok(Json(view.into()))
+    }
+
+    /// A tenant's identity provider (404 when it has none).
+    ///
+    /// **Permissions**: scope `operator`.
+    #[oai(
+        path = "/v1/operator/tenants/:tenant_id/oidc",
+        method = "get",
+        tag = "Tag::Operator",
+        operation_id = "getTenantOidc"
+    )]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: ApiCaller,
+        tenant_id: Path<String>,
+    ) -> ApiResult<Json<OidcConfig>> {
+        state.operator(&auth).await?;
+        let tenant = tenant_of(&tenant_id.0)?;
+        Ok(Json(state.oidc.get(tenant).await?.into()))
+    }
+
+    /// Remove a tenant's identity provider; its members keep their accounts (404 when it
+    /// has none).
+    ///
+    /// **Permissions**: scope `operator`.
+    #[oai(
+        path = "/v1/operator/tenants/:tenant_id/oidc",
+        method = "delete",
+        tag = "Tag::Operator",
+        operation_id = "deleteTenantOidc"
+    )]
+    async fn remove(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: ApiCaller,
+        tenant_id: Path<String>,
+    ) -> ApiResult<Removed> {
+        let actor = state.operator(&auth).await?;
+        let tenant = tenant_of(&tenant_id.0)?;
+        state.oidc.remove(tenant, &actor, &ctx(req)).await?;
+        Ok(Removed::Done)
+    }
+}
