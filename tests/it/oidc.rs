@@ -119,6 +119,10 @@ struct Nav {
     status: u16,
     location: String,
     cookies: Vec<(String, String)>,
+    /// The whole `Set-Cookie` lines.
+    set_cookies: Vec<String>,
+    /// The problem's code, for an error answer with one.
+    code: Option<String>,
 }
 
 impl Nav {
@@ -147,33 +151,54 @@ async fn navigate(url: &str, cookie: Option<&str>) -> Result<Nav> {
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    let resp = req.send().await?;
-    let cookies = resp
+    answer(req.send().await?).await
+}
+
+async fn answer(resp: reqwest::Response) -> Result<Nav> {
+    let set_cookies: Vec<String> = resp
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let cookies = set_cookies
+        .iter()
         .filter_map(|v| v.split(';').next()?.split_once('='))
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect();
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    // A started sign-in's authorization URL stands where a redirect's Location would.
+    let location = body["authorize_url"]
+        .as_str()
+        .map_or(location, str::to_owned);
     Ok(Nav {
-        status: resp.status().as_u16(),
-        location: resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned(),
+        status,
+        location,
         cookies,
+        set_cookies,
+        code: body["code"].as_str().map(str::to_owned),
     })
 }
 
-/// The sign-in page's "Continue with your identity provider" for `email`: the navigation
-/// and the browser's state cookie (`tollgate_oidc=<state>`).
+/// The sign-in page's "Continue with your identity provider" for `email` (the page's
+/// same-origin JSON call): the answer and the browser's state cookie
+/// (`tollgate_oidc=<state>`).
 async fn start(srv: &TestServer, email: &str) -> Result<(Nav, String)> {
-    let mut url = reqwest::Url::parse(&srv.url("/v1/session/oidc/start"))?;
-    url.query_pairs_mut().append_pair("email", email);
-    let nav = navigate(url.as_str(), None).await?;
+    let resp = reqwest::Client::new()
+        .post(srv.url("/v1/session/oidc/start"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&json!({ "email": email }))
+        .send()
+        .await?;
+    let nav = answer(resp).await?;
     let cookie = nav
         .cookie("tollgate_oidc")
         .map(|v| format!("tollgate_oidc={v}"))
@@ -209,7 +234,7 @@ fn with_param(url: &str, name: &str, value: &str) -> Result<String> {
 /// Signs `login` in end to end: the callback's navigation (with the state cookie).
 async fn sign_in(srv: &TestServer, login: &str) -> Result<Nav> {
     let (nav, cookie) = start(srv, login).await?;
-    anyhow::ensure!(nav.status == 303, "start: {}", nav.status);
+    anyhow::ensure!(nav.status == 200, "start: {}", nav.status);
     let back = drive(&nav.location, login).await?;
     navigate(&back, Some(&cookie)).await
 }
@@ -277,7 +302,13 @@ async fn setup() -> Result<(TestServer, Tenant, Provider, String)> {
 async fn a_person_signs_in_with_the_tenants_provider() -> Result<()> {
     let (srv, t, idp, _op) = setup().await?;
     let (nav, cookie) = start(&srv, " Alice@ACME.test ").await?;
-    assert_eq!(nav.status, 303);
+    assert_eq!(nav.status, 200);
+    assert_eq!(
+        nav.set_cookies,
+        [format!(
+            "{cookie}; Path=/v1/session/oidc; HttpOnly; SameSite=Lax; Max-Age=600"
+        )]
+    );
     // Authorization code + PKCE S256, a state (also in the browser's cookie) and a nonce.
     let authorize = &nav.location;
     assert!(
@@ -299,6 +330,31 @@ async fn a_person_signs_in_with_the_tenants_provider() -> Result<()> {
     let back = drive(authorize, "alice@acme.test").await?;
     let done = navigate(&back, Some(&cookie)).await?;
     assert_eq!((done.status, done.location.as_str()), (303, "/admin/"));
+    let session_cookie = &done.set_cookies[0];
+    assert!(
+        session_cookie.starts_with("tollgate_session=")
+            && session_cookie.contains("; HttpOnly; SameSite=Strict;"),
+        "{session_cookie}"
+    );
+
+    // Another site cannot start a sign-in in a visitor's browser.
+    let resp = reqwest::Client::new()
+        .post(srv.url("/v1/session/oidc/start"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "email": "alice@acme.test" }))
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = reqwest::Client::new()
+        .post(srv.url("/v1/session/oidc/start"))
+        .form(&[("email", "alice@acme.test")])
+        .send()
+        .await?;
+    assert_eq!(
+        resp.status().as_u16(),
+        415,
+        "a form post (no preflight) is refused"
+    );
     let (status, me) = session_of(&srv, &done).await?;
     assert_eq!(status, 200, "{me}");
     assert_eq!(
@@ -561,15 +617,19 @@ async fn only_the_operator_configures_providers_and_each_setting_is_checked() ->
     assert!(!row.client_secret_sealed.contains(&idp.client_secret));
 
     // The sign-in page's errors: no provider for the domain, not an email.
-    for (email, code) in [
-        ("bob@other.test", "oidc_not_configured"),
-        ("bob", "invalid_email"),
-        ("", "invalid_email"),
-        ("bob@acme.test@evil.test", "invalid_email"),
+    for (email, status, code) in [
+        ("bob@other.test", 404, "oidc_not_configured"),
+        ("bob", 422, "invalid_email"),
+        ("", 422, "invalid_email"),
+        ("bob@acme.test@evil.test", 422, "invalid_email"),
     ] {
         let (nav, cookie) = start(&srv, email).await?;
-        assert_eq!(nav.refusal().as_deref(), Some(code), "{email:?}");
-        assert_eq!(cookie, "tollgate_oidc=", "{email:?}: the cookie is cleared");
+        assert_eq!(
+            (nav.status, nav.code.as_deref()),
+            (status, Some(code)),
+            "{email:?}"
+        );
+        assert_eq!(cookie, "", "{email:?}: no sign-in started");
     }
 
     // Removed: the domain signs in no one; the members stay.
@@ -579,7 +639,7 @@ async fn only_the_operator_configures_providers_and_each_setting_is_checked() ->
     let (status, _) = operator(&srv, Method::DELETE, &path, &op, None).await?;
     assert_eq!(status, 404);
     let (nav, _) = start(&srv, "alice@acme.test").await?;
-    assert_eq!(nav.refusal().as_deref(), Some("oidc_not_configured"));
+    assert_eq!(nav.code.as_deref(), Some("oidc_not_configured"));
     let members = srv.store().list_admins(t.id.parse()?).await?;
     assert!(members.iter().any(|m| m.email == "alice@acme.test"));
     srv.stop().await

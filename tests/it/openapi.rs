@@ -22,9 +22,8 @@ const PUBLIC: &[&str] = &[
     "/readyz",
     "/.well-known/jwks.json",
     "/.well-known/oauth-authorization-server",
-    // Browser navigations of the identity-provider sign-in: every answer, a refusal too, is
-    // a 303 (a refusal's code rides in the portal URL it redirects to).
-    "/v1/session/oidc/start",
+    // The browser's navigation back from the identity provider: every answer, a refusal
+    // too, is a 303 (a refusal's code rides in the portal URL it redirects to).
     "/v1/session/oidc/callback",
 ];
 
@@ -55,7 +54,8 @@ fn every_operation_declares_security_and_errors() {
                 .count();
             assert!(errors >= 2, "{id}: declares {errors} error responses");
             let oauth_endpoint = path.starts_with("/oauth/");
-            let login = path == "/v1/session" && method == "post";
+            let login =
+                (path == "/v1/session" || path == "/v1/session/oidc/start") && method == "post";
             // Stripe's webhooks carry Stripe's signature, not a credential.
             let webhook = path == "/v1/stripe/webhooks";
             if !login && !webhook {

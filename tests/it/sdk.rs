@@ -205,7 +205,7 @@ async fn check_run(srv: &TestServer, t: &Tenant, out: &Output) -> Result<()> {
             &usage.body["total_calls"]
         ),
         (200, &Value::from(3), &Value::from(3)),
-        "{}",
+        "the server's usage {} after the run {report}",
         usage.body
     );
     Ok(())

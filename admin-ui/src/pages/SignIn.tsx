@@ -41,10 +41,15 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
   const [ssoError] = useState(takeOidcError);
   const { busy, error, run } = useAction();
 
-  function continueWithProvider(e: FormEvent) {
+  const sso = useAction();
+
+  async function continueWithProvider(e: FormEvent) {
     e.preventDefault();
-    // A navigation, not a fetch: the server answers with a redirect to the provider.
-    window.location.assign(`/v1/session/oidc/start?email=${encodeURIComponent(ssoEmail.trim())}`);
+    await sso.run(async () => {
+      // The server sets this browser's state cookie and says where the provider is.
+      const started = await call(api.POST("/v1/session/oidc/start", { body: { email: ssoEmail.trim() } }));
+      window.location.assign(started.authorize_url);
+    });
   }
 
   async function submit(e: FormEvent) {
@@ -90,12 +95,15 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
           Work email
           <input type="email" autoComplete="email" required value={ssoEmail} onChange={(e) => setSsoEmail(e.target.value)} />
         </label>
-        {ssoError && (
+        {ssoError && !sso.error && (
           <p className="error" role="alert">
             {ssoError}
           </p>
         )}
-        <button type="submit">Continue with your identity provider</button>
+        <ErrorLine error={sso.error} />
+        <button type="submit" disabled={sso.busy}>
+          Continue with your identity provider
+        </button>
       </form>
     </main>
   );

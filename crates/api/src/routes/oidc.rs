@@ -1,9 +1,10 @@
 //! Portal sign-in with the tenant's identity provider (OpenID Connect authorization code +
 //! PKCE), and the operator's per-tenant provider settings.
 //!
-//! `start` and `callback` are browser navigations, not API calls: they answer 303 redirects.
-//! A refusal sends the browser back to the portal with `?oidc_error=<code>`, the same stable
-//! code a problem document would carry, which the sign-in page explains.
+//! `start` is the portal page's JSON call (same-origin only); `callback` is the browser's
+//! navigation back from the provider and answers a 303: a refusal sends the browser back to
+//! the portal with `?oidc_error=<code>`, the same stable code a problem document would carry,
+//! which the sign-in page explains.
 
 use super::members::RoleName;
 use super::{ctx, Tag};
@@ -29,11 +30,38 @@ const PORTAL: &str = "/admin/";
 /// A browser redirect.
 #[derive(ApiResponse)]
 pub enum Redirect {
-    /// See `Location`: the identity provider, or the portal (signed in, or with
-    /// `?oidc_error=<code>`).
+    /// See `Location`: the portal (signed in, or with `?oidc_error=<code>`).
     #[oai(status = 303)]
     SeeOther(
         #[oai(header = "Location")] String,
+        #[oai(header = "Set-Cookie")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+/// Who is signing in.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct OidcStart {
+    /// The person's work email; its domain says which tenant's provider signs them in.
+    #[oai(validator(max_length = 320))]
+    pub email: String,
+}
+
+/// Where the browser goes next.
+#[derive(Debug, Object)]
+pub struct OidcStarted {
+    /// The identity provider's authorization URL: navigate the page there.
+    pub authorize_url: String,
+}
+
+/// A started sign-in.
+#[derive(ApiResponse)]
+pub enum Started {
+    /// Started; the state cookie is set.
+    #[oai(status = 200)]
+    Ok(
+        Json<OidcStarted>,
         #[oai(header = "Set-Cookie")] String,
         #[oai(header = "Cache-Control")] String,
     ),
@@ -161,16 +189,16 @@ fn tenant_of(id: &str) -> Result<TenantId, DomainError> {
 impl OidcApi {
     /// Start signing in with the identity provider of the email's domain.
     ///
-    /// A browser navigation: 303 to the provider's authorization endpoint (authorization
-    /// code flow with PKCE S256, a fresh `state` and `nonce`), with the `state` in an
-    /// HttpOnly cookie valid for 10 minutes. A refusal is a 303 to the portal with
-    /// `?oidc_error=` `invalid_email`, `oidc_not_configured`, `too_many_attempts` or
-    /// `unavailable`.
+    /// Answers the provider's authorization URL (authorization code flow with PKCE S256, a
+    /// fresh `state` and `nonce`) for the page to navigate to, and sets the `state` in an
+    /// HttpOnly cookie valid for 10 minutes. A JSON body, and a browser's `Sec-Fetch-Site`
+    /// of `same-origin` when it sends one: another site cannot start a sign-in in a
+    /// visitor's browser (and so cannot sign them in to an account of its choosing).
     ///
     /// **Permissions**: none.
     #[oai(
         path = "/v1/session/oidc/start",
-        method = "get",
+        method = "post",
         tag = "Tag::Session",
         operation_id = "startOidcLogin"
     )]
@@ -178,18 +206,26 @@ impl OidcApi {
         &self,
         state: Data<&Arc<AppState>>,
         req: &Request,
-        /// The person's work email; its domain says which tenant's provider signs them in.
-        email: Query<Option<String>>,
-    ) -> Redirect {
-        let email = email.0.unwrap_or_default();
-        match state.oidc.start(&email, &ctx(req)).await {
-            Ok(started) => Redirect::SeeOther(
-                started.redirect,
-                state_cookie(&state, req, &started.state, LOGIN_TTL_SECS),
-                "no-store".into(),
-            ),
-            Err(e) => refused(&state, req, &e),
+        body: Json<OidcStart>,
+    ) -> ApiResult<Started> {
+        let site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok());
+        if site.is_some_and(|s| s != "same-origin") {
+            return Err(DomainError::Forbidden(
+                "an identity-provider sign-in starts from the portal's own page".into(),
+            )
+            .into());
         }
+        let started = state.oidc.start(&body.0.email, &ctx(req)).await?;
+        Ok(Started::Ok(
+            Json(OidcStarted {
+                authorize_url: started.redirect,
+            }),
+            state_cookie(&state, req, &started.state, LOGIN_TTL_SECS),
+            "no-store".into(),
+        ))
     }
 
     /// The identity provider's redirect back: signs the person in.

@@ -39,10 +39,10 @@ class Tollgate:
 
     Every answer of 400 or more is raised as a :class:`tollgate.TollgateError` subclass
     (``RateLimited``, ``Forbidden``, …) with its ``code``, ``request_id`` and ``retry_after``.
-    429 and 503 are retried up to ``max_retries`` times after the server's ``Retry-After``
-    (waits over ``max_retry_wait`` seconds are not waited for), and each POST, PUT, PATCH or
-    DELETE carries an ``Idempotency-Key`` generated once per call, so a retried OCR is charged
-    once.
+    429 (and 503 to reads and OCR calls) is retried up to ``max_retries`` times after the
+    server's ``Retry-After`` (waits over ``max_retry_wait`` seconds are not waited for), and
+    each POST, PUT, PATCH or DELETE carries an ``Idempotency-Key`` generated once per call, so
+    a retried OCR is charged once.
 
     ``client`` is the generated client, for any operation of the spec::
 

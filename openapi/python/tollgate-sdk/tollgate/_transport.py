@@ -10,18 +10,29 @@ import httpx
 
 from .errors import retry_after_seconds
 
-RETRIED = (429, 503)
 # Methods whose retry could repeat an effect: they get an Idempotency-Key, generated once
 # per logical call, so every attempt of that call carries the same key (the server answers a
 # retry of a completed call with its first answer and charges once).
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+# Writes the server deduplicates by Idempotency-Key. A 429 was refused before anything ran,
+# so any call is retried after one; a 503 may come after a write committed, so only reads
+# and these are retried after one.
+IDEMPOTENT_WRITES = ("/v1/ocr",)
+
+
+def retryable(request: httpx.Request, status: int) -> bool:
+    if status == 429:
+        return True
+    if status == 503:
+        return request.method not in UNSAFE or request.url.path in IDEMPOTENT_WRITES
+    return False
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Wraps a transport: answers 429 and 503 are retried up to ``max_retries`` times, each
-    after the server's ``Retry-After`` (or an exponential backoff without one). A wait longer
-    than ``max_wait`` seconds is not waited for: the answer is returned, and raised as a typed
-    error with its ``retry_after``."""
+    """Wraps a transport: answers 429 (and 503 to reads and OCR calls) are retried up to
+    ``max_retries`` times, each after the server's ``Retry-After`` (or an exponential backoff
+    without one). A wait longer than ``max_wait`` seconds is not waited for: the answer is
+    returned, and raised as a typed error with its ``retry_after``."""
 
     def __init__(
         self,
@@ -44,7 +55,7 @@ class RetryTransport(httpx.BaseTransport):
         attempt = 0
         while True:
             response = self.inner.handle_request(request)
-            if response.status_code not in RETRIED or attempt >= self.max_retries:
+            if not retryable(request, response.status_code) or attempt >= self.max_retries:
                 return response
             wait = retry_after_seconds(response)
             if wait is None:

@@ -55,28 +55,21 @@ export interface RetryOptions {
     maxRetryWait?: number;
     sleep?: (seconds: number) => Promise<void>;
 }
-/** A fetch that retries 429 and 503 after the server's `Retry-After` (or an exponential
- * backoff without one), and gives unsafe methods one `Idempotency-Key` for all attempts. */
+/** A fetch that retries 429 (and 503 to reads and OCR calls) after the server's
+ * `Retry-After` (or an exponential backoff without one), and gives unsafe methods one
+ * `Idempotency-Key` for all attempts. */
 export declare function retryingFetch(inner: Fetch, options?: RetryOptions): Fetch;
 /** OAuth2 client credentials: a token from `/oauth/token` (`client_secret_basic`), fetched
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
  * refuses it (401). Concurrent callers share one fetch. */
 export declare class ClientCredentials {
-    private readonly baseUrl;
-    private readonly fetchFn;
-    private readonly clientId;
-    private readonly clientSecret;
-    private readonly scopes;
-    private readonly now;
-    private current;
-    private pending;
+    #private;
     /** How many tokens this has fetched. */
     fetches: number;
     constructor(baseUrl: string, fetchFn: Fetch, clientId: string, clientSecret: string, scopes?: string[], now?: () => number);
     token(force?: boolean): Promise<string>;
     /** The token in hand, if any (to tell whether a refused token is still the current one). */
     peek(): string | null;
-    private fetchToken;
 }
 export interface TollgateOptions extends RetryOptions {
     baseUrl: string;

@@ -80,32 +80,52 @@ export function retryAfterSeconds(response) {
     const value = response.headers.get("retry-after")?.trim();
     if (!value)
         return null;
-    if (/^\d+$/.test(value))
+    if (/^\d{1,10}$/.test(value))
         return Number(value);
+    // Only an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse takes far more.
+    if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value))
+        return null;
     const when = Date.parse(value);
     return Number.isNaN(when) ? null : Math.max(0, (when - Date.now()) / 1000);
 }
-const RETRIED = new Set([429, 503]);
 // Methods whose retry could repeat an effect get an Idempotency-Key, generated once per
 // logical call, so every attempt carries the same key (the server answers a retry of a
 // completed call with its first answer and charges once).
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-/** A fetch that retries 429 and 503 after the server's `Retry-After` (or an exponential
- * backoff without one), and gives unsafe methods one `Idempotency-Key` for all attempts. */
+// Writes the server deduplicates by Idempotency-Key. A 429 was refused before anything ran,
+// so any call is retried after one; a 503 may come after a write committed, so only reads
+// and these are retried after one.
+const IDEMPOTENT_WRITES = new Set(["/v1/ocr"]);
+function retryable(request, status) {
+    if (status === 429)
+        return true;
+    if (status === 503)
+        return !UNSAFE.has(request.method) || IDEMPOTENT_WRITES.has(new URL(request.url).pathname);
+    return false;
+}
+/** `request` with an Idempotency-Key if it is an unsafe method without one. */
+function withIdempotencyKey(request) {
+    if (!UNSAFE.has(request.method) || request.headers.has("idempotency-key"))
+        return request;
+    const headers = new Headers(request.headers);
+    headers.set("Idempotency-Key", crypto.randomUUID());
+    return new Request(request, { headers });
+}
+/** A fetch that retries 429 (and 503 to reads and OCR calls) after the server's
+ * `Retry-After` (or an exponential backoff without one), and gives unsafe methods one
+ * `Idempotency-Key` for all attempts. */
 export function retryingFetch(inner, options = {}) {
     const maxRetries = options.maxRetries ?? 3;
     const maxWait = options.maxRetryWait ?? 30;
     const sleep = options.sleep ?? ((s) => new Promise((r) => setTimeout(r, s * 1000)));
-    return async (request) => {
+    return async (original) => {
+        const request = withIdempotencyKey(original);
         const headers = new Headers(request.headers);
-        if (UNSAFE.has(request.method) && !headers.has("idempotency-key")) {
-            headers.set("Idempotency-Key", crypto.randomUUID());
-        }
         // The body is read once so that every attempt sends the same bytes.
         const body = request.body ? await request.arrayBuffer() : undefined;
         for (let attempt = 0;; attempt++) {
             const response = await inner(new Request(request.url, { method: request.method, headers, body, signal: request.signal }));
-            if (!RETRIED.has(response.status) || attempt >= maxRetries)
+            if (!retryable(request, response.status) || attempt >= maxRetries)
                 return response;
             const wait = retryAfterSeconds(response) ?? Math.min(0.5 * 2 ** attempt, maxWait);
             if (wait > maxWait)
@@ -119,43 +139,44 @@ export function retryingFetch(inner, options = {}) {
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
  * refuses it (401). Concurrent callers share one fetch. */
 export class ClientCredentials {
-    baseUrl;
-    fetchFn;
-    clientId;
-    clientSecret;
-    scopes;
-    now;
-    current = null;
-    pending = null;
+    // Runtime-private (#): logging or inspecting the object shows neither secret nor token.
+    #current = null;
+    #pending = null;
+    #baseUrl;
+    #fetchFn;
+    #clientId;
+    #clientSecret;
+    #scopes;
+    #now;
     /** How many tokens this has fetched. */
     fetches = 0;
     constructor(baseUrl, fetchFn, clientId, clientSecret, scopes = [], now = () => Date.now()) {
-        this.baseUrl = baseUrl;
-        this.fetchFn = fetchFn;
-        this.clientId = clientId;
-        this.clientSecret = clientSecret;
-        this.scopes = scopes;
-        this.now = now;
+        this.#baseUrl = baseUrl;
+        this.#fetchFn = fetchFn;
+        this.#clientId = clientId;
+        this.#clientSecret = clientSecret;
+        this.#scopes = scopes;
+        this.#now = now;
     }
     async token(force = false) {
-        if (!force && this.current && this.now() < this.current.refreshAt)
-            return this.current.token;
-        this.pending ??= this.fetchToken().finally(() => {
-            this.pending = null;
+        if (!force && this.#current && this.#now() < this.#current.refreshAt)
+            return this.#current.token;
+        this.#pending ??= this.#fetchToken().finally(() => {
+            this.#pending = null;
         });
-        return this.pending;
+        return this.#pending;
     }
     /** The token in hand, if any (to tell whether a refused token is still the current one). */
     peek() {
-        return this.current?.token ?? null;
+        return this.#current?.token ?? null;
     }
-    async fetchToken() {
+    async #fetchToken() {
         const form = new URLSearchParams({ grant_type: "client_credentials" });
-        if (this.scopes.length)
-            form.set("scope", this.scopes.join(" "));
-        const basic = btoa(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`);
-        const started = this.now();
-        const response = await this.fetchFn(new Request(`${this.baseUrl}/oauth/token`, {
+        if (this.#scopes.length)
+            form.set("scope", this.#scopes.join(" "));
+        const basic = btoa(`${encodeURIComponent(this.#clientId)}:${encodeURIComponent(this.#clientSecret)}`);
+        const started = this.#now();
+        const response = await this.#fetchFn(new Request(`${this.#baseUrl}/oauth/token`, {
             method: "POST",
             headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/x-www-form-urlencoded" },
             body: form.toString(),
@@ -164,7 +185,7 @@ export class ClientCredentials {
             throw await TollgateError.fromResponse(response);
         const body = (await response.json());
         const lifetime = body.expires_in * 1000;
-        this.current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
+        this.#current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
         this.fetches++;
         return body.access_token;
     }
@@ -188,7 +209,9 @@ export class Tollgate {
             ? new ClientCredentials(baseUrl, retrying, options.clientId, options.clientSecret, options.scopes, options.now)
             : null;
         this.credentials = credentials;
-        const authorized = async (request) => {
+        const authorized = async (original) => {
+            // One Idempotency-Key for the call, the second attempt with a new token included.
+            let request = withIdempotencyKey(original);
             const send = (token) => {
                 const headers = new Headers(request.headers);
                 headers.set("Authorization", `Bearer ${token}`);

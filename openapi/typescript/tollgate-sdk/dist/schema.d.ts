@@ -945,19 +945,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        get?: never;
+        put?: never;
         /**
          * Start signing in with the identity provider of the email's domain.
-         * @description A browser navigation: 303 to the provider's authorization endpoint (authorization
-         *     code flow with PKCE S256, a fresh `state` and `nonce`), with the `state` in an
-         *     HttpOnly cookie valid for 10 minutes. A refusal is a 303 to the portal with
-         *     `?oidc_error=` `invalid_email`, `oidc_not_configured`, `too_many_attempts` or
-         *     `unavailable`.
+         * @description Answers the provider's authorization URL (authorization code flow with PKCE S256, a
+         *     fresh `state` and `nonce`) for the page to navigate to, and sets the `state` in an
+         *     HttpOnly cookie valid for 10 minutes. A JSON body, and a browser's `Sec-Fetch-Site`
+         *     of `same-origin` when it sends one: another site cannot start a sign-in in a
+         *     visitor's browser (and so cannot sign them in to an account of its choosing).
          *
          *     **Permissions**: none.
          */
-        get: operations["startOidcLogin"];
-        put?: never;
-        post?: never;
+        post: operations["startOidcLogin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2055,6 +2055,22 @@ export interface components {
             issuer: string;
         };
         /**
+         * OidcStart
+         * @description Who is signing in.
+         */
+        OidcStart: {
+            /** @description The person's work email; its domain says which tenant's provider signs them in. */
+            email: string;
+        };
+        /**
+         * OidcStarted
+         * @description Where the browser goes next.
+         */
+        OidcStarted: {
+            /** @description The identity provider's authorization URL: navigate the page there. */
+            authorize_url: string;
+        };
+        /**
          * @description What a delivery did.
          * @enum {string}
          */
@@ -2793,6 +2809,8 @@ export type SchemaOcrTiming = components['schemas']['OcrTiming'];
 export type SchemaOcrUsage = components['schemas']['OcrUsage'];
 export type SchemaOidcConfig = components['schemas']['OidcConfig'];
 export type SchemaOidcConfigBody = components['schemas']['OidcConfigBody'];
+export type SchemaOidcStart = components['schemas']['OidcStart'];
+export type SchemaOidcStarted = components['schemas']['OidcStarted'];
 export type SchemaOutcome = components['schemas']['Outcome'];
 export type SchemaPageOrder = components['schemas']['PageOrder'];
 export type SchemaPasswordChange = components['schemas']['PasswordChange'];
@@ -9757,10 +9775,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /**
-             * @description See `Location`: the identity provider, or the portal (signed in, or with
-             *     `?oidc_error=<code>`).
-             */
+            /** @description See `Location`: the portal (signed in, or with `?oidc_error=<code>`). */
             303: {
                 headers: {
                     "CACHE-CONTROL": string;
@@ -9774,28 +9789,143 @@ export interface operations {
     };
     startOidcLogin: {
         parameters: {
-            query?: {
-                /** @description The person's work email; its domain says which tenant's provider signs them in. */
-                email?: string;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OidcStart"];
+            };
+        };
         responses: {
-            /**
-             * @description See `Location`: the identity provider, or the portal (signed in, or with
-             *     `?oidc_error=<code>`).
-             */
-            303: {
+            /** @description Started; the state cookie is set. */
+            200: {
                 headers: {
                     "CACHE-CONTROL": string;
-                    LOCATION: string;
                     "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["OidcStarted"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payment required: the call would pass the tenant's spend cap. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (missing scope or role, or bad CSRF token). */
+            403: {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (including other tenants' resources). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description Conflicts with existing state, or the same request is being processed (then with
+             *     `Retry-After`).
+             */
+            409: {
+                headers: {
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over a size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body's media type is not accepted. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but invalid input. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or attempts. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure; the cause is logged, not returned. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable; retry later. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

@@ -87,17 +87,36 @@ const BY_STATUS: Record<number, typeof TollgateError> = {
 export function retryAfterSeconds(response: Response): number | null {
   const value = response.headers.get("retry-after")?.trim();
   if (!value) return null;
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d{1,10}$/.test(value)) return Number(value);
+  // Only an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"): Date.parse takes far more.
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)) return null;
   const when = Date.parse(value);
   return Number.isNaN(when) ? null : Math.max(0, (when - Date.now()) / 1000);
 }
 
 type Fetch = (request: Request) => Promise<Response>;
-const RETRIED = new Set([429, 503]);
 // Methods whose retry could repeat an effect get an Idempotency-Key, generated once per
 // logical call, so every attempt carries the same key (the server answers a retry of a
 // completed call with its first answer and charges once).
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// Writes the server deduplicates by Idempotency-Key. A 429 was refused before anything ran,
+// so any call is retried after one; a 503 may come after a write committed, so only reads
+// and these are retried after one.
+const IDEMPOTENT_WRITES = new Set(["/v1/ocr"]);
+
+function retryable(request: Request, status: number): boolean {
+  if (status === 429) return true;
+  if (status === 503) return !UNSAFE.has(request.method) || IDEMPOTENT_WRITES.has(new URL(request.url).pathname);
+  return false;
+}
+
+/** `request` with an Idempotency-Key if it is an unsafe method without one. */
+function withIdempotencyKey(request: Request): Request {
+  if (!UNSAFE.has(request.method) || request.headers.has("idempotency-key")) return request;
+  const headers = new Headers(request.headers);
+  headers.set("Idempotency-Key", crypto.randomUUID());
+  return new Request(request, { headers });
+}
 
 export interface RetryOptions {
   /** Retries of a 429 or 503 (default 3). */
@@ -107,22 +126,21 @@ export interface RetryOptions {
   sleep?: (seconds: number) => Promise<void>;
 }
 
-/** A fetch that retries 429 and 503 after the server's `Retry-After` (or an exponential
- * backoff without one), and gives unsafe methods one `Idempotency-Key` for all attempts. */
+/** A fetch that retries 429 (and 503 to reads and OCR calls) after the server's
+ * `Retry-After` (or an exponential backoff without one), and gives unsafe methods one
+ * `Idempotency-Key` for all attempts. */
 export function retryingFetch(inner: Fetch, options: RetryOptions = {}): Fetch {
   const maxRetries = options.maxRetries ?? 3;
   const maxWait = options.maxRetryWait ?? 30;
   const sleep = options.sleep ?? ((s: number) => new Promise<void>((r) => setTimeout(r, s * 1000)));
-  return async (request) => {
+  return async (original) => {
+    const request = withIdempotencyKey(original);
     const headers = new Headers(request.headers);
-    if (UNSAFE.has(request.method) && !headers.has("idempotency-key")) {
-      headers.set("Idempotency-Key", crypto.randomUUID());
-    }
     // The body is read once so that every attempt sends the same bytes.
     const body = request.body ? await request.arrayBuffer() : undefined;
     for (let attempt = 0; ; attempt++) {
       const response = await inner(new Request(request.url, { method: request.method, headers, body, signal: request.signal }));
-      if (!RETRIED.has(response.status) || attempt >= maxRetries) return response;
+      if (!retryable(request, response.status) || attempt >= maxRetries) return response;
       const wait = retryAfterSeconds(response) ?? Math.min(0.5 * 2 ** attempt, maxWait);
       if (wait > maxWait) return response;
       await response.body?.cancel();
@@ -135,40 +153,47 @@ export function retryingFetch(inner: Fetch, options: RetryOptions = {}): Fetch {
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
  * refuses it (401). Concurrent callers share one fetch. */
 export class ClientCredentials {
-  private current: { token: string; refreshAt: number } | null = null;
-  private pending: Promise<string> | null = null;
+  // Runtime-private (#): logging or inspecting the object shows neither secret nor token.
+  #current: { token: string; refreshAt: number } | null = null;
+  #pending: Promise<string> | null = null;
+  readonly #baseUrl: string;
+  readonly #fetchFn: Fetch;
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #scopes: string[];
+  readonly #now: () => number;
   /** How many tokens this has fetched. */
   fetches = 0;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly fetchFn: Fetch,
-    private readonly clientId: string,
-    private readonly clientSecret: string,
-    private readonly scopes: string[] = [],
-    private readonly now: () => number = () => Date.now(),
-  ) {}
+  constructor(baseUrl: string, fetchFn: Fetch, clientId: string, clientSecret: string, scopes: string[] = [], now: () => number = () => Date.now()) {
+    this.#baseUrl = baseUrl;
+    this.#fetchFn = fetchFn;
+    this.#clientId = clientId;
+    this.#clientSecret = clientSecret;
+    this.#scopes = scopes;
+    this.#now = now;
+  }
 
   async token(force = false): Promise<string> {
-    if (!force && this.current && this.now() < this.current.refreshAt) return this.current.token;
-    this.pending ??= this.fetchToken().finally(() => {
-      this.pending = null;
+    if (!force && this.#current && this.#now() < this.#current.refreshAt) return this.#current.token;
+    this.#pending ??= this.#fetchToken().finally(() => {
+      this.#pending = null;
     });
-    return this.pending;
+    return this.#pending;
   }
 
   /** The token in hand, if any (to tell whether a refused token is still the current one). */
   peek(): string | null {
-    return this.current?.token ?? null;
+    return this.#current?.token ?? null;
   }
 
-  private async fetchToken(): Promise<string> {
+  async #fetchToken(): Promise<string> {
     const form = new URLSearchParams({ grant_type: "client_credentials" });
-    if (this.scopes.length) form.set("scope", this.scopes.join(" "));
-    const basic = btoa(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`);
-    const started = this.now();
-    const response = await this.fetchFn(
-      new Request(`${this.baseUrl}/oauth/token`, {
+    if (this.#scopes.length) form.set("scope", this.#scopes.join(" "));
+    const basic = btoa(`${encodeURIComponent(this.#clientId)}:${encodeURIComponent(this.#clientSecret)}`);
+    const started = this.#now();
+    const response = await this.#fetchFn(
+      new Request(`${this.#baseUrl}/oauth/token`, {
         method: "POST",
         headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/x-www-form-urlencoded" },
         body: form.toString(),
@@ -177,7 +202,7 @@ export class ClientCredentials {
     if (response.status !== 200) throw await TollgateError.fromResponse(response);
     const body = (await response.json()) as Schemas["TokenBody"];
     const lifetime = body.expires_in * 1000;
-    this.current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
+    this.#current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
     this.fetches++;
     return body.access_token;
   }
@@ -217,7 +242,9 @@ export class Tollgate {
       ? new ClientCredentials(baseUrl, retrying, options.clientId!, options.clientSecret!, options.scopes, options.now)
       : null;
     this.credentials = credentials;
-    const authorized: Fetch = async (request) => {
+    const authorized: Fetch = async (original) => {
+      // One Idempotency-Key for the call, the second attempt with a new token included.
+      let request = withIdempotencyKey(original);
       const send = (token: string) => {
         const headers = new Headers(request.headers);
         headers.set("Authorization", `Bearer ${token}`);

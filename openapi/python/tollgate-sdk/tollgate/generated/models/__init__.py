@@ -54,6 +54,8 @@ from .ocr_timing import OcrTiming
 from .ocr_usage import OcrUsage
 from .oidc_config import OidcConfig
 from .oidc_config_body import OidcConfigBody
+from .oidc_start import OidcStart
+from .oidc_started import OidcStarted
 from .outcome import Outcome
 from .page_order import PageOrder
 from .password_change import PasswordChange
@@ -147,6 +149,8 @@ __all__ = (
     "OcrUsage",
     "OidcConfig",
     "OidcConfigBody",
+    "OidcStart",
+    "OidcStarted",
     "Outcome",
     "PageOrder",
     "PasswordChange",
