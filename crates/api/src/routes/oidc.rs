@@ -138,22 +138,10 @@ pub enum Removed {
 /// OpenID Connect sign-in and its settings.
 pub struct OidcApi;
 
-fn secure(state: &AppState, req: &Request) -> &'static str {
-    let https = req
-        .extensions()
-        .get::<crate::middleware::ClientInfo>()
-        .is_some_and(|c| c.forwarded_https);
-    if state.config.secure_cookies || https {
-        "; Secure"
-    } else {
-        ""
-    }
-}
-
 fn state_cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
     format!(
         "{OIDC_COOKIE}={value}; Path={OIDC_COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        secure(state, req)
+        super::session::secure_attr(state, req)
     )
 }
 

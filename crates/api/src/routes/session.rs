@@ -123,18 +123,24 @@ pub struct SessionApi;
 /// The session cookie; `Secure` when the public URL is https or a trusted proxy says this
 /// request came over https.
 pub(crate) fn cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> String {
+    let secure = secure_attr(state, req);
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
+/// `; Secure` for a portal cookie when the public URL is https or a trusted proxy says this
+/// request came over https; otherwise nothing.
+pub(crate) fn secure_attr(state: &AppState, req: &Request) -> &'static str {
     let https = req
         .extensions()
         .get::<crate::middleware::ClientInfo>()
         .is_some_and(|c| c.forwarded_https);
-    let secure = if state.config.secure_cookies || https {
+    if state.config.secure_cookies || https {
         "; Secure"
     } else {
         ""
-    };
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    )
+    }
 }
 
 #[OpenApi]
