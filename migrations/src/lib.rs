@@ -17,6 +17,7 @@ mod m20261201_000010_audit_retention;
 mod m20261201_000011_webhooks;
 mod m20261201_000012_portal_sessions;
 mod m20261201_000013_oidc;
+mod m20261205_000014_oidc_identities;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_webhooks::Migration),
             Box::new(m20261201_000012_portal_sessions::Migration),
             Box::new(m20261201_000013_oidc::Migration),
+            Box::new(m20261205_000014_oidc_identities::Migration),
         ]
     }
 }

@@ -61,7 +61,7 @@ pub(crate) async fn serve(spec: &ServerSpec, port: u16) -> Result<std::process::
     anyhow::bail!("the server did not become ready")
 }
 
-fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
+pub(crate) fn run(spec: &ServerSpec, args: &[&str], stdin: Option<&str>) -> Result<Value> {
     let (ok, value, stderr) = run_with(spec, args, stdin)?;
     anyhow::ensure!(ok, "{args:?} failed: {stderr}");
     Ok(value)

@@ -5,7 +5,8 @@
 // Listens on 127.0.0.1 on a free port; the issuer is http://127.0.0.1:<port>.
 // The first (and only) stdout line is the port number; all logs go to stderr.
 // Any login is accepted (password ignored); a login containing '@' becomes the
-// account's email (unverified when it contains "+unverified"). Exits on SIGTERM/SIGINT.
+// account's email (unverified when it contains "+unverified"), and "email|subject" gives the
+// ID token that subject instead of the login. Exits on SIGTERM/SIGINT.
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -65,6 +66,9 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'e2e', alg: 'RS256', use: 'sig' };
 
+// Each subject's email, as of its last login ("email|subject" logins).
+const emails = new Map();
+
 const provider = new Provider(issuer, {
   clients: [client],
   jwks: { keys: [jwk] },
@@ -74,12 +78,18 @@ const provider = new Provider(issuer, {
     keys: [randomBytes(32).toString('hex')],
     names: { session: 'oidc_session', interaction: 'oidc_interaction', resume: 'oidc_resume' },
   },
-  // Any login name is an account; '@' logins carry an email.
-  findAccount: (ctx, sub) => ({
-    accountId: sub,
-    // A login with "+unverified" in it has an email the provider has not verified.
-    claims: () => (sub.includes('@') ? { sub, email: sub, email_verified: !sub.includes('+unverified') } : { sub }),
-  }),
+  // Any login name is an account; '@' logins carry an email. "email|subject" is a person whose
+  // subject is not their email (the same person under a new email, or another person under
+  // someone's email).
+  // The account id is the subject; the email it has now is the one it last signed in with.
+  findAccount: (ctx, sub) => {
+    const email = emails.get(sub) ?? sub;
+    return {
+      accountId: sub,
+      // A login with "+unverified" in it has an email the provider has not verified.
+      claims: () => (email.includes('@') ? { sub, email, email_verified: !email.includes('+unverified') } : { sub }),
+    };
+  },
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
   scopes: ['openid', 'email'],
   conformIdTokenClaims: false, // put scope claims (email...) in the ID token too
@@ -122,8 +132,10 @@ provider.use(async (ctx, next) => {
   if (prompt.name === 'login') {
     const login = (form.get('login') || '').trim();
     if (!login) ctx.throw(400, 'login required');
+    const [email, sub] = login.includes('|') ? login.split('|', 2) : [login, login];
+    emails.set(sub, email);
     return provider.interactionFinished(ctx.req, ctx.res,
-      { login: { accountId: login } }, { mergeWithLastSubmission: false });
+      { login: { accountId: sub } }, { mergeWithLastSubmission: false });
   }
   // Consent: grant whatever scopes/claims are still missing.
   const grant = grantId

@@ -21,7 +21,8 @@ const OIDC_ERRORS: Record<string, string> = {
   oidc_token_invalid: VERIFY_FAILED,
   oidc_nonce_mismatch: VERIFY_FAILED,
   too_many_attempts: "Too many sign-in attempts from here. Wait a minute and try again.",
-  unavailable: "Your identity provider could not be reached. Try again shortly.",
+  oidc_provider_unavailable: "Your identity provider could not be reached. Try again shortly.",
+  unavailable: "Sign-in is unavailable right now. Try again shortly.",
 };
 
 /** The refusal the identity-provider sign-in came back with, once (removed from the URL). */

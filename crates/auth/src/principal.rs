@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tollgate_core::api_key::{self, KeyFormatError};
+use tollgate_core::net::address_bucket;
 use tollgate_core::{Clock, DomainError, KeyId, Scope, ScopeSet, TenantId};
 use tollgate_store::Store;
 
@@ -122,22 +123,6 @@ const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 pub const KEY_MISS_THRESHOLD: u32 = 10;
 /// A blocked address is still allowed one lookup this often.
 const BLOCKED_LOOKUP_EVERY: Duration = Duration::from_secs(1);
-
-/// The address unknown keys are counted against: an IPv4 address, or an IPv6 address's /64
-/// (one host can hold a whole /64, so single IPv6 addresses would cost it nothing to rotate).
-fn address_bucket(from: Option<&str>) -> String {
-    match from.and_then(|f| f.parse::<std::net::IpAddr>().ok()) {
-        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Some(std::net::IpAddr::V6(v6)) => v6
-            .to_ipv4_mapped()
-            .map_or_else(String::new, |v4| v4.to_string()),
-        Some(ip) => ip.to_string(),
-        None => from.unwrap_or("unknown").to_owned(),
-    }
-}
 
 struct CachedToken {
     principal: Principal,
@@ -413,22 +398,8 @@ impl From<AuthError> for DomainError {
 
 #[cfg(test)]
 mod tests {
-    use super::{address_bucket, bounded_insert};
+    use super::bounded_insert;
 
-    #[test]
-    fn ipv6_addresses_count_by_their_64() {
-        assert_eq!(
-            address_bucket(Some("2001:db8:1:2:aaaa::1")),
-            address_bucket(Some("2001:db8:1:2:ffff:1:2:3"))
-        );
-        assert_ne!(
-            address_bucket(Some("2001:db8:1:2::1")),
-            address_bucket(Some("2001:db8:1:3::1"))
-        );
-        assert_eq!(address_bucket(Some("192.0.2.7")), "192.0.2.7");
-        assert_eq!(address_bucket(Some("::ffff:192.0.2.7")), "192.0.2.7");
-        assert_eq!(address_bucket(None), "unknown");
-    }
     use std::collections::HashMap;
 
     #[test]

@@ -64,6 +64,8 @@ error_codes! {
     PasswordChanged = "password_changed", 409, "The password was changed by another request meanwhile: sign in again.";
     OidcDomainTaken = "oidc_domain_taken", 409, "Another tenant's identity provider signs in this email domain.";
     OidcEmailInUse = "oidc_email_in_use", 409, "The email belongs to a member of another tenant.";
+    OidcDomainInUse = "oidc_domain_in_use", 409, "Members of other tenants have emails at this domain: it cannot be given to one tenant's identity provider.";
+    EmailDomainClaimed = "email_domain_claimed", 409, "Another tenant's identity provider signs in this email's domain: its people are that tenant's.";
     KeyRevoked = "key_revoked", 409, "A revoked key cannot be rotated.";
     KeyExpired = "key_expired", 409, "An expired key cannot be rotated.";
     EndpointLimit = "endpoint_limit", 409, "The tenant has as many webhook endpoints as allowed.";
@@ -99,6 +101,7 @@ error_codes! {
     OidcTokenInvalid = "oidc_token_invalid", 400, "The ID token did not verify (signature, issuer, audience or expiry).";
     InvalidOidcConfig = "invalid_oidc_config", 422, "An identity provider needs an https issuer (http only on a loopback host), a client id and secret, an email domain and the role viewer or admin.";
     OidcDiscoveryFailed = "oidc_discovery_failed", 422, "The issuer's OpenID configuration could not be fetched or read.";
+    OidcEndpointRefused = "oidc_endpoint_refused", 422, "The provider's discovery document names an endpoint that is not https on a public host.";
     WebhookRefused = "webhook_refused", 400, "A webhook delivery is unsigned, its signature does not match, or its timestamp is outside the tolerance.";
     InvalidMoney = "invalid_money", 422, "An amount is not a whole number of minor units in range, or its currency is not the plan's.";
     InvalidTenant = "invalid_tenant", 422, "Not a tenant id.";

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod csv;
 pub mod error;
 pub mod ids;
+pub mod net;
 pub mod plan;
 pub mod pricing;
 pub mod role;

@@ -50,7 +50,7 @@ impl Store {
             .await
     }
 
-    /// Inserts an admin row (linked to an identity provider's `oidc_subject`, if given).
+    /// Inserts an admin row (linked to an identity provider's (issuer, subject), if given).
     #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub(crate) async fn insert_admin(
         &self,
@@ -59,7 +59,7 @@ impl Store {
         password_hash: &str,
         role: Role,
         one_time: bool,
-        oidc_subject: Option<&str>,
+        oidc_identity: Option<(&str, &str)>,
         now: DateTime<Utc>,
     ) -> Result<Admin, DomainError> {
         admin::ActiveModel {
@@ -71,7 +71,8 @@ impl Store {
             created_at: Set(now),
             must_change_password: Set(one_time),
             password_epoch: Set(0),
-            oidc_subject: Set(oidc_subject.map(str::to_owned)),
+            oidc_issuer: Set(oidc_identity.map(|(issuer, _)| issuer.to_owned())),
+            oidc_subject: Set(oidc_identity.map(|(_, subject)| subject.to_owned())),
         }
         .insert(self.conn())
         .await

@@ -4,16 +4,24 @@ use crate::entity::{admin, oidc_login, tenant_oidc};
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use tollgate_core::{AdminId, Code, DomainError, Role, TenantId};
 
 pub use oidc_login::Model as OidcLogin;
 pub use tenant_oidc::Model as TenantOidc;
 
 impl Store {
-    /// Sets `tenant`'s provider (replacing the one it had). Another tenant's domain is 409
-    /// `oidc_domain_taken`.
-    pub async fn set_tenant_oidc(&self, row: TenantOidc) -> Result<(), DomainError> {
+    /// Sets `tenant`'s provider (replacing the one it had) and, in the same transaction,
+    /// unlinks the tenant's members from identities of any other issuer (a `sub` means
+    /// nothing at another provider); how many were unlinked. Another tenant's domain is 409
+    /// `oidc_domain_taken`. Runs in the caller's transaction (with its audit row).
+    pub async fn set_tenant_oidc(
+        &self,
+        txn: &DatabaseTransaction,
+        row: TenantOidc,
+    ) -> Result<u64, DomainError> {
+        let tenant = row.tenant_id;
+        let issuer = row.issuer.clone();
         let model = tenant_oidc::ActiveModel {
             tenant_id: Set(row.tenant_id),
             issuer: Set(row.issuer),
@@ -21,6 +29,7 @@ impl Store {
             client_secret_sealed: Set(row.client_secret_sealed),
             allowed_domain: Set(row.allowed_domain),
             default_role: Set(row.default_role),
+            provider_metadata: Set(row.provider_metadata),
             created_at: Set(row.created_at),
             updated_at: Set(row.updated_at),
         };
@@ -34,17 +43,67 @@ impl Store {
                         C::ClientSecretSealed,
                         C::AllowedDomain,
                         C::DefaultRole,
+                        C::ProviderMetadata,
                         C::UpdatedAt,
                     ])
                     .to_owned(),
             )
-            .exec(self.conn())
+            .exec(txn)
             .await
             .map_err(conflict_as(
                 Code::OidcDomainTaken,
                 "another tenant signs in with this email domain",
             ))?;
+        let unlinked = admin::Entity::update_many()
+            .col_expr(
+                admin::Column::OidcSubject,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                admin::Column::OidcIssuer,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(admin::Column::TenantId.eq(tenant))
+            .filter(admin::Column::OidcIssuer.is_not_null())
+            .filter(admin::Column::OidcIssuer.ne(issuer))
+            .exec(txn)
+            .await
+            .map_err(map_db_err)?
+            .rows_affected;
+        Ok(unlinked)
+    }
+
+    /// Pins the discovery document of `tenant`'s provider, if its issuer is still `issuer`
+    /// and it has none yet (a provider configured before documents were pinned).
+    pub async fn pin_tenant_oidc_metadata(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        metadata: &str,
+    ) -> Result<(), DomainError> {
+        tenant_oidc::Entity::update_many()
+            .col_expr(tenant_oidc::Column::ProviderMetadata, Expr::value(metadata))
+            .filter(tenant_oidc::Column::TenantId.eq(tenant.0))
+            .filter(tenant_oidc::Column::Issuer.eq(issuer))
+            .filter(tenant_oidc::Column::ProviderMetadata.is_null())
+            .exec(self.conn())
+            .await
+            .map_err(map_db_err)?;
         Ok(())
+    }
+
+    /// How many members of tenants other than `tenant` have emails at `domain`.
+    pub async fn members_at_domain_elsewhere(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+    ) -> Result<u64, DomainError> {
+        admin::Entity::find()
+            .filter(admin::Column::TenantId.ne(tenant.0))
+            .filter(admin::Column::Email.ends_with(format!("@{domain}")))
+            .count(self.conn())
+            .await
+            .map_err(map_db_err)
     }
 
     /// `tenant`'s provider, if it has one.
@@ -67,10 +126,14 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Removes `tenant`'s provider; whether it had one.
-    pub async fn delete_tenant_oidc(&self, tenant: TenantId) -> Result<bool, DomainError> {
+    /// Removes `tenant`'s provider, in the caller's transaction; whether it had one.
+    pub async fn delete_tenant_oidc(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: TenantId,
+    ) -> Result<bool, DomainError> {
         let done = tenant_oidc::Entity::delete_by_id(tenant.0)
-            .exec(self.conn())
+            .exec(txn)
             .await
             .map_err(map_db_err)?;
         Ok(done.rows_affected == 1)
@@ -119,14 +182,33 @@ impl Store {
         Ok((taken.rows_affected == 1 && row.expires_at > now).then_some(row))
     }
 
-    /// Creates a member who signed in with `tenant`'s provider as `subject`; their password
-    /// hash is of a random password no one is told.
+    /// The member of `tenant` linked to identity (`issuer`, `subject`), if any.
+    pub async fn admin_by_oidc_identity(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<admin::Model>, DomainError> {
+        admin::Entity::find()
+            .filter(admin::Column::TenantId.eq(tenant.0))
+            .filter(admin::Column::OidcIssuer.eq(issuer))
+            .filter(admin::Column::OidcSubject.eq(subject))
+            .one(self.conn())
+            .await
+            .map_err(map_db_err)
+    }
+
+    /// Creates a member who signed in with `tenant`'s provider as (`issuer`, `subject`); their
+    /// password hash is of a random password no one is told. A taken email or identity is a
+    /// conflict.
+    #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub async fn create_oidc_admin(
         &self,
         tenant: TenantId,
         email: &str,
         password_hash: &str,
         role: Role,
+        issuer: &str,
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<admin::Model, DomainError> {
@@ -136,30 +218,39 @@ impl Store {
             password_hash,
             role,
             false,
-            Some(subject),
+            Some((issuer, subject)),
             now,
         )
         .await
     }
 
-    /// Links member `id` of `tenant` to `subject` if it is linked to no one yet; whether it is
-    /// now linked to `subject` (false: another subject won).
+    /// Links member `id` of `tenant` to identity (`issuer`, `subject`) if it is linked to no
+    /// one yet; whether it is now linked to it (false: another identity won, or this identity
+    /// is another member's).
     pub async fn link_oidc_subject(
         &self,
         tenant: TenantId,
         id: AdminId,
+        issuer: &str,
         subject: &str,
     ) -> Result<bool, DomainError> {
-        admin::Entity::update_many()
+        let linked = admin::Entity::update_many()
             .col_expr(admin::Column::OidcSubject, Expr::value(subject))
+            .col_expr(admin::Column::OidcIssuer, Expr::value(issuer))
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
             .filter(admin::Column::OidcSubject.is_null())
             .exec(self.conn())
             .await
-            .map_err(map_db_err)?;
+            .map_err(map_db_err);
+        match linked {
+            Ok(_) => {}
+            Err(DomainError::Conflict { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
         let now = self.admin(tenant, id).await?;
-        Ok(now.oidc_subject.as_deref() == Some(subject))
+        Ok(now.oidc_issuer.as_deref() == Some(issuer)
+            && now.oidc_subject.as_deref() == Some(subject))
     }
 
     /// Replaces the one-time password of member `id` (still `old`) by `hash`, of a password

@@ -27,16 +27,51 @@ const OIDC_COOKIE_PATH: &str = "/v1/session/oidc";
 /// Where the browser goes after signing in, or with `?oidc_error=` after a refusal.
 const PORTAL: &str = "/admin/";
 
-/// A browser redirect.
+/// How the callback's answer is described in the spec.
 #[derive(ApiResponse)]
-pub enum Redirect {
-    /// See `Location`: the portal (signed in, or with `?oidc_error=<code>`).
+#[expect(
+    dead_code,
+    reason = "only its metadata is used: `Redirect` is the answer sent"
+)]
+enum RedirectSpec {
+    /// See `Location`: the portal (signed in, or with `?oidc_error=<code>`). `Set-Cookie`
+    /// clears the sign-in's state cookie and, signed in, sets the session cookie.
     #[oai(status = 303)]
     SeeOther(
         #[oai(header = "Location")] String,
         #[oai(header = "Set-Cookie")] String,
         #[oai(header = "Cache-Control")] String,
     ),
+}
+
+/// A browser redirect setting any number of cookies (poem-openapi's derived responses hold
+/// one value per header name).
+pub struct Redirect {
+    location: String,
+    cookies: Vec<String>,
+}
+
+impl poem::IntoResponse for Redirect {
+    fn into_response(self) -> poem::Response {
+        let mut resp = poem::Response::builder()
+            .status(poem::http::StatusCode::SEE_OTHER)
+            .header(poem::http::header::LOCATION, self.location)
+            .header(poem::http::header::CACHE_CONTROL, "no-store");
+        for cookie in self.cookies {
+            resp = resp.header(poem::http::header::SET_COOKIE, cookie);
+        }
+        resp.finish()
+    }
+}
+
+impl ApiResponse for Redirect {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        RedirectSpec::meta()
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        RedirectSpec::register(registry);
+    }
 }
 
 /// Who is signing in.
@@ -145,16 +180,21 @@ fn state_cookie(state: &AppState, req: &Request, value: &str, max_age: i64) -> S
     )
 }
 
-/// The value of cookie `name` in the request (the first, if sent twice).
+/// The value of cookie `name` in the request; `None` when it is sent more than once (a
+/// sibling domain can plant a second one, and which the browser sends first is not ours to
+/// choose).
 fn cookie_value(req: &Request, name: &str) -> Option<String> {
-    req.headers()
+    let mut values = req
+        .headers()
         .get_all(poem::http::header::COOKIE)
         .iter()
         .filter_map(|h| h.to_str().ok())
         .flat_map(|h| h.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned());
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 /// Back to the portal's sign-in page with the refusal's code (the state cookie cleared).
@@ -162,11 +202,10 @@ fn refused(state: &AppState, req: &Request, e: &DomainError) -> Redirect {
     if matches!(e, DomainError::Internal(_)) {
         tracing::error!(error = %e, "OpenID sign-in failed");
     }
-    Redirect::SeeOther(
-        format!("{PORTAL}?oidc_error={}", e.code().as_str()),
-        state_cookie(state, req, "", 0),
-        "no-store".into(),
-    )
+    Redirect {
+        location: format!("{PORTAL}?oidc_error={}", e.code().as_str()),
+        cookies: vec![state_cookie(state, req, "", 0)],
+    }
 }
 
 fn tenant_of(id: &str) -> Result<TenantId, DomainError> {
@@ -226,7 +265,8 @@ impl OidcApi {
     /// `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
     /// `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
     /// `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
-    /// `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+    /// `oidc_not_configured`, `oidc_provider_unavailable`, `too_many_attempts` or
+    /// `unavailable`. A `tollgate_oidc` cookie sent twice is no state at all.
     ///
     /// **Permissions**: none (the provider's answer).
     #[oai(
@@ -266,11 +306,13 @@ impl OidcApi {
         match state.oidc.finish(callback, &ctx(req)).await {
             Ok(out) => {
                 let max_age = state.auth.config.session_ttl.num_seconds();
-                Redirect::SeeOther(
-                    PORTAL.into(),
-                    super::session::cookie(&state, req, &out.session_token, max_age),
-                    "no-store".into(),
-                )
+                Redirect {
+                    location: PORTAL.into(),
+                    cookies: vec![
+                        super::session::cookie(&state, req, &out.session_token, max_age),
+                        state_cookie(&state, req, "", 0),
+                    ],
+                }
             }
             Err(e) => refused(&state, req, &e),
         }
@@ -279,8 +321,14 @@ impl OidcApi {
     /// Set a tenant's identity provider for portal sign-in (replacing any it had).
     ///
     /// Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-    /// document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-    /// `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    /// document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+    /// key set must be https on public hosts (http and loopback only for an issuer on
+    /// loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+    /// here (set the provider again to pick up moved ones). Another tenant's domain is 409
+    /// `oidc_domain_taken`; a domain where other tenants have members, 409
+    /// `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+    /// provider's identities (each is linked again at their next sign-in, by email). Register
+    /// `redirect_uri` (in the answer) at the provider.
     ///
     /// **Permissions**: scope `operator`.
     #[oai(

@@ -61,7 +61,7 @@ impl AuthService {
         secret: &str,
         ctx: &RequestCtx,
     ) -> Result<ClientAuth, DomainError> {
-        let ip = ctx.ip.as_deref().unwrap_or("unknown");
+        let ip = tollgate_core::net::address_bucket(ctx.ip.as_deref());
         let client_key = format!("oauth:{}:{ip}", digest(client_id));
         let ip_key = format!("oauth-ip:{ip}");
         let mut blocked = self.attempts.blocked(&client_key).await;

@@ -90,6 +90,7 @@ fn normalise_email(email: &str) -> Result<String, DomainError> {
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
+                && !domain.contains('@')
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
@@ -143,6 +144,16 @@ impl AuthService {
         }
         self.store.tenant(tenant).await?;
         let email = normalise_email(email)?;
+        // A domain another tenant's identity provider signs in is that tenant's people.
+        if let Some((_, domain)) = email.rsplit_once('@') {
+            let claimed = self.store.tenant_oidc_by_domain(domain).await?;
+            if claimed.is_some_and(|row| row.tenant_id != tenant.0) {
+                return Err(DomainError::conflict(
+                    Code::EmailDomainClaimed,
+                    "another organisation signs in people of this email's domain",
+                ));
+            }
+        }
         let one_time = password.is_none();
         let password = password.unwrap_or_else(|| random_base62(20));
         let hash = self.passwords.hash(password.clone()).await?;
@@ -173,7 +184,7 @@ impl AuthService {
         ctx: &RequestCtx,
     ) -> Result<LoginOutcome, DomainError> {
         let email = email.trim().to_lowercase();
-        let ip = ctx.ip.clone().unwrap_or_else(|| "unknown".into());
+        let ip = tollgate_core::net::address_bucket(ctx.ip.as_deref());
         let account = digest(&email);
         let acct_ip_key = format!("acct:{account}:{ip}");
         let acct_key = format!("acct:{account}");
@@ -500,5 +511,27 @@ impl AuthService {
             serde_json::json!({}),
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_email;
+
+    #[test]
+    fn an_email_is_one_address_with_one_at() {
+        assert_eq!(normalise_email(" Ceo@ACME.test ").unwrap(), "ceo@acme.test");
+        for bad in [
+            "ceo",
+            "@acme.test",
+            "ceo@acme",
+            "ceo@.acme.test",
+            "ceo@acme.test.",
+            "ceo@other.test@acme.test",
+            "c eo@acme.test",
+            "ceo@acme.test\u{0}",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -9,6 +9,7 @@ mod billing;
 mod client;
 mod key;
 mod limit;
+mod oidc;
 mod operator;
 mod output;
 mod plan;

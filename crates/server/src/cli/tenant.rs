@@ -1,4 +1,5 @@
-//! `tollgate tenant …`: create and list tenants, and put one on a plan.
+//! `tollgate tenant …`: create and list tenants, put one on a plan, and set its identity
+//! provider (`tenant oidc`, in [`super::oidc`]).
 
 use super::output::{err, print};
 use crate::runtime::Services;
@@ -28,6 +29,9 @@ pub enum TenantCmd {
         #[arg(long)]
         plan: String,
     },
+    /// The tenant's identity provider for portal sign-in (OpenID Connect).
+    #[command(subcommand)]
+    Oidc(super::oidc::OidcCmd),
 }
 
 pub(crate) async fn run(s: &Services, cmd: TenantCmd, j: bool) -> Result<()> {
@@ -64,6 +68,7 @@ pub(crate) async fn run(s: &Services, cmd: TenantCmd, j: bool) -> Result<()> {
                 format!("tenant {} is on plan {}", tenant.0, row.name),
             );
         }
+        TenantCmd::Oidc(cmd) => super::oidc::run(s, cmd, j).await?,
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub password_epoch: i64,
     /// The identity provider's `sub` of the person who signed in as this member first.
     pub oidc_subject: Option<String>,
+    /// The issuer of `oidc_subject`; (tenant, issuer, subject) is unique.
+    pub oidc_issuer: Option<String>,
 }
 
 /// No navigable relations are declared; queries filter by `tenant_id` explicitly.

@@ -14,6 +14,8 @@ pub struct Model {
     /// Lower-case; unique across tenants.
     pub allowed_domain: String,
     pub default_role: String,
+    /// The discovery document as checked at configuration (JSON; endpoints pinned).
+    pub provider_metadata: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

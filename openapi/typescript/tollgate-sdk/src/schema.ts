@@ -798,8 +798,14 @@ export interface paths {
         /**
          * Set a tenant's identity provider for portal sign-in (replacing any it had).
          * @description Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-         *     document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-         *     `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+         *     document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+         *     key set must be https on public hosts (http and loopback only for an issuer on
+         *     loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+         *     here (set the provider again to pick up moved ones). Another tenant's domain is 409
+         *     `oidc_domain_taken`; a domain where other tenants have members, 409
+         *     `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+         *     provider's identities (each is linked again at their next sign-in, by email). Register
+         *     `redirect_uri` (in the answer) at the provider.
          *
          *     **Permissions**: scope `operator`.
          */
@@ -926,7 +932,8 @@ export interface paths {
          *     `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
          *     `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
          *     `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
-         *     `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+         *     `oidc_not_configured`, `oidc_provider_unavailable`, `too_many_attempts` or
+         *     `unavailable`. A `tollgate_oidc` cookie sent twice is no state at all.
          *
          *     **Permissions**: none (the provider's answer).
          */
@@ -9776,7 +9783,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description See `Location`: the portal (signed in, or with `?oidc_error=<code>`). */
+            /**
+             * @description See `Location`: the portal (signed in, or with `?oidc_error=<code>`). `Set-Cookie`
+             *     clears the sign-in's state cookie and, signed in, sets the session cookie.
+             */
             303: {
                 headers: {
                     "CACHE-CONTROL": string;

@@ -159,8 +159,14 @@ def sync_detailed(
     """ Set a tenant's identity provider for portal sign-in (replacing any it had).
 
      Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-    document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-    `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+    key set must be https on public hosts (http and loopback only for an issuer on
+    loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+    here (set the provider again to pick up moved ones). Another tenant's domain is 409
+    `oidc_domain_taken`; a domain where other tenants have members, 409
+    `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+    provider's identities (each is linked again at their next sign-in, by email). Register
+    `redirect_uri` (in the answer) at the provider.
 
     **Permissions**: scope `operator`.
 
@@ -199,8 +205,14 @@ def sync(
     """ Set a tenant's identity provider for portal sign-in (replacing any it had).
 
      Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-    document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-    `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+    key set must be https on public hosts (http and loopback only for an issuer on
+    loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+    here (set the provider again to pick up moved ones). Another tenant's domain is 409
+    `oidc_domain_taken`; a domain where other tenants have members, 409
+    `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+    provider's identities (each is linked again at their next sign-in, by email). Register
+    `redirect_uri` (in the answer) at the provider.
 
     **Permissions**: scope `operator`.
 
@@ -234,8 +246,14 @@ async def asyncio_detailed(
     """ Set a tenant's identity provider for portal sign-in (replacing any it had).
 
      Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-    document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-    `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+    key set must be https on public hosts (http and loopback only for an issuer on
+    loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+    here (set the provider again to pick up moved ones). Another tenant's domain is 409
+    `oidc_domain_taken`; a domain where other tenants have members, 409
+    `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+    provider's identities (each is linked again at their next sign-in, by email). Register
+    `redirect_uri` (in the answer) at the provider.
 
     **Permissions**: scope `operator`.
 
@@ -274,8 +292,14 @@ async def asyncio(
     """ Set a tenant's identity provider for portal sign-in (replacing any it had).
 
      Each setting is checked (422 `invalid_oidc_config`), then the issuer's discovery
-    document is fetched (422 `oidc_discovery_failed`). Another tenant's domain is 409
-    `oidc_domain_taken`. Register `redirect_uri` (in the answer) at the provider.
+    document is fetched (422 `oidc_discovery_failed`) and pinned: its token endpoint and
+    key set must be https on public hosts (http and loopback only for an issuer on
+    loopback; else 422 `oidc_endpoint_refused`), and sign-ins use the endpoints checked
+    here (set the provider again to pick up moved ones). Another tenant's domain is 409
+    `oidc_domain_taken`; a domain where other tenants have members, 409
+    `oidc_domain_in_use`. A new issuer unlinks the tenant's members from their old
+    provider's identities (each is linked again at their next sign-in, by email). Register
+    `redirect_uri` (in the answer) at the provider.
 
     **Permissions**: scope `operator`.
 

@@ -91,7 +91,8 @@ def sync_detailed(
     `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
     `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
     `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
-    `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+    `oidc_not_configured`, `oidc_provider_unavailable`, `too_many_attempts` or
+    `unavailable`. A `tollgate_oidc` cookie sent twice is no state at all.
 
     **Permissions**: none (the provider's answer).
 
@@ -147,7 +148,8 @@ async def asyncio_detailed(
     `oidc_state_invalid`, `oidc_denied`, `oidc_issuer_mismatch`, `oidc_code_refused`,
     `oidc_token_invalid`, `oidc_nonce_mismatch`, `oidc_email_unverified`,
     `oidc_email_domain`, `oidc_email_in_use`, `oidc_subject_mismatch`,
-    `oidc_not_configured`, `too_many_attempts` or `unavailable`.
+    `oidc_not_configured`, `oidc_provider_unavailable`, `too_many_attempts` or
+    `unavailable`. A `tollgate_oidc` cookie sent twice is no state at all.
 
     **Permissions**: none (the provider's answer).
 
