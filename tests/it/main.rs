@@ -30,6 +30,7 @@ mod ops;
 mod portal;
 mod portal_api;
 mod python;
+mod quickstart;
 mod quota_seeding;
 mod races;
 mod revocation;

@@ -12,12 +12,12 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// Runs `cmd` off the async runtime; its output, or an error with both streams when it failed.
-async fn run(mut cmd: Command, what: &str) -> Result<Output> {
+pub(crate) async fn run(mut cmd: Command, what: &str) -> Result<Output> {
     let what = what.to_string();
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await?
@@ -32,7 +32,7 @@ async fn run(mut cmd: Command, what: &str) -> Result<Output> {
     Ok(out)
 }
 
-fn scratch(name: &str) -> Result<PathBuf> {
+pub(crate) fn scratch(name: &str) -> Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "tollgate-sdk-{name}-{}",
         uuid::Uuid::new_v4().simple()
@@ -74,6 +74,49 @@ async fn throttled_tenant(srv: &TestServer) -> Result<Tenant> {
     let op = srv.operator_key().await?;
     assert_eq!(set_price(srv, &op, &plan_name, price).await?.0, 200);
     Ok(t)
+}
+
+/// A fresh virtual environment in `dir/venv` with only the Python SDK, installed as the README
+/// says; its interpreter.
+pub(crate) async fn install_python_sdk(dir: &Path) -> Result<PathBuf> {
+    let mut venv = Command::new("python3");
+    venv.args(["-m", "venv"]).arg(dir.join("venv"));
+    run(venv, "python -m venv").await?;
+    let py = dir.join("venv/bin/python");
+    let mut install = Command::new(&py);
+    install
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(repo().join("openapi/python/tollgate-sdk"));
+    run(install, "pip install ./openapi/python/tollgate-sdk").await?;
+    Ok(py)
+}
+
+/// `dir` made an ES-module project of its own with only the TypeScript SDK, installed as the
+/// README says.
+pub(crate) async fn install_typescript_sdk(dir: &Path) -> Result<()> {
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{ "name": "sdk-e2e", "private": true, "type": "module" }"#,
+    )?;
+    let mut install = Command::new("npm");
+    install
+        .args([
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--install-links",
+        ])
+        .arg(repo().join("openapi/typescript/tollgate-sdk"))
+        .current_dir(dir);
+    run(install, "npm install ./openapi/typescript/tollgate-sdk").await?;
+    Ok(())
 }
 
 fn sdk_env(cmd: &mut Command, srv: &TestServer, t: &Tenant, image: &Path) {
@@ -211,6 +254,19 @@ async fn check_run(srv: &TestServer, t: &Tenant, out: &Output) -> Result<()> {
     Ok(())
 }
 
+/// A refresh in flight (its token request held at the wire) did not hold up a call whose token
+/// was still valid, and made one new token.
+fn check_refresh(out: &Output) -> Result<()> {
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(
+        report["refresh"],
+        serde_json::json!({ "token_request_held": true, "served_while_refreshing": true,
+                            "fetches": 2 }),
+        "{report}"
+    );
+    Ok(())
+}
+
 fn key_of(attempt: &Value) -> Result<String> {
     let key = attempt[1]
         .as_str()
@@ -226,28 +282,14 @@ async fn the_python_sdk_installed_from_the_repo_works_end_to_end() -> Result<()>
     let dir = scratch("python")?;
     let image = dir.join("hello.png");
     std::fs::write(&image, fixture("hello.png")?)?;
-    // A fresh environment with only the SDK, installed as the README says.
-    let mut venv = Command::new("python3");
-    venv.args(["-m", "venv"]).arg(dir.join("venv"));
-    run(venv, "python -m venv").await?;
-    let py = dir.join("venv/bin/python");
-    let mut install = Command::new(&py);
-    install
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg(repo().join("openapi/python/tollgate-sdk"));
-    run(install, "pip install ./openapi/python/tollgate-sdk").await?;
+    let py = install_python_sdk(&dir).await?;
     let mut e2e = Command::new(&py);
     e2e.arg(repo().join("tests/sdk/python_e2e.py"))
         .env("PYTHONDONTWRITEBYTECODE", "1");
     sdk_env(&mut e2e, &srv, &t, &image);
     let out = run(e2e, "tests/sdk/python_e2e.py").await?;
     check_run(&srv, &t, &out).await?;
+    check_refresh(&out)?;
     let _ = std::fs::remove_dir_all(&dir);
     srv.stop().await
 }
@@ -259,29 +301,14 @@ async fn the_typescript_sdk_installed_from_the_repo_works_end_to_end() -> Result
     let dir = scratch("typescript")?;
     let image = dir.join("hello.png");
     std::fs::write(&image, fixture("hello.png")?)?;
-    // A project of its own with only the SDK, installed as the README says.
-    std::fs::write(
-        dir.join("package.json"),
-        r#"{ "name": "sdk-e2e", "private": true, "type": "module" }"#,
-    )?;
-    let mut install = Command::new("npm");
-    install
-        .args([
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--install-links",
-        ])
-        .arg(repo().join("openapi/typescript/tollgate-sdk"))
-        .current_dir(&dir);
-    run(install, "npm install ./openapi/typescript/tollgate-sdk").await?;
+    install_typescript_sdk(&dir).await?;
     std::fs::copy(repo().join("tests/sdk/ts_e2e.mjs"), dir.join("e2e.mjs"))?;
     let mut e2e = Command::new("node");
     e2e.arg(dir.join("e2e.mjs")).current_dir(&dir);
     sdk_env(&mut e2e, &srv, &t, &image);
     let out = run(e2e, "tests/sdk/ts_e2e.mjs").await?;
     check_run(&srv, &t, &out).await?;
+    check_refresh(&out)?;
     let _ = std::fs::remove_dir_all(&dir);
     srv.stop().await
 }

@@ -5,6 +5,7 @@ it saw; the Rust side asserts it against the server's own records."""
 import json
 import os
 import sys
+import threading
 import time
 
 import httpx
@@ -125,6 +126,50 @@ out["retried"] = {
     "attempts": [[c["status"], c["idempotency_key"]] for c in ocr_calls],
     "sleeps": sleeps,
 }
+
+
+# A refresh in flight holds up no one whose token is still valid: one thread's token request
+# is held at the wire while another thread calls with the current token; then one new token.
+class Gate(httpx.BaseTransport):
+    """The real transport; token requests wait while the gate is closed."""
+
+    def __init__(self):
+        self.inner = httpx.HTTPTransport()
+        self.open = threading.Event()
+        self.open.set()
+        self.waiting = threading.Event()
+
+    def handle_request(self, request):
+        if request.url.path == "/oauth/token" and not self.open.is_set():
+            self.waiting.set()
+            self.open.wait(timeout=20)
+        return self.inner.handle_request(request)
+
+
+gate = Gate()
+clock2 = [1000.0]
+tg2 = tollgate.Tollgate(
+    url, client_id=client_id, client_secret=client_secret, transport=gate, clock=lambda: clock2[0]
+)
+tg2.me()
+clock2[0] += token_body["expires_in"] - 30  # inside the refresh margin, still valid
+gate.open.clear()
+refresher = threading.Thread(target=tg2.me)
+refresher.start()
+held = gate.waiting.wait(timeout=10)
+other = threading.Thread(target=tg2.me)
+other.start()
+other.join(timeout=10)
+served_while_refreshing = held and not other.is_alive()
+gate.open.set()
+refresher.join(timeout=20)
+other.join(timeout=20)
+out["refresh"] = {
+    "token_request_held": held,
+    "served_while_refreshing": served_while_refreshing,
+    "fetches": tg2.auth.fetches,
+}
+tg2.close()
 tg.close()
 strict.close()
 print(json.dumps(out))

@@ -102,4 +102,29 @@ out.retried = {
   attempts: seen.filter((c) => c.path === "/v1/ocr").map((c) => [c.status, c.idempotency_key]),
   sleeps,
 };
+
+// A refresh in flight holds up no one whose token is still valid: one call's token request is
+// held at the wire while another call goes on with the current token; then one new token.
+let release;
+let held = false;
+let gateClosed = false;
+const released = new Promise((r) => (release = r));
+const gated = async (request) => {
+  if (gateClosed && new URL(request.url).pathname === "/oauth/token") {
+    held = true;
+    await released;
+  }
+  return fetch(request);
+};
+let clock2 = 1_000_000;
+const tg2 = new Tollgate({ baseUrl: url, clientId, clientSecret, fetch: gated, now: () => clock2 });
+await tg2.me();
+clock2 += (tokenBody.expires_in - 30) * 1000; // inside the refresh margin, still valid
+gateClosed = true;
+const refreshing = tg2.me();
+while (!held) await new Promise((r) => setTimeout(r, 10));
+const other = await Promise.race([tg2.me().then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+release();
+await refreshing;
+out.refresh = { token_request_held: held, served_while_refreshing: other, fetches: tg2.credentials.fetches };
 console.log(JSON.stringify(out));

@@ -33,20 +33,41 @@ class ClientCredentials(httpx.Auth):
         self._secret = client_secret
         self._scope = " ".join(scopes) if scopes else None
         self._clock = clock
-        self._lock = threading.Lock()
+        # `_state` guards the token and its times and is never held across a request;
+        # `_fetching` lets one thread fetch at a time (the others use the current token while
+        # it is still valid, or wait for the new one when it is not).
+        self._state = threading.Lock()
+        self._fetching = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
+        self._expires_at = 0.0
         self.fetches = 0
         """How many tokens this has fetched."""
 
-    def token(self, *, force: bool = False) -> str:
-        with self._lock:
-            if force or self._token is None or self._clock() >= self._refresh_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token
+    def token(self, *, refused: str | None = None) -> str:
+        """A token to send: the current one until its refresh time, then a new one. A token the
+        server refused (``refused``) is never handed out again."""
+        with self._state:
+            current, fresh = self._token, self._clock() < self._refresh_at
+            valid = self._clock() < self._expires_at
+        if current is not None and current != refused and fresh:
+            return current
+        if current is not None and current != refused and valid:
+            # Due for refresh but still valid: refresh unless another thread is at it.
+            if not self._fetching.acquire(blocking=False):
+                return current
+        else:
+            self._fetching.acquire()
+        try:
+            with self._state:
+                current, fresh = self._token, self._clock() < self._refresh_at
+            if current is not None and current != refused and fresh:
+                return current  # another thread fetched it meanwhile
+            return self._fetch()
+        finally:
+            self._fetching.release()
 
-    def _fetch(self) -> None:
+    def _fetch(self) -> str:
         form = {"grant_type": "client_credentials"}
         if self._scope:
             form["scope"] = self._scope
@@ -57,18 +78,20 @@ class ClientCredentials(httpx.Auth):
             raise TollgateError.from_response(response)
         body = response.json()
         lifetime = float(body["expires_in"])
-        self._token = body["access_token"]
-        self._refresh_at = now + lifetime - min(60.0, lifetime / 10)
-        self.fetches += 1
+        token = body["access_token"]
+        with self._state:
+            self._token = token
+            self._refresh_at = now + lifetime - min(60.0, lifetime / 10)
+            self._expires_at = now + lifetime
+            self.fetches += 1
+        return token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         sent = self.token()
         request.headers["Authorization"] = f"Bearer {sent}"
         response = yield request
         if response.status_code == 401:
-            with self._lock:
-                stale = self._token == sent
-            request.headers["Authorization"] = f"Bearer {self.token(force=stale)}"
+            request.headers["Authorization"] = f"Bearer {self.token(refused=sent)}"
             yield request
 
 

@@ -61,7 +61,8 @@ export interface RetryOptions {
 export declare function retryingFetch(inner: Fetch, options?: RetryOptions): Fetch;
 /** OAuth2 client credentials: a token from `/oauth/token` (`client_secret_basic`), fetched
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
- * refuses it (401). Concurrent callers share one fetch. */
+ * refuses it (401). Concurrent callers share one fetch; while a refresh is under way, callers
+ * whose token is still valid go on with it instead of waiting. */
 export declare class ClientCredentials {
     #private;
     /** How many tokens this has fetched. */

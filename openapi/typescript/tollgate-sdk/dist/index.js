@@ -137,7 +137,8 @@ export function retryingFetch(inner, options = {}) {
 }
 /** OAuth2 client credentials: a token from `/oauth/token` (`client_secret_basic`), fetched
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
- * refuses it (401). Concurrent callers share one fetch. */
+ * refuses it (401). Concurrent callers share one fetch; while a refresh is under way, callers
+ * whose token is still valid go on with it instead of waiting. */
 export class ClientCredentials {
     // Runtime-private (#): logging or inspecting the object shows neither secret nor token.
     #current = null;
@@ -159,8 +160,13 @@ export class ClientCredentials {
         this.#now = now;
     }
     async token(force = false) {
-        if (!force && this.#current && this.#now() < this.#current.refreshAt)
-            return this.#current.token;
+        const current = force ? null : this.#current;
+        const now = this.#now();
+        if (current && now < current.refreshAt)
+            return current.token;
+        // Due for refresh but still valid, and another call is refreshing: go on with it.
+        if (current && this.#pending && now < current.expiresAt)
+            return current.token;
         this.#pending ??= this.#fetchToken().finally(() => {
             this.#pending = null;
         });
@@ -185,7 +191,11 @@ export class ClientCredentials {
             throw await TollgateError.fromResponse(response);
         const body = (await response.json());
         const lifetime = body.expires_in * 1000;
-        this.#current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
+        this.#current = {
+            token: body.access_token,
+            refreshAt: started + lifetime - Math.min(60_000, lifetime / 10),
+            expiresAt: started + lifetime,
+        };
         this.fetches++;
         return body.access_token;
     }

@@ -151,10 +151,11 @@ export function retryingFetch(inner: Fetch, options: RetryOptions = {}): Fetch {
 
 /** OAuth2 client credentials: a token from `/oauth/token` (`client_secret_basic`), fetched
  * again when less than a tenth of its lifetime (at most 60 s) is left, or when the server
- * refuses it (401). Concurrent callers share one fetch. */
+ * refuses it (401). Concurrent callers share one fetch; while a refresh is under way, callers
+ * whose token is still valid go on with it instead of waiting. */
 export class ClientCredentials {
   // Runtime-private (#): logging or inspecting the object shows neither secret nor token.
-  #current: { token: string; refreshAt: number } | null = null;
+  #current: { token: string; refreshAt: number; expiresAt: number } | null = null;
   #pending: Promise<string> | null = null;
   readonly #baseUrl: string;
   readonly #fetchFn: Fetch;
@@ -175,7 +176,11 @@ export class ClientCredentials {
   }
 
   async token(force = false): Promise<string> {
-    if (!force && this.#current && this.#now() < this.#current.refreshAt) return this.#current.token;
+    const current = force ? null : this.#current;
+    const now = this.#now();
+    if (current && now < current.refreshAt) return current.token;
+    // Due for refresh but still valid, and another call is refreshing: go on with it.
+    if (current && this.#pending && now < current.expiresAt) return current.token;
     this.#pending ??= this.#fetchToken().finally(() => {
       this.#pending = null;
     });
@@ -202,7 +207,11 @@ export class ClientCredentials {
     if (response.status !== 200) throw await TollgateError.fromResponse(response);
     const body = (await response.json()) as Schemas["TokenBody"];
     const lifetime = body.expires_in * 1000;
-    this.#current = { token: body.access_token, refreshAt: started + lifetime - Math.min(60_000, lifetime / 10) };
+    this.#current = {
+      token: body.access_token,
+      refreshAt: started + lifetime - Math.min(60_000, lifetime / 10),
+      expiresAt: started + lifetime,
+    };
     this.fetches++;
     return body.access_token;
   }
