@@ -3,13 +3,15 @@
 
 mod clients;
 mod keys;
+mod members;
 mod oauth;
 mod portal;
 
 pub use clients::{ClientView, CreatedClient};
 pub use keys::{CreatedKey, KeyView};
+pub use members::CreatedMember;
 pub use oauth::{ClientAuth, Introspection};
-pub use portal::{AdminSession, CreatedMember, LoginOutcome, SessionLookup};
+pub use portal::{AdminSession, LoginOutcome, SessionLookup};
 
 use crate::anonymous::{AnonymousAudit, Subject};
 use crate::backoff::AttemptLimiter;
