@@ -7,8 +7,10 @@
 //! - `admins.oidc_issuer`: the issuer of the `oidc_subject` a member is linked to. A member is
 //!   found by (tenant, issuer, subject) first, so an identity is one member even when the
 //!   email the provider gives for it changes; the pair is unique per tenant. Existing links
-//!   get their tenant's current issuer; a link no provider backs, or a second member linked to
-//!   the same subject, is cleared (the first one keeps it).
+//!   are cleared: a link made before this migration does not say which issuer's `sub` it
+//!   holds (the tenant may have switched providers since), and stamping the current issuer
+//!   on it would hand the member to whoever holds that `sub` at the new provider. Each such
+//!   member is linked again at their next sign-in, by their verified email.
 
 use sea_orm_migration::prelude::*;
 
@@ -59,18 +61,7 @@ impl MigrationTrait for Migration {
         // Plain SQL that PostgreSQL and SQLite both read.
         let db = manager.get_connection();
         db.execute_unprepared(
-            "UPDATE admins SET oidc_issuer = \
-               (SELECT issuer FROM tenant_oidc WHERE tenant_oidc.tenant_id = admins.tenant_id) \
-             WHERE oidc_subject IS NOT NULL",
-        )
-        .await?;
-        db.execute_unprepared(
-            "UPDATE admins SET oidc_subject = NULL, oidc_issuer = NULL \
-             WHERE oidc_subject IS NOT NULL AND (oidc_issuer IS NULL OR EXISTS ( \
-               SELECT 1 FROM admins AS first WHERE first.tenant_id = admins.tenant_id \
-                 AND first.oidc_subject = admins.oidc_subject \
-                 AND (first.created_at < admins.created_at \
-                      OR (first.created_at = admins.created_at AND first.id < admins.id))))",
+            "UPDATE admins SET oidc_subject = NULL WHERE oidc_subject IS NOT NULL",
         )
         .await?;
         manager

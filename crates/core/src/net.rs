@@ -29,10 +29,16 @@ pub fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 pub fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    // Prefixes that translate to IPv4 inside one network, never across the internet: the
+    // local-use NAT64 prefix (`64:ff9b:1::/48`, RFC 8215) and IPv4-translated addresses
+    // (`::ffff:0:a.b.c.d`, RFC 2765).
+    if (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 1) || (s[..4] == [0; 4] && s[4] == 0xffff) {
+        return false;
+    }
     if let Some(v4) = embedded_v4(ip) {
         return is_public_v4(v4);
     }
-    let s = ip.segments();
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
@@ -45,7 +51,7 @@ pub fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// The IPv4 address an IPv6 one carries: mapped (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`),
-/// NAT64 (`64:ff9b::/96`) or 6to4 (`2002:ab:cd::/16`).
+/// NAT64's well-known prefix (`64:ff9b::/96`) or 6to4 (`2002:ab:cd::/16`).
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
@@ -54,8 +60,8 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     {
         return Some(tail);
     }
-    if s[0] == 0x0064 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1) {
-        // NAT64, well-known (`64:ff9b::/96`) and local-use (`64:ff9b:1::/48`) prefixes.
+    if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0; 4] {
+        // NAT64's well-known prefix (`64:ff9b::/96`).
         return Some(tail);
     }
     if s[0] == 0x2002 {
@@ -138,6 +144,9 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:7f00:1::",
             "64:ff9b:1::a00:1",
+            "64:ff9b:1::808:808",
+            "::ffff:0:808:808",
+            "::ffff:0:7f00:1",
             "2001:db8::1",
             "fec0::1",
             "100::1",

@@ -34,6 +34,38 @@ async fn member_in(
         .map_err(map_db_err)
 }
 
+/// Inserts an admin row (linked to an identity provider's (issuer, subject), if given).
+#[expect(clippy::too_many_arguments, reason = "one column each")]
+pub(crate) async fn insert_admin(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    one_time: bool,
+    oidc_identity: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> Result<Admin, DomainError> {
+    admin::ActiveModel {
+        id: Set(AdminId::new().0),
+        tenant_id: Set(tenant.0),
+        email: Set(email.to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now),
+        must_change_password: Set(one_time),
+        password_epoch: Set(0),
+        oidc_issuer: Set(oidc_identity.map(|(issuer, _)| issuer.to_owned())),
+        oidc_subject: Set(oidc_identity.map(|(_, subject)| subject.to_owned())),
+    }
+    .insert(db)
+    .await
+    .map_err(conflict_as(
+        Code::EmailTaken,
+        "an admin with this email already exists",
+    ))
+}
+
 impl Store {
     /// Creates an admin; emails are unique across the platform (they are the login name).
     /// `one_time` marks a generated password the admin must replace at first sign-in.
@@ -46,40 +78,32 @@ impl Store {
         one_time: bool,
         now: DateTime<Utc>,
     ) -> Result<Admin, DomainError> {
-        self.insert_admin(tenant, email, password_hash, role, one_time, None, now)
-            .await
+        insert_admin(
+            self.conn(),
+            tenant,
+            email,
+            password_hash,
+            role,
+            one_time,
+            None,
+            now,
+        )
+        .await
     }
 
-    /// Inserts an admin row (linked to an identity provider's (issuer, subject), if given).
+    /// [`Store::create_admin`] in the caller's transaction (with its audit row).
     #[expect(clippy::too_many_arguments, reason = "one column each")]
-    pub(crate) async fn insert_admin(
+    pub async fn create_admin_in(
         &self,
+        txn: &DatabaseTransaction,
         tenant: TenantId,
         email: &str,
         password_hash: &str,
         role: Role,
         one_time: bool,
-        oidc_identity: Option<(&str, &str)>,
         now: DateTime<Utc>,
     ) -> Result<Admin, DomainError> {
-        admin::ActiveModel {
-            id: Set(AdminId::new().0),
-            tenant_id: Set(tenant.0),
-            email: Set(email.to_owned()),
-            password_hash: Set(password_hash.to_owned()),
-            role: Set(role.as_str().to_owned()),
-            created_at: Set(now),
-            must_change_password: Set(one_time),
-            password_epoch: Set(0),
-            oidc_issuer: Set(oidc_identity.map(|(issuer, _)| issuer.to_owned())),
-            oidc_subject: Set(oidc_identity.map(|(_, subject)| subject.to_owned())),
-        }
-        .insert(self.conn())
-        .await
-        .map_err(conflict_as(
-            Code::EmailTaken,
-            "an admin with this email already exists",
-        ))
+        insert_admin(txn, tenant, email, password_hash, role, one_time, None, now).await
     }
 
     /// Finds an admin by login email, across tenants (login decides the tenant).

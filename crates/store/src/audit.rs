@@ -126,6 +126,12 @@ impl NewAuditEvent {
         }
     }
 
+    /// Who did it, when only the action itself says (a member it creates).
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.actor = actor.to_owned();
+        self
+    }
+
     /// The tenant whose chain records it.
     pub fn tenant(mut self, tenant: Option<TenantId>) -> Self {
         self.tenant = tenant;

@@ -44,6 +44,8 @@ pub struct Store {
     /// Serialise audit appends of this process per chain, so they never race each other for
     /// a chain's next sequence number; races with other processes are retried.
     audit_locks: audit::AuditLocks,
+    /// Held while this process decides who may use an email domain.
+    domain_claims: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -72,6 +74,7 @@ impl Store {
             db,
             audit_key: None,
             audit_locks: std::sync::Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
+            domain_claims: Default::default(),
         })
     }
 

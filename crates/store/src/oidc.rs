@@ -1,10 +1,14 @@
 //! Tenants' OpenID Connect providers and the sign-ins under way with them.
 
+use crate::admins::insert_admin;
 use crate::entity::{admin, oidc_login, tenant_oidc};
 use crate::{conflict_as, map_db_err, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, Statement,
+};
 use tollgate_core::{AdminId, Code, DomainError, Role, TenantId};
 
 pub use oidc_login::Model as OidcLogin;
@@ -92,16 +96,46 @@ impl Store {
         Ok(())
     }
 
+    /// Holds off every other claim on email domains until `txn` ends: who may use a domain
+    /// (a provider claiming it, a tenant adding a member at it) is decided by reading one
+    /// table and writing the other, which two transactions at once would each miss. On
+    /// PostgreSQL a transaction-scoped advisory lock per domain serialises them across
+    /// instances; the embedded database has one process, and its caller holds
+    /// [`Store::domain_claims`] as well.
+    pub async fn lock_email_domain(
+        &self,
+        txn: &DatabaseTransaction,
+        domain: &str,
+    ) -> Result<(), DomainError> {
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                [format!("tollgate-email-domain:{domain}").into()],
+            ))
+            .await
+            .map_err(map_db_err)?;
+        }
+        Ok(())
+    }
+
+    /// This process's turn at deciding who may use an email domain (held across the
+    /// transaction that takes [`Store::lock_email_domain`]).
+    pub async fn domain_claims(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.domain_claims.lock().await
+    }
+
     /// How many members of tenants other than `tenant` have emails at `domain`.
     pub async fn members_at_domain_elsewhere(
         &self,
+        db: &impl ConnectionTrait,
         tenant: TenantId,
         domain: &str,
     ) -> Result<u64, DomainError> {
         admin::Entity::find()
             .filter(admin::Column::TenantId.ne(tenant.0))
             .filter(admin::Column::Email.ends_with(format!("@{domain}")))
-            .count(self.conn())
+            .count(db)
             .await
             .map_err(map_db_err)
     }
@@ -117,11 +151,12 @@ impl Store {
     /// The provider of the tenant whose people have emails at `domain` (lower-case).
     pub async fn tenant_oidc_by_domain(
         &self,
+        db: &impl ConnectionTrait,
         domain: &str,
     ) -> Result<Option<TenantOidc>, DomainError> {
         tenant_oidc::Entity::find()
             .filter(tenant_oidc::Column::AllowedDomain.eq(domain))
-            .one(self.conn())
+            .one(db)
             .await
             .map_err(map_db_err)
     }
@@ -198,12 +233,13 @@ impl Store {
             .map_err(map_db_err)
     }
 
-    /// Creates a member who signed in with `tenant`'s provider as (`issuer`, `subject`); their
-    /// password hash is of a random password no one is told. A taken email or identity is a
-    /// conflict.
+    /// Creates, in the caller's transaction (with its audit row), a member who signed in
+    /// with `tenant`'s provider as (`issuer`, `subject`); their password hash is of a random
+    /// password no one is told. A taken email or identity is a conflict.
     #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub async fn create_oidc_admin(
         &self,
+        txn: &DatabaseTransaction,
         tenant: TenantId,
         email: &str,
         password_hash: &str,
@@ -212,45 +248,50 @@ impl Store {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<admin::Model, DomainError> {
-        self.insert_admin(
+        let identity = Some((issuer, subject));
+        insert_admin(
+            txn,
             tenant,
             email,
             password_hash,
             role,
             false,
-            Some((issuer, subject)),
+            identity,
             now,
         )
         .await
     }
 
-    /// Links member `id` of `tenant` to identity (`issuer`, `subject`) if it is linked to no
-    /// one yet; whether it is now linked to it (false: another identity won, or this identity
-    /// is another member's).
+    /// Links member `id` of `tenant`, in the caller's transaction (with its audit row), to
+    /// identity (`issuer`, `subject`) if it is linked to no identity of `issuer` yet (a link
+    /// to another issuer's `sub` means nothing at this one); whether it is now linked (false:
+    /// another identity won, or this identity is another member's — roll back then).
     pub async fn link_oidc_subject(
         &self,
+        txn: &DatabaseTransaction,
         tenant: TenantId,
         id: AdminId,
         issuer: &str,
         subject: &str,
     ) -> Result<bool, DomainError> {
+        let unlinked = Condition::any()
+            .add(admin::Column::OidcSubject.is_null())
+            .add(admin::Column::OidcIssuer.is_null())
+            .add(admin::Column::OidcIssuer.ne(issuer));
         let linked = admin::Entity::update_many()
             .col_expr(admin::Column::OidcSubject, Expr::value(subject))
             .col_expr(admin::Column::OidcIssuer, Expr::value(issuer))
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
-            .filter(admin::Column::OidcSubject.is_null())
-            .exec(self.conn())
+            .filter(unlinked)
+            .exec(txn)
             .await
             .map_err(map_db_err);
         match linked {
-            Ok(_) => {}
-            Err(DomainError::Conflict { .. }) => return Ok(false),
-            Err(e) => return Err(e),
+            Ok(done) => Ok(done.rows_affected == 1),
+            Err(DomainError::Conflict { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
-        let now = self.admin(tenant, id).await?;
-        Ok(now.oidc_issuer.as_deref() == Some(issuer)
-            && now.oidc_subject.as_deref() == Some(subject))
     }
 
     /// Replaces the one-time password of member `id` (still `old`) by `hash`, of a password
@@ -258,21 +299,22 @@ impl Store {
     /// needs no password, and the one-time one (known to whoever made the member) is void.
     pub async fn retire_one_time_password(
         &self,
+        txn: &DatabaseTransaction,
         tenant: TenantId,
         id: AdminId,
         old: &str,
         hash: &str,
-    ) -> Result<(), DomainError> {
-        admin::Entity::update_many()
+    ) -> Result<bool, DomainError> {
+        let done = admin::Entity::update_many()
             .col_expr(admin::Column::PasswordHash, Expr::value(hash))
             .col_expr(admin::Column::MustChangePassword, Expr::value(false))
             .filter(admin::Column::Id.eq(id.0))
             .filter(admin::Column::TenantId.eq(tenant.0))
             .filter(admin::Column::MustChangePassword.eq(true))
             .filter(admin::Column::PasswordHash.eq(old))
-            .exec(self.conn())
+            .exec(txn)
             .await
             .map_err(map_db_err)?;
-        Ok(())
+        Ok(done.rows_affected == 1)
     }
 }

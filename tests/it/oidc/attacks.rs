@@ -118,6 +118,16 @@ async fn the_callback_refuses_what_an_attacker_brings() -> Result<()> {
     let nav = sign_in(&srv, "ceo@acme.test").await?;
     assert_eq!(refused(&nav).as_deref(), Some("oidc_email_in_use"));
 
+    // A subject no provider issues (over 255 characters, or not visible ASCII).
+    for sub in ["s".repeat(256), "da ve".to_owned(), "dav\u{e9}".to_owned()] {
+        let nav = sign_in(&srv, &format!("dave@acme.test|{sub}")).await?;
+        assert_eq!(
+            refused(&nav).as_deref(),
+            Some("oidc_token_invalid"),
+            "{sub}"
+        );
+    }
+
     // None of these made a member; every refusal is in the tenant's audit log.
     let members = srv.store().list_admins(t.id.parse()?).await?;
     let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();

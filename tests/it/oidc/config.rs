@@ -351,3 +351,39 @@ async fn the_cli_sets_shows_and_removes_a_provider() -> Result<()> {
     assert!(!ok && stderr.contains("not found"), "{stderr}");
     srv.stop().await
 }
+
+/// The operator claiming a domain for one tenant while another tenant's owner adds a member
+/// at it, at once on two instances of one database: one of the two wins, never both (a
+/// member of another tenant at a claimed domain would be refused sign-in by the provider's
+/// people, and stand between them and their tenant).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_claim_and_a_member_at_the_domain_never_both_win() -> Result<()> {
+    let spec = crate::harness::ServerSpec::new(Backend::Postgres, true).await?;
+    let (a, t, idp, op) = configured(spec.start().await?).await?;
+    let b = spec.start().await?;
+    let other = a.tenant("ocr:read").await?;
+    let owner = b.login(&other.owner_email, &other.owner_password).await?;
+    let mut claims_won = 0;
+    for round in 0..12 {
+        let domain = format!("race{round}.test");
+        let member = json!({ "email": format!("someone@{domain}"), "role": "viewer" });
+        let ((claim_status, claim), (member_status, created)) = tokio::try_join!(
+            set_provider(&a, &op, &t, &idp, &domain),
+            owner.post("/v1/members", member),
+        )?;
+        let outcome = (
+            claim_status,
+            claim["code"].as_str().unwrap_or(""),
+            member_status,
+            created["code"].as_str().unwrap_or(""),
+        );
+        match outcome {
+            (200, _, 409, "email_domain_claimed") => claims_won += 1,
+            (409, "oidc_domain_in_use", 201, _) => {}
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+    eprintln!("claims won {claims_won} of 12 rounds");
+    a.stop().await?;
+    b.stop().await
+}

@@ -130,6 +130,35 @@ async fn a_one_time_password_member_signing_in_with_the_provider_loses_it() -> R
         .send()
         .await?;
     assert_eq!(resp.status().as_u16(), 401);
+    // Linked and retired in one change, audited as the member's own.
+    let events = srv.store().audit_events(Some(t.id.parse()?)).await?;
+    let linked: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "member.linked")
+        .collect();
+    assert_eq!(linked.len(), 1, "{events:?}");
+    let me_target = format!("admin:{}", me["admin_id"].as_str().context("admin_id")?);
+    assert_eq!(
+        (linked[0].actor.as_str(), linked[0].target.as_deref()),
+        (me_target.as_str(), Some(me_target.as_str()))
+    );
+    let detail: Value = serde_json::from_str(&linked[0].detail)?;
+    assert_eq!(
+        (&detail["subject"], &detail["one_time_password_retired"]),
+        (&json!("bob@acme.test"), &json!(true))
+    );
+    // Signing in again changes nothing more.
+    sign_in(&srv, "bob@acme.test").await?;
+    let events = srv.store().audit_events(Some(t.id.parse()?)).await?;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action.starts_with("member."))
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        // The owner's (the harness made the tenant with one), Bob's, his link.
+        ["member.created", "member.created", "member.linked"]
+    );
     srv.stop().await
 }
 
@@ -138,7 +167,7 @@ async fn a_one_time_password_member_signing_in_with_the_provider_loses_it() -> R
 /// refused; a new issuer unlinks everyone, and each is linked again by email.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_is_their_identity_at_the_provider() -> Result<()> {
-    let (srv, t, _idp, op) = setup().await?;
+    let (srv, t, idp, op) = setup().await?;
     let tenant: tollgate_core::TenantId = t.id.parse()?;
     let first = sign_in(&srv, "alice@acme.test").await?;
     let (_, alice) = session_of(&srv, &first).await?;
@@ -162,6 +191,43 @@ async fn a_member_is_their_identity_at_the_provider() -> Result<()> {
         .find(|e| e.action == "member.created" && e.detail.contains("oidc"))
         .context("member.created via oidc")?;
     assert_eq!(created.ip.as_deref(), Some("127.0.0.1"));
+    let alice_ref = format!("admin:{}", alice["admin_id"].as_str().context("id")?);
+    assert_eq!(
+        (created.actor.as_str(), created.target.as_deref()),
+        (alice_ref.as_str(), Some(alice_ref.as_str()))
+    );
+
+    // A link to an issuer the tenant no longer uses means nothing here: such a member is
+    // linked again by email (a stale row, as a database restored from before a switch has).
+    let owner = srv.login(&t.owner_email, &t.owner_password).await?;
+    let (status, carol) = owner
+        .post(
+            "/v1/members",
+            json!({ "email": "carol@acme.test", "role": "viewer" }),
+        )
+        .await?;
+    assert_eq!(status, 201, "{carol}");
+    use sea_orm::ConnectionTrait;
+    srv.store()
+        .conn()
+        .execute_unprepared(&format!(
+            "UPDATE admins SET oidc_issuer = 'https://gone.example', oidc_subject = 'carol' \
+             WHERE id = '{}'",
+            carol["member"]["id"].as_str().context("carol's id")?
+        ))
+        .await?;
+    let nav = sign_in(&srv, "carol@acme.test|carol-now").await?;
+    let (status, me) = session_of(&srv, &nav).await?;
+    assert_eq!(status, 200, "{me}");
+    let row = srv
+        .store()
+        .admin_by_email("carol@acme.test")
+        .await?
+        .context("carol")?;
+    assert_eq!(
+        (row.oidc_issuer.as_deref(), row.oidc_subject.as_deref()),
+        (Some(idp.issuer.as_str()), Some("carol-now"))
+    );
 
     // Another issuer: the links to the old one's identities go, in the audited change.
     let idp2 = Provider::start(&srv.url("/v1/session/oidc/callback")).await?;
@@ -174,7 +240,7 @@ async fn a_member_is_their_identity_at_the_provider() -> Result<()> {
         .find(|e| e.action == "oidc.configured")
         .context("oidc.configured")?;
     let detail: Value = serde_json::from_str(&configured.detail)?;
-    assert_eq!(detail["members_unlinked"], 1, "{detail}");
+    assert_eq!(detail["members_unlinked"], 2, "Alice and Carol: {detail}");
     // Alice at the new provider (another subject there) is linked again by her email.
     let again = sign_in(&srv, "alice@acme.test|alice-at-idp2").await?;
     let (_, me) = session_of(&srv, &again).await?;

@@ -228,17 +228,6 @@ impl Oidc {
                 "the role of new people must be viewer or admin (owners are made by owners)",
             ));
         }
-        let elsewhere = self
-            .auth
-            .store
-            .members_at_domain_elsewhere(tenant, &domain)
-            .await?;
-        if elsewhere > 0 {
-            return Err(DomainError::conflict(
-                Code::OidcDomainInUse,
-                format!("{elsewhere} member(s) of other tenants have emails at {domain}"),
-            ));
-        }
         let metadata = self.reach(&issuer).discover(issuer).await?;
         let now = self.auth.clock.now();
         let row = TenantOidc {
@@ -260,11 +249,26 @@ impl Oidc {
         let event = NewAuditEvent::new(actor, "oidc.configured", ctx, now)
             .tenant(Some(tenant))
             .target(Some(format!("tenant:{tenant}")));
+        // The domain is claimed under its lock, against a member being added at it meanwhile.
+        let _claims = self.auth.store.domain_claims().await;
         self.auth
             .store
             .audited(Some(tenant), |txn| {
                 let (store, row, event) = (self.auth.store.clone(), row.clone(), event.clone());
                 Box::pin(async move {
+                    let domain = &row.allowed_domain;
+                    store.lock_email_domain(txn, domain).await?;
+                    let elsewhere = store
+                        .members_at_domain_elsewhere(txn, tenant, domain)
+                        .await?;
+                    if elsewhere > 0 {
+                        return Err(DomainError::conflict(
+                            Code::OidcDomainInUse,
+                            format!(
+                                "{elsewhere} member(s) of other tenants have emails at {domain}"
+                            ),
+                        ));
+                    }
                     let detail = serde_json::json!({
                         "issuer": row.issuer,
                         "client_id": row.client_id,
@@ -366,7 +370,7 @@ impl Oidc {
         let row = self
             .auth
             .store
-            .tenant_oidc_by_domain(&domain)
+            .tenant_oidc_by_domain(self.auth.store.conn(), &domain)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(

@@ -16,6 +16,7 @@ use openidconnect::{
 use tollgate_core::net::address_bucket;
 use tollgate_core::{AdminId, Code, DomainError, Role, TenantId};
 use tollgate_store::admins::Admin;
+use tollgate_store::audit::NewAuditEvent;
 use tollgate_store::oidc::{OidcLogin, TenantOidc};
 
 impl Oidc {
@@ -174,11 +175,17 @@ impl Oidc {
                 "your email is outside the domain this tenant allows",
             ));
         }
+        let subject = claims.subject().as_str();
+        // An OpenID subject is at most 255 ASCII characters (Core 1.0 §2); a longer or
+        // stranger one is not a provider's.
+        if !visible_ascii(subject, 255) {
+            return Err(token_invalid());
+        }
         let person = Person {
             tenant,
             row: &row,
             email: &email,
-            subject: claims.subject().as_str(),
+            subject,
         };
         self.member(person, ctx).await
     }
@@ -193,7 +200,7 @@ impl Oidc {
             .admin_by_oidc_identity(tenant, issuer, subject)
             .await?
         {
-            return self.signed_in(tenant, admin).await;
+            return self.settle(&person, admin, false, ctx).await;
         }
         let existing = match store.admin_by_email(person.email).await? {
             Some(admin) => admin,
@@ -206,7 +213,7 @@ impl Oidc {
                         .admin_by_oidc_identity(tenant, issuer, subject)
                         .await?
                     {
-                        return self.signed_in(tenant, admin).await;
+                        return self.settle(&person, admin, false, ctx).await;
                     }
                     store
                         .admin_by_email(person.email)
@@ -222,66 +229,124 @@ impl Oidc {
                 "this email belongs to a member of another tenant",
             ));
         }
-        // A member linked to another identity stays theirs; an unlinked one is linked now
-        // (unless another identity wins the race, or this one is another member's).
-        let linked = existing.oidc_subject.is_none()
-            && store
-                .link_oidc_subject(tenant, AdminId(existing.id), issuer, subject)
-                .await?;
-        if !linked {
-            return Err(refused(
-                Code::OidcSubjectMismatch,
-                "this member signed in as another person of the identity provider before",
-            ));
+        // A member linked to another identity of this issuer stays theirs; one linked to none
+        // (or to another issuer's, which means nothing here) is linked now.
+        if existing.oidc_issuer.as_deref() == Some(issuer.as_str())
+            && existing.oidc_subject.is_some()
+        {
+            return Err(subject_mismatch());
         }
-        self.signed_in(tenant, existing).await
+        self.settle(&person, existing, true, ctx).await
     }
 
-    /// A new member for `person`, with the tenant's default role.
+    /// A new member for `person`, with the tenant's default role; made and audited in one
+    /// transaction.
     async fn create(&self, person: &Person<'_>, ctx: &RequestCtx) -> Result<Admin, DomainError> {
         let role = Role::parse(&person.row.default_role)?;
         // A password no one is told: this member signs in with the provider.
         let hash = self.auth.passwords.hash(random_base62(32)).await?;
-        let admin = self
+        let now = self.auth.clock.now();
+        let detail = serde_json::json!({
+            "role": role.as_str(),
+            "via": "oidc",
+            "issuer": person.row.issuer,
+            "subject": person.subject,
+        });
+        let event = NewAuditEvent::new("", "member.created", ctx, now)
+            .tenant(Some(person.tenant))
+            .detail(detail);
+        let created = self
             .auth
             .store
-            .create_oidc_admin(
-                person.tenant,
-                person.email,
-                &hash,
-                role,
-                &person.row.issuer,
-                person.subject,
-                self.auth.clock.now(),
-            )
+            .audited(Some(person.tenant), |txn| {
+                let store = self.auth.store.clone();
+                let (event, hash) = (event.clone(), hash.clone());
+                let (email, issuer) = (person.email.to_owned(), person.row.issuer.clone());
+                let (tenant, subject) = (person.tenant, person.subject.to_owned());
+                Box::pin(async move {
+                    let admin = store
+                        .create_oidc_admin(txn, tenant, &email, &hash, role, &issuer, &subject, now)
+                        .await?;
+                    let me = format!("admin:{}", admin.id);
+                    let event = event.actor(&me).target(Some(me.clone()));
+                    Ok(Some((admin, event)))
+                })
+            })
             .await?;
-        self.auth
-            .audit(
-                Some(person.tenant),
-                &format!("admin:{}", admin.id),
-                "member.created",
-                Some(format!("admin:{}", admin.id)),
-                crate::service::SUCCESS,
-                ctx,
-                serde_json::json!({ "role": role.as_str(), "via": "oidc" }),
-            )
-            .await?;
-        Ok(admin)
+        created
+            .map(|(admin, _)| admin)
+            .ok_or_else(|| DomainError::internal("a member creation did nothing"))
     }
 
-    /// `admin`, as they are once signed in with the provider: a one-time password they never
-    /// used (and whoever made the member knows) stops working.
-    async fn signed_in(&self, tenant: TenantId, admin: Admin) -> Result<Admin, DomainError> {
-        if !admin.must_change_password {
+    /// `admin`, as they are once signed in with the provider: linked to the identity now if
+    /// `link`, and a one-time password they never used (and whoever made the member knows)
+    /// retired. Each change commits with its audit row (`member.linked`, or
+    /// `member.password_retired` alone).
+    async fn settle(
+        &self,
+        person: &Person<'_>,
+        admin: Admin,
+        link: bool,
+        ctx: &RequestCtx,
+    ) -> Result<Admin, DomainError> {
+        if !link && !admin.must_change_password {
             return Ok(admin);
         }
+        let tenant = person.tenant;
+        let id = AdminId(admin.id);
+        let retire = admin.must_change_password;
         let hash = self.auth.passwords.hash(random_base62(32)).await?;
+        let me = format!("admin:{}", admin.id);
+        let (action, detail) = if link {
+            let detail = serde_json::json!({
+                "issuer": person.row.issuer,
+                "subject": person.subject,
+                "one_time_password_retired": retire,
+            });
+            ("member.linked", detail)
+        } else {
+            (
+                "member.password_retired",
+                serde_json::json!({ "via": "oidc" }),
+            )
+        };
+        let event = NewAuditEvent::new(&me, action, ctx, self.auth.clock.now())
+            .tenant(Some(tenant))
+            .target(Some(me.clone()))
+            .detail(detail);
         self.auth
             .store
-            .retire_one_time_password(tenant, AdminId(admin.id), &admin.password_hash, &hash)
+            .audited(Some(tenant), |txn| {
+                let store = self.auth.store.clone();
+                let (event, hash, old) = (event.clone(), hash.clone(), admin.password_hash.clone());
+                let (issuer, subject) = (person.row.issuer.clone(), person.subject.to_owned());
+                Box::pin(async move {
+                    if link
+                        && !store
+                            .link_oidc_subject(txn, tenant, id, &issuer, &subject)
+                            .await?
+                    {
+                        // Another identity won the race, or this one is another member's.
+                        return Err(subject_mismatch());
+                    }
+                    let retired = retire
+                        && store
+                            .retire_one_time_password(txn, tenant, id, &old, &hash)
+                            .await?;
+                    // Retired meanwhile by another sign-in: nothing to record.
+                    Ok((link || retired).then_some(((), event)))
+                })
+            })
             .await?;
-        self.auth.store.admin(tenant, AdminId(admin.id)).await
+        self.auth.store.admin(tenant, id).await
     }
+}
+
+fn subject_mismatch() -> DomainError {
+    refused(
+        Code::OidcSubjectMismatch,
+        "this member signed in as another person of the identity provider before",
+    )
 }
 
 /// Who the provider vouched for, at which tenant.

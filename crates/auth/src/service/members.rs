@@ -6,6 +6,7 @@ use super::{AuthService, RequestCtx, SUCCESS};
 use crate::secret::random_base62;
 use tollgate_core::{AdminId, Code, DomainError, Role, TenantId};
 use tollgate_store::admins::{Admin, MemberChange};
+use tollgate_store::audit::NewAuditEvent;
 
 /// A member created with a generated one-time password.
 #[derive(Debug)]
@@ -57,33 +58,41 @@ impl AuthService {
         }
         self.store.tenant(tenant).await?;
         let email = normalise_email(email)?;
-        // A domain another tenant's identity provider signs in is that tenant's people.
-        if let Some((_, domain)) = email.rsplit_once('@') {
-            let claimed = self.store.tenant_oidc_by_domain(domain).await?;
-            if claimed.is_some_and(|row| row.tenant_id != tenant.0) {
-                return Err(DomainError::conflict(
-                    Code::EmailDomainClaimed,
-                    "another organisation signs in people of this email's domain",
-                ));
-            }
-        }
+        let domain = email.rsplit_once('@').map_or("", |(_, d)| d).to_owned();
         let one_time = password.is_none();
         let password = password.unwrap_or_else(|| random_base62(20));
         let hash = self.passwords.hash(password.clone()).await?;
-        let admin = self
+        let now = self.clock.now();
+        let event = NewAuditEvent::new(actor, "member.created", ctx, now)
+            .tenant(Some(tenant))
+            .detail(serde_json::json!({ "role": role.as_str() }));
+        // A domain another tenant's identity provider signs in is that tenant's people;
+        // decided under the domain's lock, against a claim being made meanwhile.
+        let _claims = self.store.domain_claims().await;
+        let created = self
             .store
-            .create_admin(tenant, &email, &hash, role, one_time, self.clock.now())
+            .audited(Some(tenant), |txn| {
+                let (store, event) = (self.store.clone(), event.clone());
+                let (email, domain, hash) = (email.clone(), domain.clone(), hash.clone());
+                Box::pin(async move {
+                    store.lock_email_domain(txn, &domain).await?;
+                    let claimed = store.tenant_oidc_by_domain(txn, &domain).await?;
+                    if claimed.is_some_and(|row| row.tenant_id != tenant.0) {
+                        return Err(DomainError::conflict(
+                            Code::EmailDomainClaimed,
+                            "another organisation signs in people of this email's domain",
+                        ));
+                    }
+                    let admin = store
+                        .create_admin_in(txn, tenant, &email, &hash, role, one_time, now)
+                        .await?;
+                    let event = event.target(Some(format!("admin:{}", admin.id)));
+                    Ok(Some((admin, event)))
+                })
+            })
             .await?;
-        self.audit(
-            Some(tenant),
-            actor,
-            "member.created",
-            Some(format!("admin:{}", admin.id)),
-            SUCCESS,
-            ctx,
-            serde_json::json!({ "role": role.as_str() }),
-        )
-        .await?;
+        let (admin, _) =
+            created.ok_or_else(|| DomainError::internal("a member creation did nothing"))?;
         Ok(CreatedMember { admin, password })
     }
 

@@ -46,13 +46,17 @@ class ClientCredentials(httpx.Auth):
 
     def token(self, *, refused: str | None = None) -> str:
         """A token to send: the current one until its refresh time, then a new one. A token the
-        server refused (``refused``) is never handed out again."""
+        server refused (``refused``) is dropped, so no caller is handed it again. If an early
+        refresh fails, the current token is used while it is still valid."""
         with self._state:
-            current, fresh = self._token, self._clock() < self._refresh_at
+            if refused is not None and self._token == refused:
+                self._token = None
+            current = self._token
+            fresh = self._clock() < self._refresh_at
             valid = self._clock() < self._expires_at
-        if current is not None and current != refused and fresh:
+        if current is not None and fresh:
             return current
-        if current is not None and current != refused and valid:
+        if current is not None and valid:
             # Due for refresh but still valid: refresh unless another thread is at it.
             if not self._fetching.acquire(blocking=False):
                 return current
@@ -60,10 +64,17 @@ class ClientCredentials(httpx.Auth):
             self._fetching.acquire()
         try:
             with self._state:
-                current, fresh = self._token, self._clock() < self._refresh_at
-            if current is not None and current != refused and fresh:
-                return current  # another thread fetched it meanwhile
-            return self._fetch()
+                latest, fresh = self._token, self._clock() < self._refresh_at
+            if latest is not None and fresh:
+                return latest  # another thread fetched it meanwhile
+            try:
+                return self._fetch()
+            except (TollgateError, httpx.TransportError):
+                with self._state:
+                    latest, valid = self._token, self._clock() < self._expires_at
+                if latest is not None and valid:
+                    return latest
+                raise
         finally:
             self._fetching.release()
 

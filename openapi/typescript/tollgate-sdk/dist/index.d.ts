@@ -68,9 +68,9 @@ export declare class ClientCredentials {
     /** How many tokens this has fetched. */
     fetches: number;
     constructor(baseUrl: string, fetchFn: Fetch, clientId: string, clientSecret: string, scopes?: string[], now?: () => number);
-    token(force?: boolean): Promise<string>;
-    /** The token in hand, if any (to tell whether a refused token is still the current one). */
-    peek(): string | null;
+    /** A token to send. A token the server refused (`refused`) is dropped, so no caller is
+     * handed it again; if an early refresh fails, the current token is used while still valid. */
+    token(refused?: string): Promise<string>;
 }
 export interface TollgateOptions extends RetryOptions {
     baseUrl: string;

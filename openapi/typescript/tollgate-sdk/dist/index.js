@@ -159,8 +159,12 @@ export class ClientCredentials {
         this.#scopes = scopes;
         this.#now = now;
     }
-    async token(force = false) {
-        const current = force ? null : this.#current;
+    /** A token to send. A token the server refused (`refused`) is dropped, so no caller is
+     * handed it again; if an early refresh fails, the current token is used while still valid. */
+    async token(refused) {
+        if (refused !== undefined && this.#current?.token === refused)
+            this.#current = null;
+        const current = this.#current;
         const now = this.#now();
         if (current && now < current.refreshAt)
             return current.token;
@@ -170,11 +174,15 @@ export class ClientCredentials {
         this.#pending ??= this.#fetchToken().finally(() => {
             this.#pending = null;
         });
-        return this.#pending;
-    }
-    /** The token in hand, if any (to tell whether a refused token is still the current one). */
-    peek() {
-        return this.#current?.token ?? null;
+        try {
+            return await this.#pending;
+        }
+        catch (error) {
+            const still = this.#current;
+            if (still && this.#now() < still.expiresAt)
+                return still.token;
+            throw error;
+        }
     }
     async #fetchToken() {
         const form = new URLSearchParams({ grant_type: "client_credentials" });
@@ -237,7 +245,7 @@ export class Tollgate {
                 return response;
             await response.body?.cancel();
             request = copy;
-            return send(await credentials.token(credentials.peek() === token));
+            return send(await credentials.token(token));
         };
         const throwProblems = {
             async onResponse({ response }) {

@@ -175,8 +175,11 @@ export class ClientCredentials {
     this.#now = now;
   }
 
-  async token(force = false): Promise<string> {
-    const current = force ? null : this.#current;
+  /** A token to send. A token the server refused (`refused`) is dropped, so no caller is
+   * handed it again; if an early refresh fails, the current token is used while still valid. */
+  async token(refused?: string): Promise<string> {
+    if (refused !== undefined && this.#current?.token === refused) this.#current = null;
+    const current = this.#current;
     const now = this.#now();
     if (current && now < current.refreshAt) return current.token;
     // Due for refresh but still valid, and another call is refreshing: go on with it.
@@ -184,12 +187,13 @@ export class ClientCredentials {
     this.#pending ??= this.#fetchToken().finally(() => {
       this.#pending = null;
     });
-    return this.#pending;
-  }
-
-  /** The token in hand, if any (to tell whether a refused token is still the current one). */
-  peek(): string | null {
-    return this.#current?.token ?? null;
+    try {
+      return await this.#pending;
+    } catch (error) {
+      const still = this.#current;
+      if (still && this.#now() < still.expiresAt) return still.token;
+      throw error;
+    }
   }
 
   async #fetchToken(): Promise<string> {
@@ -267,7 +271,7 @@ export class Tollgate {
       if (response.status !== 401) return response;
       await response.body?.cancel();
       request = copy;
-      return send(await credentials.token(credentials.peek() === token));
+      return send(await credentials.token(token));
     };
     const throwProblems: Middleware = {
       async onResponse({ response }) {
