@@ -340,3 +340,71 @@ async fn pages_batched_together_are_each_read_exactly() -> Result<()> {
     }
     srv.stop().await
 }
+
+/// `mode`: `auto` reads an image shaped like a line as one line and a page as a page; `page`
+/// and `line` force it; anything else is refused. An `Idempotency-Key` is bound to the mode
+/// as well as the image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mode_decides_how_an_image_is_read() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let want = expected()?;
+    let send = |query: &'static str, file: &'static str, key: Option<&'static str>| {
+        let (srv, api_key) = (&srv, t.key.clone());
+        async move {
+            let mut req = reqwest::Client::new()
+                .post(srv.url(&format!("/v1/ocr{query}")))
+                .header("x-api-key", api_key)
+                .header("content-type", "image/png")
+                .body(fixture(file)?);
+            if let Some(key) = key {
+                req = req.header("idempotency-key", key);
+            }
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            anyhow::Ok((status, resp.json::<Value>().await.unwrap_or(Value::Null)))
+        }
+    };
+    for (query, file, read_as) in [
+        ("", "hello.png", "line"),
+        ("?mode=auto", "hello.png", "line"),
+        ("?mode=page", "hello.png", "page"),
+        ("?mode=line", "hello.png", "line"),
+        ("?mode=line", "chinese.png", "line"),
+        ("", "page_rotated.png", "page"),
+    ] {
+        let (status, body) = send(query, file, None).await?;
+        assert_eq!(status, 200, "{query} {file}: {body}");
+        assert_eq!(body["read_as"], read_as, "{query} {file}: {body}");
+        if file == "page_rotated.png" {
+            assert_eq!(body["text"], page_truth(&want)?.join("\n"), "{body}");
+        } else {
+            assert_eq!(body["text"], want[file]["text"], "{query} {file}: {body}");
+            assert_eq!(body["lines"].as_array().map(Vec::len), Some(1), "{body}");
+        }
+    }
+    for query in ["?mode=LINE", "?mode=lines", "?mode=", "?mode=line%20"] {
+        let (status, body) = send(query, "hello.png", None).await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{query}: {body}"
+        );
+    }
+    // One key, one reading: another mode with the same key and image is another request.
+    let (status, first) = send("?mode=page", "hello.png", Some("mode-key")).await?;
+    assert_eq!((status, &first["read_as"]), (200, &Value::from("page")));
+    let (status, body) = send("?mode=line", "hello.png", Some("mode-key")).await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("idempotency_key_reused")),
+        "{body}"
+    );
+    let (status, again) = send("?mode=page", "hello.png", Some("mode-key")).await?;
+    assert_eq!((status, &again["read_as"]), (200, &Value::from("page")));
+    assert_eq!(
+        again["usage"]["units"], 0,
+        "a replay is not charged: {again}"
+    );
+    srv.stop().await
+}

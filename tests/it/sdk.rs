@@ -153,6 +153,11 @@ async fn check_run(srv: &TestServer, t: &Tenant, out: &Output) -> Result<()> {
     );
     assert_eq!(at("/text"), "Hello Tollgate 2026", "{report}");
     assert_eq!(
+        at("/read_as"),
+        "line",
+        "the mode reached the server: {report}"
+    );
+    assert_eq!(
         (at("/usage/total_units"), at("/usage/total_calls")),
         (Value::from(1), Value::from(1)),
         "{report}"

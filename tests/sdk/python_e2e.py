@@ -87,8 +87,9 @@ tg.me()
 out["fetches_after_revocation"] = tg.auth.fetches
 
 # OCR, usage, the upcoming invoice and the finalized ones, typed.
-result = tg.ocr(image, content_type="image/png", file_name="hello.png")
+result = tg.ocr(image, content_type="image/png", file_name="hello.png", mode="line")
 out["text"] = result.text
+out["read_as"] = str(result.read_as)
 usage = tg.usage()
 out["usage"] = usage.to_dict()
 upcoming = get_upcoming_invoice.sync(client=tg.client)

@@ -65,8 +65,9 @@ await tg.me();
 out.fetches_after_revocation = tg.credentials.fetches;
 
 // OCR, usage, the upcoming invoice and the finalized ones, typed.
-const result = await tg.ocr(image, { contentType: "image/png", fileName: "hello.png" });
+const result = await tg.ocr(image, { contentType: "image/png", fileName: "hello.png", mode: "line" });
 out.text = result.text;
+out.read_as = result.read_as;
 out.usage = await tg.usage();
 out.upcoming = (await tg.client.GET("/v1/invoices/upcoming")).data;
 out.invoices = (await tg.invoices()).invoices;

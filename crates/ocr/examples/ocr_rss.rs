@@ -78,7 +78,7 @@ async fn main() {
     let tasks: Vec<_> = (0..parallel)
         .map(|_| {
             let (engine, bytes) = (engine.clone(), bytes.clone());
-            tokio::spawn(async move { engine.read(bytes, None).await })
+            tokio::spawn(async move { engine.read(bytes, None, tollgate_ocr::Mode::Page).await })
         })
         .collect();
     let mut results = Vec::new();

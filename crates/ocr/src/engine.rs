@@ -15,7 +15,7 @@
 
 use crate::decode::{self, ImageError, ImageLimits, Probe};
 use crate::detect::{input_size, DetParams};
-use crate::pipeline::{PageText, Pipeline};
+use crate::pipeline::{Mode, PageText, Pipeline};
 use crate::recognize::Decoded;
 use crate::runner::{ModelRunner, RunnerError};
 use image::RgbImage;
@@ -114,7 +114,9 @@ pub struct EngineInfo {
 
 /// Modes of a job.
 enum Work {
-    Page,
+    /// Read as a page or a line, as the mode says.
+    Page(Mode),
+    /// Recognition only, the decoded line answered as it is (evaluation).
     Line,
 }
 
@@ -283,6 +285,7 @@ impl Engine {
         &self,
         bytes: Vec<u8>,
         limits: Option<ImageLimits>,
+        mode: Mode,
     ) -> Result<OcrOutput, OcrError> {
         let deadline = Instant::now() + self.config.timeout;
         let limits = limits.unwrap_or(self.config.limits);
@@ -305,7 +308,13 @@ impl Engine {
             .await?;
         let (sx, sy) = page.scale();
         let (answer, timing) = self
-            .submit(page.image, Work::Page, decode_ms, deadline, Some(memory))
+            .submit(
+                page.image,
+                Work::Page(mode),
+                decode_ms,
+                deadline,
+                Some(memory),
+            )
             .await?;
         match answer {
             Answer::Page(mut text) => {
@@ -344,7 +353,10 @@ impl Engine {
     pub async fn read_image(&self, image: RgbImage) -> Result<OcrOutput, OcrError> {
         let (width, height) = image.dimensions();
         let deadline = Instant::now() + self.config.timeout;
-        match self.submit(image, Work::Page, 0.0, deadline, None).await? {
+        match self
+            .submit(image, Work::Page(Mode::Auto), 0.0, deadline, None)
+            .await?
+        {
             (Answer::Page(page), timing) => Ok(OcrOutput {
                 page,
                 width,
@@ -465,7 +477,7 @@ impl Worker {
             batch.retain(|j| !j.reply.is_closed() && j.deadline > now);
             let (pages, lines): (Vec<Job>, Vec<Job>) = batch
                 .into_iter()
-                .partition(|j| matches!(j.work, Work::Page));
+                .partition(|j| matches!(j.work, Work::Page(_)));
             if !pages.is_empty() {
                 self.serve(runner.as_mut(), pages, true);
             }
@@ -487,11 +499,18 @@ impl Worker {
             })
             .collect();
         let images: Vec<&RgbImage> = jobs.iter().map(|j| &j.image).collect();
+        let as_pages: Vec<(&RgbImage, Mode)> = jobs
+            .iter()
+            .map(|j| match j.work {
+                Work::Page(mode) => (&j.image, mode),
+                Work::Line => (&j.image, Mode::Line),
+            })
+            .collect();
         // A panic inside the framework must not take the worker (and every later request) down.
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             if pages {
                 self.pipeline
-                    .read(runner, &images)
+                    .read_as(runner, &as_pages)
                     .map(|v| v.into_iter().map(Answer::Page).collect::<Vec<_>>())
             } else {
                 self.pipeline
@@ -602,14 +621,14 @@ mod tests {
         let engine = Arc::new(engine);
         let budget = engine.memory_available();
         let (a, b) = (engine.clone(), engine.clone());
-        let first = tokio::spawn(async move { a.read(png(1000), None).await });
+        let first = tokio::spawn(async move { a.read(png(1000), None, Mode::Auto).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         let held = budget - engine.memory_available();
         assert!(
             held >= one && held <= one + 2048,
             "the first page holds its cost"
         );
-        let second = tokio::spawn(async move { b.read(png(1000), None).await });
+        let second = tokio::spawn(async move { b.read(png(1000), None, Mode::Auto).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         // The second waits (holding what was left, as a fair semaphore's waiter does).
         assert_eq!(engine.memory_available(), 0);
@@ -640,9 +659,9 @@ mod tests {
         let (engine, _) = engine(Duration::from_millis(800), Duration::from_millis(2000)).await;
         let engine = Arc::new(engine);
         let a = engine.clone();
-        let first = tokio::spawn(async move { a.read(png(1000), None).await });
+        let first = tokio::spawn(async move { a.read(png(1000), None, Mode::Auto).await });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let second = engine.read(png(1000), None).await;
+        let second = engine.read(png(1000), None, Mode::Auto).await;
         assert!(matches!(second, Err(OcrError::Busy)), "{second:?}");
         // The first caller gave up at its deadline, but its page is still being read: its
         // memory comes back only when the worker is done with it.

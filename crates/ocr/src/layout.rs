@@ -1,4 +1,10 @@
-//! Reading order for whole pages: recursive XY-cut over line boxes. A region whose boxes
+//! Text lines from word boxes, and reading order for whole pages.
+//!
+//! [`group_lines`]: words belong to one line when their vertical extents overlap enough
+//! relative to their heights — not when their tops align, which x-height words ("some", "is")
+//! beside ascender words ("that") never do — and a line reads left to right.
+//!
+//! [`reading_order`]: recursive XY-cut over line boxes. A region whose boxes
 //! leave a vertical gutter free from top to bottom is read column by column, left to right;
 //! otherwise it is cut in two at its widest horizontal gap, top part first; a region that
 //! cannot be cut is read in rows. So a heading above two columns comes first, then the left column, then the right —
@@ -6,6 +12,53 @@
 
 /// Axis-aligned bounds `[x0, y0, x1, y1]` in the frame the text is upright in.
 pub type Bounds = [f32; 4];
+
+/// How much two boxes' vertical extents must overlap, relative to the smaller height, for
+/// them to be words of one line.
+const LINE_OVERLAP: f32 = 0.5;
+/// Words of one line differ in height at most this much (x-height words beside words with
+/// ascenders and descenders: about 2×; a heading beside body text: more).
+const LINE_HEIGHT_RATIO: f32 = 2.5;
+/// The widest gap between neighbouring words of one line, in heights of the taller word; a
+/// wider one is a column gutter or a table's cell boundary.
+const WORD_GAP: f32 = 1.2;
+
+/// Groups word boxes into lines: each line's indices left to right; lines in no particular
+/// order (see [`reading_order`]). A word joins the line whose rightmost word it follows
+/// closely and overlaps vertically (compared word to word, so a line that drifts with a small
+/// skew stays one line); of several candidate lines, the one it overlaps most.
+pub fn group_lines(boxes: &[Bounds]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..boxes.len()).collect();
+    order.sort_by(|&a, &b| boxes[a][0].total_cmp(&boxes[b][0]));
+    let mut lines: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let word = boxes[i];
+        let h = (word[3] - word[1]).max(1e-3);
+        let mut best: Option<(usize, f32)> = None;
+        for (l, line) in lines.iter().enumerate() {
+            let Some(&last) = line.last() else { continue };
+            let prev = boxes[last];
+            let ph = (prev[3] - prev[1]).max(1e-3);
+            let (small, tall) = (h.min(ph), h.max(ph));
+            let overlap = (word[3].min(prev[3]) - word[1].max(prev[1])) / small;
+            let gap = word[0] - prev[2];
+            let fits = overlap >= LINE_OVERLAP
+                && tall <= LINE_HEIGHT_RATIO * small
+                && gap <= WORD_GAP * tall
+                // Words do not overlap much side by side; a box inside another is not its
+                // neighbour.
+                && gap >= -0.5 * small;
+            if fits && best.is_none_or(|(_, o)| overlap > o) {
+                best = Some((l, overlap));
+            }
+        }
+        match best {
+            Some((l, _)) => lines[l].push(i),
+            None => lines.push(vec![i]),
+        }
+    }
+    lines
+}
 
 /// The reading order of `boxes` (indices).
 pub fn reading_order(boxes: &[Bounds]) -> Vec<usize> {
@@ -102,6 +155,95 @@ mod tests {
 
     fn b(x0: f32, y0: f32, x1: f32, y1: f32) -> Bounds {
         [x0, y0, x1, y1]
+    }
+
+    fn texts(words: &[(&str, Bounds)]) -> Vec<String> {
+        let boxes: Vec<Bounds> = words.iter().map(|w| w.1).collect();
+        let lines = group_lines(&boxes);
+        let line_boxes: Vec<Bounds> = lines
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |a, &i| {
+                        let b = boxes[i];
+                        [
+                            a[0].min(b[0]),
+                            a[1].min(b[1]),
+                            a[2].max(b[2]),
+                            a[3].max(b[3]),
+                        ]
+                    })
+            })
+            .collect();
+        reading_order(&line_boxes)
+            .into_iter()
+            .map(|l| {
+                let words: Vec<&str> = lines[l].iter().map(|&i| words[i].0).collect();
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_of_mixed_height_are_one_line_in_order() {
+        // The line the scans split into six: x-height words ("some", "is") sit lower than
+        // words with ascenders, and "speedup" reaches below with its descender.
+        let words = [
+            ("about", b(10.0, 10.0, 90.0, 40.0)),
+            ("some", b(100.0, 18.0, 170.0, 40.0)),
+            ("asymptotic", b(180.0, 10.0, 330.0, 48.0)),
+            ("speedup", b(340.0, 16.0, 460.0, 48.0)),
+            ("that", b(470.0, 10.0, 530.0, 40.0)),
+            ("is", b(540.0, 12.0, 565.0, 40.0)),
+        ];
+        assert_eq!(texts(&words), ["about some asymptotic speedup that is"]);
+    }
+
+    #[test]
+    fn lines_under_each_other_stay_apart_and_in_order() {
+        let words = [
+            ("second", b(10.0, 60.0, 100.0, 90.0)),
+            ("line", b(110.0, 66.0, 160.0, 90.0)),
+            ("first", b(10.0, 10.0, 80.0, 40.0)),
+            ("one", b(90.0, 18.0, 140.0, 40.0)),
+            ("third", b(10.0, 110.0, 90.0, 140.0)),
+        ];
+        assert_eq!(texts(&words), ["first one", "second line", "third"]);
+    }
+
+    #[test]
+    fn a_small_skew_keeps_a_line_whole() {
+        // Each word 4 px lower than the previous (about 2°): the first and the last do not
+        // overlap, neighbours do.
+        let words: Vec<(&str, Bounds)> = ["a", "line", "that", "drifts", "down", "slowly"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let (x, y) = (10.0 + 90.0 * i as f32, 10.0 + 5.0 * i as f32);
+                (w, b(x, y, x + 80.0, y + 24.0))
+            })
+            .collect();
+        let under = [("below", b(10.0, 70.0, 90.0, 94.0))];
+        let all: Vec<_> = words.iter().chain(under.iter()).copied().collect();
+        assert_eq!(texts(&all), ["a line that drifts down slowly", "below"]);
+    }
+
+    #[test]
+    fn two_columns_are_two_lines_each_read_in_turn() {
+        let words = [
+            ("left", b(10.0, 10.0, 70.0, 34.0)),
+            ("one", b(78.0, 14.0, 120.0, 34.0)),
+            ("right", b(300.0, 10.0, 370.0, 34.0)),
+            ("one", b(378.0, 14.0, 420.0, 34.0)),
+            ("left", b(10.0, 44.0, 70.0, 68.0)),
+            ("two", b(78.0, 48.0, 120.0, 68.0)),
+            ("right", b(300.0, 44.0, 370.0, 68.0)),
+            ("two", b(378.0, 48.0, 420.0, 68.0)),
+        ];
+        assert_eq!(
+            texts(&words),
+            ["left one", "left two", "right one", "right two"]
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod tensor;
 
 pub use decode::{ImageError, ImageLimits};
 pub use engine::{Engine, EngineConfig, EngineInfo, OcrError, OcrOutput, Timing};
-pub use pipeline::{Line, PageText, Pipeline, PipelineConfig};
+pub use pipeline::{Line, Mode, PageText, Pipeline, PipelineConfig};
 pub use recognize::{Charset, Decoded};
 pub use runner::{ModelRunner, RunnerError};
 

@@ -49,6 +49,22 @@ pub struct Line {
     pub polygon: [Point; 4],
 }
 
+/// How to read an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// As one line when the image is shaped like a text line and detection finds one line
+    /// in it; as a page otherwise.
+    #[default]
+    Auto,
+    /// As a page: text lines detected, their words grouped, the lines put in reading order.
+    Page,
+    /// As one text line, recognised whole (no detection): for callers who crop lines.
+    Line,
+}
+
+/// An image at least this many times as wide as tall may be a cropped text line.
+pub const LINE_ASPECT: f32 = 3.0;
+
 /// What a page says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageText {
@@ -56,6 +72,8 @@ pub struct PageText {
     pub lines: Vec<Line>,
     /// Whether most lines were upside down (the page was read turned by 180°).
     pub upside_down: bool,
+    /// How it was read: [`Mode::Page`] or [`Mode::Line`] (never `Auto`).
+    pub mode: Mode,
 }
 
 /// The pipeline: parameters and the recogniser's alphabet.
@@ -87,18 +105,54 @@ impl Pipeline {
         &self.config
     }
 
-    /// Reads every page.
+    /// Reads every page, each as a page or a line as [`Mode::Auto`] decides.
     pub fn read(
         &self,
         runner: &mut dyn ModelRunner,
         pages: &[&RgbImage],
     ) -> Result<Vec<PageText>, RunnerError> {
+        let pages: Vec<(&RgbImage, Mode)> = pages.iter().map(|p| (*p, Mode::Auto)).collect();
+        self.read_as(runner, &pages)
+    }
+
+    /// Reads every page in its mode.
+    pub fn read_as(
+        &self,
+        runner: &mut dyn ModelRunner,
+        pages: &[(&RgbImage, Mode)],
+    ) -> Result<Vec<PageText>, RunnerError> {
         let mut crops = Vec::new();
-        for (page, img) in pages.iter().enumerate() {
+        let mut modes = Vec::with_capacity(pages.len());
+        for (page, &(img, mode)) in pages.iter().enumerate() {
+            if mode == Mode::Line {
+                let corners = rect([0.0, 0.0, img.width() as f32, img.height() as f32]);
+                crops.push(Crop {
+                    page,
+                    image: img.clone(),
+                    corners,
+                    flipped: false,
+                });
+                modes.push(Mode::Line);
+                continue;
+            }
             let input = detect::prepare(img, &self.config.det);
             let prob = detect::run(&input.tensor, &self.config.det, |t| runner.detect(t))?;
             check_rank(&prob, 4, "detection")?;
-            for b in detect::boxes(&prob, &input, img.width(), img.height(), &self.config.det) {
+            let found = detect::boxes(&prob, &input, img.width(), img.height(), &self.config.det);
+            if mode == Mode::Auto {
+                if let Some(corners) = single_line(&found, img.width(), img.height()) {
+                    crops.push(Crop {
+                        page,
+                        image: crop(img, &corners),
+                        corners,
+                        flipped: false,
+                    });
+                    modes.push(Mode::Line);
+                    continue;
+                }
+            }
+            modes.push(Mode::Page);
+            for b in found {
                 crops.push(Crop {
                     page,
                     image: crop(img, &b.corners),
@@ -132,19 +186,19 @@ impl Pipeline {
         Ok(out
             .into_iter()
             .zip(pages)
-            .map(|((mut lines, flipped), img)| {
+            .zip(modes)
+            .map(|(((lines, flipped), (img, _)), mode)| {
                 let total = lines.len().max(1);
                 let upside_down = flipped * 2 > total;
+                if mode == Mode::Line {
+                    let lines = lines.into_iter().map(|(l, _)| l).collect();
+                    return PageText {
+                        lines,
+                        upside_down,
+                        mode,
+                    };
+                }
                 let (w, h) = (img.width() as f32, img.height() as f32);
-                // Reading order in the frame the page's text is upright in: there, the
-                // top-left of a box is its image-frame bottom-right, turned.
-                detect::reading_order(&mut lines, |(_, c)| {
-                    if upside_down {
-                        [w - c[2][0], h - c[2][1]]
-                    } else {
-                        c[0]
-                    }
-                });
                 let frame = |c: &[Point; 4]| bounds(c, upside_down, w, h);
                 let joined = join_words(lines, frame);
                 // Then the page's layout decides the order of the lines (columns, bands).
@@ -155,7 +209,11 @@ impl Pipeline {
                     .into_iter()
                     .filter_map(|i| slots.get_mut(i).and_then(Option::take))
                     .collect();
-                PageText { lines, upside_down }
+                PageText {
+                    lines,
+                    upside_down,
+                    mode,
+                }
             })
             .collect())
     }
@@ -225,6 +283,52 @@ impl Pipeline {
     }
 }
 
+/// The box around every detected box, when they are the words of one text line of an image
+/// shaped like one: at least [`LINE_ASPECT`] times as wide as tall, every box nearly
+/// horizontal (a line cropped from a page; a rotated one is read as a page), and the boxes
+/// one line by [`crate::layout::group_lines`]. Recognised whole, the line keeps the spaces
+/// between its words and the context across them, which word crops lose.
+fn single_line(found: &[detect::TextBox], w: u32, h: u32) -> Option<[Point; 4]> {
+    if found.is_empty() || (w as f32) < LINE_ASPECT * h as f32 {
+        return None;
+    }
+    let level = |b: &detect::TextBox| {
+        let [p0, p1, ..] = b.corners;
+        (p1[1] - p0[1]).abs() <= 0.1 * (p1[0] - p0[0]).abs()
+    };
+    if !found.iter().all(level) {
+        return None;
+    }
+    let boxes: Vec<[f32; 4]> = found
+        .iter()
+        .map(|b| bounds(&b.corners, false, w as f32, h as f32))
+        .collect();
+    if crate::layout::group_lines(&boxes).len() != 1 {
+        return None;
+    }
+    let all = boxes
+        .iter()
+        .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        });
+    Some(rect([
+        all[0].max(0.0),
+        all[1].max(0.0),
+        all[2].min(w as f32),
+        all[3].min(h as f32),
+    ]))
+}
+
+/// The corners of an axis-aligned box `[x0, y0, x1, y1]`, clockwise from the top-left.
+fn rect(b: [f32; 4]) -> [Point; 4] {
+    [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]]
+}
+
 /// Axis-aligned bounds `[x0, y0, x1, y1]` of detected corners, in the frame the page's text
 /// is upright in.
 fn bounds(c: &[Point; 4], upside_down: bool, w: f32, h: f32) -> [f32; 4] {
@@ -235,54 +339,50 @@ fn bounds(c: &[Point; 4], upside_down: bool, w: f32, h: f32) -> [f32; 4] {
     [min(xs), min(ys), max(xs), max(ys)]
 }
 
-/// Joins neighbouring boxes of one line into one line. Detection runs on an enlarged copy of
-/// small images, where the gaps between words grow enough to split a line into words; a box
-/// that follows the previous one in reading order, overlaps it vertically by at least half
-/// the smaller height, is of similar height, and starts at most 0.6 heights after it ends, is
-/// the same line. Lines must be in reading order.
+/// Joins the word boxes of each text line into one line (see [`crate::layout::group_lines`]):
+/// its words left to right, separated by spaces; its confidence their mean weighted by
+/// characters; its polygon from the first word's left corners to the last word's right ones.
+/// Detection splits lines into words wherever the gaps between words are wide enough (more
+/// often on small images, which it reads enlarged).
 fn join_words(
-    lines: Vec<(Line, [Point; 4])>,
+    words: Vec<(Line, [Point; 4])>,
     frame: impl Fn(&[Point; 4]) -> [f32; 4],
 ) -> Vec<(Line, [f32; 4])> {
-    let mut out: Vec<(Line, [f32; 4], usize)> = Vec::with_capacity(lines.len());
-    for (line, corners) in lines {
-        let b = frame(&corners);
-        let chars = line.text.chars().count();
-        if let Some((prev, pb, pchars)) = out.last_mut() {
-            let (ph, bh) = (pb[3] - pb[1], b[3] - b[1]);
-            let small = ph.min(bh);
-            let overlap = pb[3].min(b[3]) - pb[1].max(b[1]);
-            let gap = b[0] - pb[2];
-            if small > 0.0
-                && overlap >= 0.5 * small
-                && ph.max(bh) <= 2.0 * small
-                && gap >= -0.5 * small
-                && gap <= 0.6 * small
-            {
-                let total = (*pchars + chars).max(1) as f32;
-                prev.confidence =
-                    (prev.confidence * *pchars as f32 + line.confidence * chars as f32) / total;
-                prev.text.push(' ');
-                prev.text.push_str(&line.text);
-                prev.polygon = [
-                    prev.polygon[0],
-                    line.polygon[1],
-                    line.polygon[2],
-                    prev.polygon[3],
-                ];
-                *pb = [
-                    pb[0].min(b[0]),
-                    pb[1].min(b[1]),
-                    pb[2].max(b[2]),
-                    pb[3].max(b[3]),
-                ];
-                *pchars += chars;
-                continue;
-            }
+    let boxes: Vec<[f32; 4]> = words.iter().map(|(_, c)| frame(c)).collect();
+    let groups = crate::layout::group_lines(&boxes);
+    let mut slots: Vec<Option<Line>> = words.into_iter().map(|(l, _)| Some(l)).collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut members = group
+            .iter()
+            .filter_map(|&i| slots[i].take().map(|l| (l, boxes[i])));
+        let Some((mut line, mut b)) = members.next() else {
+            continue;
+        };
+        let mut chars = line.text.chars().count();
+        for (word, wb) in members {
+            let n = word.text.chars().count();
+            let total = (chars + n).max(1) as f32;
+            line.confidence = (line.confidence * chars as f32 + word.confidence * n as f32) / total;
+            line.text.push(' ');
+            line.text.push_str(&word.text);
+            line.polygon = [
+                line.polygon[0],
+                word.polygon[1],
+                word.polygon[2],
+                line.polygon[3],
+            ];
+            b = [
+                b[0].min(wb[0]),
+                b[1].min(wb[1]),
+                b[2].max(wb[2]),
+                b[3].max(wb[3]),
+            ];
+            chars += n;
         }
-        out.push((line, b, chars));
+        out.push((line, b));
     }
-    out.into_iter().map(|(l, b, _)| (l, b)).collect()
+    out
 }
 
 /// The corners of a box turned by 180°, so the first is the text's top-left again.
@@ -321,6 +421,41 @@ mod tests {
         bounds(c, false, 1000.0, 1000.0)
     }
 
+    fn text_box(x0: f32, y0: f32, x1: f32, y1: f32) -> detect::TextBox {
+        detect::TextBox {
+            corners: rect([x0, y0, x1, y1]),
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_line_shaped_image_with_one_line_is_read_whole() {
+        let words = [
+            text_box(4.0, 10.0, 80.0, 44.0),
+            text_box(90.0, 16.0, 150.0, 44.0),
+            text_box(160.0, 8.0, 300.0, 50.0),
+        ];
+        assert_eq!(
+            single_line(&words, 320, 60),
+            Some(rect([4.0, 8.0, 300.0, 50.0]))
+        );
+        // Not as wide as three heights: a page, however few its words.
+        assert_eq!(single_line(&words, 170, 60), None);
+        // Two lines.
+        let two = [
+            text_box(4.0, 4.0, 150.0, 26.0),
+            text_box(4.0, 32.0, 150.0, 56.0),
+        ];
+        assert_eq!(single_line(&two, 320, 60), None);
+        // A tilted box (a rotated line is read as a page, which rectifies it).
+        let tilted = detect::TextBox {
+            corners: [[4.0, 10.0], [300.0, 50.0], [296.0, 60.0], [0.0, 20.0]],
+            score: 0.9,
+        };
+        assert_eq!(single_line(&[tilted], 320, 60), None);
+        assert_eq!(single_line(&[], 320, 60), None);
+    }
+
     #[test]
     fn words_of_one_line_are_joined() {
         let lines = vec![
@@ -350,10 +485,11 @@ mod tests {
             .into_iter()
             .map(|(l, _)| l)
             .collect();
-        let texts: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
+        let mut texts: Vec<&str> = out.iter().map(|l| l.text.as_str()).collect();
+        texts.sort();
         assert_eq!(
             texts,
-            ["left column", "right column", "next line", "big heading"]
+            ["big heading", "left column", "next line", "right column"]
         );
     }
 }

@@ -6,18 +6,18 @@ use crate::security::ApiCaller;
 use crate::state::AppState;
 use poem::web::Data;
 use poem::Request;
-use poem_openapi::param::Header;
+use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use poem_openapi::{ApiRequest, ApiResponse, Multipart, Object, OpenApi};
+use poem_openapi::{ApiRequest, ApiResponse, Enum, Multipart, Object, OpenApi};
 use std::sync::Arc;
 use std::time::Instant;
 use tollgate_auth::Principal;
 use tollgate_core::Code;
 use tollgate_core::{DomainError, Scope};
 use tollgate_meter::{Admitted, Metered, StoredAnswer};
-use tollgate_ocr::{ImageError, ImageLimits, OcrError};
+use tollgate_ocr::{ImageError, ImageLimits, Mode, OcrError};
 
 /// A multipart upload.
 #[derive(Debug, Multipart)]
@@ -46,6 +46,39 @@ pub enum OcrInput {
     /// A BMP image.
     #[oai(content_type = "image/bmp")]
     Bmp(Binary<Vec<u8>>),
+}
+
+/// How to read the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum OcrMode {
+    /// As one line when the image is shaped like a text line (at least three times as wide
+    /// as tall) and detection finds one line in it; as a page otherwise.
+    Auto,
+    /// As a page: lines detected, their words joined, the lines in reading order.
+    Page,
+    /// As one text line, recognised whole without detection: for images cropped to a line.
+    Line,
+}
+
+impl From<OcrMode> for Mode {
+    fn from(m: OcrMode) -> Self {
+        match m {
+            OcrMode::Auto => Mode::Auto,
+            OcrMode::Page => Mode::Page,
+            OcrMode::Line => Mode::Line,
+        }
+    }
+}
+
+/// How an image was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ReadAs {
+    /// As a page.
+    Page,
+    /// As one line.
+    Line,
 }
 
 /// One line of text.
@@ -100,6 +133,8 @@ pub struct OcrResult {
     pub height: u32,
     /// Whether the page was read turned by 180° (most lines were upside down).
     pub upside_down: bool,
+    /// How it was read (`mode=auto` decides per image).
+    pub read_as: ReadAs,
     /// The model set that read it.
     pub model: String,
     /// Timing.
@@ -141,14 +176,26 @@ fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
 }
 
 /// What tells two OCR requests apart: the operation and the image bytes.
-fn fingerprint(bytes: &[u8]) -> String {
-    format!("ocr:{}", tollgate_store::sha256_hex(bytes))
+/// What an `Idempotency-Key` is bound to: the image, and the mode when it is not `auto` (a
+/// retry that asks for another reading is another request; `auto` keeps the fingerprints
+/// stored before modes existed).
+fn fingerprint(mode: OcrMode, bytes: &[u8]) -> String {
+    let digest = tollgate_store::sha256_hex(bytes);
+    match mode {
+        OcrMode::Auto => format!("ocr:{digest}"),
+        OcrMode::Page => format!("ocr:page:{digest}"),
+        OcrMode::Line => format!("ocr:line:{digest}"),
+    }
 }
 
 /// A stored answer, as a retry gets it: the same result, charged nothing now.
 fn replayed(answer: &StoredAnswer) -> Result<OcrResponse, DomainError> {
-    let value: serde_json::Value =
+    let mut value: serde_json::Value =
         serde_json::from_str(&answer.body).map_err(DomainError::internal)?;
+    // Answers stored before `read_as` existed were all read as pages.
+    if let Some(fields) = value.as_object_mut() {
+        fields.entry("read_as").or_insert_with(|| "page".into());
+    }
     let mut result = OcrResult::parse_from_json(Some(value))
         .map_err(|e| DomainError::internal(e.into_message()))?;
     result.usage.units = 0;
@@ -269,8 +316,13 @@ impl OcrApi {
         /// is 422 `idempotency_key_reused`. Keys belong to the tenant.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
+        /// `auto` (the default) reads an image shaped like a text line as one line and
+        /// anything else as a page; `page` always reads a page; `line` reads the whole image
+        /// as one line of text, without detection (crop to the line first).
+        mode: Query<Option<OcrMode>>,
         input: OcrInput,
     ) -> ApiResult<OcrResponse> {
+        let mode = mode.0.unwrap_or(OcrMode::Auto);
         let started = Instant::now();
         // Authenticated from the headers before the body was read (see the middleware).
         let principal = match req.extensions().get::<Principal>() {
@@ -303,7 +355,7 @@ impl OcrApi {
         let metered = Metered {
             operation: "ocr",
             units: 1,
-            fingerprint: idempotency_key.as_ref().map(|_| fingerprint(&bytes)),
+            fingerprint: idempotency_key.as_ref().map(|_| fingerprint(mode, &bytes)),
             idempotency_key,
             max_runtime: state.ocr.config().timeout,
         };
@@ -326,7 +378,7 @@ impl OcrApi {
             max_pixels: plan.max_pixels.min(engine.max_pixels),
             ..engine
         };
-        let out = match state.ocr.read(bytes, Some(limits)).await {
+        let out = match state.ocr.read(bytes, Some(limits), mode.into()).await {
             Ok(out) => out,
             Err(e) => {
                 // Nothing is charged; the key is free for a retry before the answer goes out.
@@ -361,6 +413,10 @@ impl OcrApi {
             width: out.width,
             height: out.height,
             upside_down: out.page.upside_down,
+            read_as: match out.page.mode {
+                Mode::Line => ReadAs::Line,
+                Mode::Page | Mode::Auto => ReadAs::Page,
+            },
             model: tollgate_ocr::MODEL_ID.to_owned(),
             timing: OcrTiming {
                 decode_ms: out.timing.decode_ms,

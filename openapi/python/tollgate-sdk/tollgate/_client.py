@@ -16,7 +16,7 @@ from .generated.api.billing import list_invoices
 from .generated.api.ocr import ocr
 from .generated.api.principal import get_me
 from .generated.api.usage import get_usage
-from .generated.models import InvoiceList, Me, OcrFilesBody, OcrResult, UsageReport
+from .generated.models import InvoiceList, Me, OcrFilesBody, OcrMode, OcrResult, UsageReport
 from .generated.types import File, Unset
 
 
@@ -96,12 +96,15 @@ class Tollgate:
         content_type: str = "application/octet-stream",
         file_name: str = "image",
         idempotency_key: str | None = None,
+        mode: str | OcrMode = OcrMode.AUTO,
     ) -> OcrResult:
         """Reads the text in an image (one unit). Pass your own ``idempotency_key`` to make
-        retries across processes safe; otherwise one is generated for this call."""
+        retries across processes safe; otherwise one is generated for this call. ``mode``:
+        ``auto`` (an image shaped like a text line is read as one line, anything else as a
+        page), ``page`` or ``line`` (the whole image as one line, for cropped lines)."""
         body = OcrFilesBody(file=File(payload=io.BytesIO(image), file_name=file_name, mime_type=content_type))
         key: str | Unset = idempotency_key if idempotency_key is not None else Unset()
-        return _ok(ocr.sync(client=self.client, body=body, idempotency_key=key))
+        return _ok(ocr.sync(client=self.client, body=body, idempotency_key=key, mode=OcrMode(mode)))
 
     def usage(self, **query: Any) -> UsageReport:
         """Usage this period (``from_``, ``to``, ``granularity``, ``group_by`` as in the spec)."""

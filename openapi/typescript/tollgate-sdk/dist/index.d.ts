@@ -96,11 +96,14 @@ export declare class Tollgate {
     /** The caller: tenant, credential and scopes. */
     me(): Promise<Me>;
     /** Reads the text in an image (one unit). Pass your own `idempotencyKey` to make retries
-     * across processes safe; otherwise one is generated for this call. */
+     * across processes safe; otherwise one is generated for this call. `mode`: `auto` (an
+     * image shaped like a text line is read as one line, anything else as a page), `page`, or
+     * `line` (the whole image as one line, for cropped lines). */
     ocr(image: Blob | ArrayBuffer | Uint8Array, options?: {
         contentType?: string;
         fileName?: string;
         idempotencyKey?: string;
+        mode?: Schemas["OcrMode"];
     }): Promise<OcrResult>;
     /** Usage this period (the query of `GET /v1/usage`). */
     usage(query?: UsageQuery): Promise<UsageReport>;

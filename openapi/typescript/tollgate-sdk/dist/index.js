@@ -262,14 +262,17 @@ export class Tollgate {
         return ok((await this.client.GET("/v1/me")).data);
     }
     /** Reads the text in an image (one unit). Pass your own `idempotencyKey` to make retries
-     * across processes safe; otherwise one is generated for this call. */
+     * across processes safe; otherwise one is generated for this call. `mode`: `auto` (an
+     * image shaped like a text line is read as one line, anything else as a page), `page`, or
+     * `line` (the whole image as one line, for cropped lines). */
     async ocr(image, options = {}) {
         const blob = image instanceof Blob ? image : new Blob([new Uint8Array(image)], { type: options.contentType ?? "application/octet-stream" });
         const form = new FormData();
         form.set("file", blob, options.fileName ?? "image");
         const header = options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : {};
+        const query = options.mode ? { mode: options.mode } : {};
         const { data } = await this.client.POST("/v1/ocr", {
-            params: { header },
+            params: { header, query },
             // The spec's multipart body, sent as the FormData built here.
             body: form,
             bodySerializer: (body) => body,

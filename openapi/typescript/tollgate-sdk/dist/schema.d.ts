@@ -1953,6 +1953,11 @@ export interface components {
             text: string;
         };
         /**
+         * @description How to read the image.
+         * @enum {string}
+         */
+        OcrMode: "auto" | "page" | "line";
+        /**
          * OcrResult
          * @description What the image says.
          */
@@ -1966,6 +1971,7 @@ export interface components {
             lines: components["schemas"]["OcrLine"][];
             /** @description The model set that read it. */
             model: string;
+            read_as: components["schemas"]["ReadAs"];
             /** @description All lines, joined by newlines. */
             text: string;
             timing: components["schemas"]["OcrTiming"];
@@ -2270,6 +2276,11 @@ export interface components {
             /** @description A URI reference identifying the problem type. */
             type: string;
         };
+        /**
+         * @description How an image was read.
+         * @enum {string}
+         */
+        ReadAs: "page" | "line";
         /**
          * Readiness
          * @description Readiness report.
@@ -2811,6 +2822,7 @@ export type SchemaNewMember = components['schemas']['NewMember'];
 export type SchemaNewWebhookEndpoint = components['schemas']['NewWebhookEndpoint'];
 export type SchemaOAuthErrorBody = components['schemas']['OAuthErrorBody'];
 export type SchemaOcrLine = components['schemas']['OcrLine'];
+export type SchemaOcrMode = components['schemas']['OcrMode'];
 export type SchemaOcrResult = components['schemas']['OcrResult'];
 export type SchemaOcrTiming = components['schemas']['OcrTiming'];
 export type SchemaOcrUsage = components['schemas']['OcrUsage'];
@@ -2828,6 +2840,7 @@ export type SchemaPriceBody = components['schemas']['PriceBody'];
 export type SchemaPriceModel = components['schemas']['PriceModel'];
 export type SchemaPriceSetBody = components['schemas']['PriceSetBody'];
 export type SchemaProblem = components['schemas']['Problem'];
+export type SchemaReadAs = components['schemas']['ReadAs'];
 export type SchemaReadiness = components['schemas']['Readiness'];
 export type SchemaReplayQueued = components['schemas']['ReplayQueued'];
 export type SchemaRoleName = components['schemas']['RoleName'];
@@ -7087,7 +7100,14 @@ export interface operations {
     };
     ocr: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `auto` (the default) reads an image shaped like a text line as one line and
+                 *     anything else as a page; `page` always reads a page; `line` reads the whole image
+                 *     as one line of text, without detection (crop to the line first).
+                 */
+                mode?: components["schemas"]["OcrMode"];
+            };
             header?: {
                 /**
                  * @description Makes retries safe: the same key and image within 24 hours is charged once, and a
@@ -11509,9 +11529,11 @@ export declare const granularityValues: ReadonlyArray<FlattenedDeepRequired<comp
 export declare const invoiceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvoiceStatus"]>;
 export declare const keyEnvironmentValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["KeyEnvironment"]>;
 export declare const lineKindBodyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LineKindBody"]>;
+export declare const ocrModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OcrMode"]>;
 export declare const outcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Outcome"]>;
 export declare const pageOrderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PageOrder"]>;
 export declare const priceModelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PriceModel"]>;
+export declare const readAsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadAs"]>;
 export declare const roleNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoleName"]>;
 export declare const usageGroupValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UsageGroup"]>;
 export declare const webhookEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEventType"]>;

@@ -289,14 +289,17 @@ export class Tollgate {
   }
 
   /** Reads the text in an image (one unit). Pass your own `idempotencyKey` to make retries
-   * across processes safe; otherwise one is generated for this call. */
-  async ocr(image: Blob | ArrayBuffer | Uint8Array, options: { contentType?: string; fileName?: string; idempotencyKey?: string } = {}): Promise<OcrResult> {
+   * across processes safe; otherwise one is generated for this call. `mode`: `auto` (an
+   * image shaped like a text line is read as one line, anything else as a page), `page`, or
+   * `line` (the whole image as one line, for cropped lines). */
+  async ocr(image: Blob | ArrayBuffer | Uint8Array, options: { contentType?: string; fileName?: string; idempotencyKey?: string; mode?: Schemas["OcrMode"] } = {}): Promise<OcrResult> {
     const blob = image instanceof Blob ? image : new Blob([new Uint8Array(image)], { type: options.contentType ?? "application/octet-stream" });
     const form = new FormData();
     form.set("file", blob, options.fileName ?? "image");
     const header = options.idempotencyKey ? { "Idempotency-Key": options.idempotencyKey } : {};
+    const query = options.mode ? { mode: options.mode } : {};
     const { data } = await this.client.POST("/v1/ocr", {
-      params: { header },
+      params: { header, query },
       // The spec's multipart body, sent as the FormData built here.
       body: form as unknown as { file: string },
       bodySerializer: (body) => body as unknown as FormData,

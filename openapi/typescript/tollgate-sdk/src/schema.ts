@@ -1954,6 +1954,11 @@ export interface components {
             text: string;
         };
         /**
+         * @description How to read the image.
+         * @enum {string}
+         */
+        OcrMode: "auto" | "page" | "line";
+        /**
          * OcrResult
          * @description What the image says.
          */
@@ -1967,6 +1972,7 @@ export interface components {
             lines: components["schemas"]["OcrLine"][];
             /** @description The model set that read it. */
             model: string;
+            read_as: components["schemas"]["ReadAs"];
             /** @description All lines, joined by newlines. */
             text: string;
             timing: components["schemas"]["OcrTiming"];
@@ -2271,6 +2277,11 @@ export interface components {
             /** @description A URI reference identifying the problem type. */
             type: string;
         };
+        /**
+         * @description How an image was read.
+         * @enum {string}
+         */
+        ReadAs: "page" | "line";
         /**
          * Readiness
          * @description Readiness report.
@@ -2812,6 +2823,7 @@ export type SchemaNewMember = components['schemas']['NewMember'];
 export type SchemaNewWebhookEndpoint = components['schemas']['NewWebhookEndpoint'];
 export type SchemaOAuthErrorBody = components['schemas']['OAuthErrorBody'];
 export type SchemaOcrLine = components['schemas']['OcrLine'];
+export type SchemaOcrMode = components['schemas']['OcrMode'];
 export type SchemaOcrResult = components['schemas']['OcrResult'];
 export type SchemaOcrTiming = components['schemas']['OcrTiming'];
 export type SchemaOcrUsage = components['schemas']['OcrUsage'];
@@ -2829,6 +2841,7 @@ export type SchemaPriceBody = components['schemas']['PriceBody'];
 export type SchemaPriceModel = components['schemas']['PriceModel'];
 export type SchemaPriceSetBody = components['schemas']['PriceSetBody'];
 export type SchemaProblem = components['schemas']['Problem'];
+export type SchemaReadAs = components['schemas']['ReadAs'];
 export type SchemaReadiness = components['schemas']['Readiness'];
 export type SchemaReplayQueued = components['schemas']['ReplayQueued'];
 export type SchemaRoleName = components['schemas']['RoleName'];
@@ -7088,7 +7101,14 @@ export interface operations {
     };
     ocr: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `auto` (the default) reads an image shaped like a text line as one line and
+                 *     anything else as a page; `page` always reads a page; `line` reads the whole image
+                 *     as one line of text, without detection (crop to the line first).
+                 */
+                mode?: components["schemas"]["OcrMode"];
+            };
             header?: {
                 /**
                  * @description Makes retries safe: the same key and image within 24 hours is charged once, and a
@@ -11510,9 +11530,11 @@ export const granularityValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const invoiceStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["InvoiceStatus"]> = ["draft"];
 export const keyEnvironmentValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["KeyEnvironment"]> = ["live", "test"];
 export const lineKindBodyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LineKindBody"]> = ["base_fee", "included", "overage", "credit"];
+export const ocrModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OcrMode"]> = ["auto", "page", "line"];
 export const outcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Outcome"]> = ["applied", "duplicate", "ignored"];
 export const pageOrderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PageOrder"]> = ["desc", "asc"];
 export const priceModelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PriceModel"]> = ["per_unit", "graduated", "volume", "package"];
+export const readAsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadAs"]> = ["page", "line"];
 export const roleNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoleName"]> = ["owner", "admin", "viewer"];
 export const usageGroupValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UsageGroup"]> = ["key", "client", "operation"];
 export const webhookEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEventType"]> = ["usage.threshold_crossed", "spend.threshold_crossed", "credit.low", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "account.suspended", "api_key.expiring", "api_key.revoked", "client.secret_rotated"];

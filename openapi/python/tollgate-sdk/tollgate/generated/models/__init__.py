@@ -49,6 +49,7 @@ from .new_webhook_endpoint import NewWebhookEndpoint
 from .o_auth_error_body import OAuthErrorBody
 from .ocr_files_body import OcrFilesBody
 from .ocr_line import OcrLine
+from .ocr_mode import OcrMode
 from .ocr_result import OcrResult
 from .ocr_timing import OcrTiming
 from .ocr_usage import OcrUsage
@@ -66,6 +67,7 @@ from .price_body import PriceBody
 from .price_model import PriceModel
 from .price_set_body import PriceSetBody
 from .problem import Problem
+from .read_as import ReadAs
 from .readiness import Readiness
 from .replay_queued import ReplayQueued
 from .role_name import RoleName
@@ -144,6 +146,7 @@ __all__ = (
     "OAuthErrorBody",
     "OcrFilesBody",
     "OcrLine",
+    "OcrMode",
     "OcrResult",
     "OcrTiming",
     "OcrUsage",
@@ -161,6 +164,7 @@ __all__ = (
     "PriceModel",
     "PriceSetBody",
     "Problem",
+    "ReadAs",
     "Readiness",
     "ReplayQueued",
     "RoleName",

@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.read_as import ReadAs
 from typing import cast
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class OcrResult:
             width (int): Image width in pixels (after EXIF orientation).
             height (int): Image height in pixels (after EXIF orientation).
             upside_down (bool): Whether the page was read turned by 180° (most lines were upside down).
+            read_as (ReadAs): How an image was read.
             model (str): The model set that read it.
             timing (OcrTiming): Where the time went, in milliseconds.
             usage (OcrUsage): What the call was charged.
@@ -43,6 +45,7 @@ class OcrResult:
     width: int
     height: int
     upside_down: bool
+    read_as: ReadAs
     model: str
     timing: OcrTiming
     usage: OcrUsage
@@ -71,6 +74,8 @@ class OcrResult:
 
         upside_down = self.upside_down
 
+        read_as = self.read_as.value
+
         model = self.model
 
         timing = self.timing.to_dict()
@@ -86,6 +91,7 @@ class OcrResult:
             "width": width,
             "height": height,
             "upside_down": upside_down,
+            "read_as": read_as,
             "model": model,
             "timing": timing,
             "usage": usage,
@@ -119,6 +125,11 @@ class OcrResult:
 
         upside_down = d.pop("upside_down")
 
+        read_as = ReadAs(d.pop("read_as"))
+
+
+
+
         model = d.pop("model")
 
         timing = OcrTiming.from_dict(d.pop("timing"))
@@ -137,6 +148,7 @@ class OcrResult:
             width=width,
             height=height,
             upside_down=upside_down,
+            read_as=read_as,
             model=model,
             timing=timing,
             usage=usage,

@@ -9,6 +9,7 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.ocr_files_body import OcrFilesBody
+from ...models.ocr_mode import OcrMode
 from ...models.ocr_result import OcrResult
 from ...models.problem import Problem
 from ...types import UNSET, Unset
@@ -19,6 +20,7 @@ from typing import cast
 def _get_kwargs(
     *,
     body: OcrFilesBody,
+    mode: OcrMode | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -30,11 +32,22 @@ def _get_kwargs(
 
     
 
-    
+    params: dict[str, Any] = {}
+
+    json_mode: str | Unset = UNSET
+    if not isinstance(mode, Unset):
+        json_mode = mode.value
+
+    params["mode"] = json_mode
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/ocr",
+        "params": params,
     }
 
     _kwargs["files"] = body.to_multipart()
@@ -157,6 +170,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: OcrFilesBody,
+    mode: OcrMode | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
@@ -190,6 +204,7 @@ def sync_detailed(
     **Permissions**: scope `ocr:read`.
 
     Args:
+        mode (OcrMode | Unset): How to read the image.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -204,6 +219,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+mode=mode,
 idempotency_key=idempotency_key,
 
     )
@@ -218,6 +234,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: OcrFilesBody,
+    mode: OcrMode | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
@@ -251,6 +268,7 @@ def sync(
     **Permissions**: scope `ocr:read`.
 
     Args:
+        mode (OcrMode | Unset): How to read the image.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -266,6 +284,7 @@ def sync(
     return sync_detailed(
         client=client,
 body=body,
+mode=mode,
 idempotency_key=idempotency_key,
 
     ).parsed
@@ -274,6 +293,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: OcrFilesBody,
+    mode: OcrMode | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
@@ -307,6 +327,7 @@ async def asyncio_detailed(
     **Permissions**: scope `ocr:read`.
 
     Args:
+        mode (OcrMode | Unset): How to read the image.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -321,6 +342,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+mode=mode,
 idempotency_key=idempotency_key,
 
     )
@@ -335,6 +357,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: OcrFilesBody,
+    mode: OcrMode | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
@@ -368,6 +391,7 @@ async def asyncio(
     **Permissions**: scope `ocr:read`.
 
     Args:
+        mode (OcrMode | Unset): How to read the image.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -383,6 +407,7 @@ async def asyncio(
     return (await asyncio_detailed(
         client=client,
 body=body,
+mode=mode,
 idempotency_key=idempotency_key,
 
     )).parsed
