@@ -18,6 +18,7 @@ mod m20261201_000011_webhooks;
 mod m20261201_000012_portal_sessions;
 mod m20261201_000013_oidc;
 mod m20261205_000014_oidc_identities;
+mod m20261205_000015_pdf_pages;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_portal_sessions::Migration),
             Box::new(m20261201_000013_oidc::Migration),
             Box::new(m20261205_000014_oidc_identities::Migration),
+            Box::new(m20261205_000015_pdf_pages::Migration),
         ]
     }
 }

@@ -233,7 +233,7 @@ async fn success_resets_the_account_count() -> Result<()> {
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     let n = samples.len();
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (samples[n / 2 - 1] + samples[n / 2]) / 2
     } else {
         samples[n / 2]

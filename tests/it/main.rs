@@ -24,6 +24,7 @@ mod isolation;
 mod jwt_attacks;
 mod metering;
 mod ocr;
+mod ocr_pdf;
 mod oidc;
 mod openapi;
 mod ops;

@@ -180,7 +180,7 @@ impl Denylist {
                     }
                     Err(e) => tracing::debug!(error = %e, "revocation poll failed"),
                 }
-                if ticks % 300 == 0 {
+                if ticks.is_multiple_of(300) {
                     let horizon = now_ms - 24 * 3600 * 1000;
                     let _: Result<(), _> = redis::cmd("ZREMRANGEBYSCORE")
                         .arg(&self.redis_key)
@@ -190,7 +190,7 @@ impl Denylist {
                         .await;
                 }
             }
-            if ticks % 50 == 0 {
+            if ticks.is_multiple_of(50) {
                 self.prune();
                 if let Err(e) = self.reload_from_db().await {
                     tracing::warn!(error = %e, "revocation reload failed");

@@ -113,6 +113,13 @@ error_codes! {
     EmptyImage = "empty_image", 422, "The image is empty or has no pixels.";
     UnsupportedImage = "unsupported_image", 422, "Not PNG, JPEG, WebP, TIFF or BMP.";
     ImageTooLarge = "image_too_large", 422, "The image has more pixels than allowed.";
+    PdfInvalid = "pdf_invalid", 422, "The PDF could not be read or has no pages (truncated or corrupt).";
+    PdfEncrypted = "pdf_encrypted", 422, "The PDF is encrypted with a password.";
+    PdfTooManyPages = "pdf_too_many_pages", 422, "The PDF has more pages than the plan reads in one request.";
+    PdfPageTooLarge = "pdf_page_too_large", 422, "A page of the PDF is larger than 200 inches a side.";
+    PdfJavascript = "pdf_javascript", 422, "The PDF contains JavaScript.";
+    PdfTooSlow = "pdf_too_slow", 422, "Checking the PDF or rendering one of its pages took longer than its budget.";
+    PdfRenderFailed = "pdf_render_failed", 422, "A page of the PDF could not be rendered.";
     RateLimited = "rate_limited", 429, "Over a rate limit; retry after Retry-After.";
     ConcurrencyLimited = "concurrency_limited", 429, "All of the plan's concurrent requests are in flight.";
     QuotaExhausted = "quota_exhausted", 429, "The plan's units for this period are used up.";

@@ -24,6 +24,8 @@ pub struct Plan {
     pub max_image_bytes: u64,
     /// Largest image, in pixels.
     pub max_pixels: u64,
+    /// Most pages of one PDF (each a unit); a longer one is refused before anything runs.
+    pub max_pdf_pages: u32,
     /// Days the tenants' audit events are kept; `None` keeps them forever. Older events are
     /// dropped behind a signed checkpoint, so the rest of the chain still verifies.
     pub audit_retention_days: Option<u32>,
@@ -41,6 +43,7 @@ impl Plan {
             overage: false,
             max_image_bytes: 20 * 1024 * 1024,
             max_pixels: 40_000_000,
+            max_pdf_pages: 50,
             audit_retention_days: None,
         }
     }
@@ -68,6 +71,9 @@ impl Plan {
         if self.max_image_bytes == 0 || self.max_pixels == 0 {
             return bad("image limits must be above 0");
         }
+        if !(1..=MAX_PDF_PAGES).contains(&self.max_pdf_pages) {
+            return bad("max PDF pages must be 1 to 1000");
+        }
         if self
             .audit_retention_days
             .is_some_and(|d| !(1..=MAX_AUDIT_RETENTION_DAYS).contains(&d))
@@ -77,6 +83,9 @@ impl Plan {
         Ok(())
     }
 }
+
+/// The most pages a plan may allow in one PDF.
+pub const MAX_PDF_PAGES: u32 = 1000;
 
 /// The longest audit retention a plan may set (100 years): longer is "forever", said by omitting it.
 pub const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;

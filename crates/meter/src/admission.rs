@@ -74,6 +74,11 @@ impl std::fmt::Debug for Gate {
 }
 
 impl Gate {
+    /// The caller's plan, as the gate was taken under.
+    pub fn plan(&self) -> &Plan {
+        &self.limits.plan
+    }
+
     /// The rate-limit state for the response headers.
     pub fn rate(&self) -> &[PolicyState] {
         &self.rate

@@ -28,6 +28,7 @@ pub fn plan_json(p: &Plan) -> serde_json::Value {
         "name": p.name, "rate": p.rate, "burst": p.burst, "max_concurrent": p.max_concurrent,
         "monthly_units": p.monthly_units, "overage": p.overage,
         "max_image_bytes": p.max_image_bytes, "max_pixels": p.max_pixels,
+        "max_pdf_pages": p.max_pdf_pages,
         "audit_retention_days": p.audit_retention_days,
     })
 }

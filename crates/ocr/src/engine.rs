@@ -15,6 +15,7 @@
 
 use crate::decode::{self, ImageError, ImageLimits, Probe};
 use crate::detect::{input_size, DetParams};
+use crate::pdf::{self, CheckedPdf, PdfError};
 use crate::pipeline::{Mode, PageText, Pipeline};
 use crate::recognize::Decoded;
 use crate::runner::{ModelRunner, RunnerError};
@@ -74,6 +75,9 @@ pub enum OcrError {
     /// The models are still loading (or failed to load).
     #[error("the OCR models are not loaded")]
     NotReady,
+    /// The PDF was refused (the caller's fault).
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
     /// The model runner failed (our fault; logged).
     #[error(transparent)]
     Runner(#[from] RunnerError),
@@ -143,6 +147,9 @@ struct Job {
 const LOADING: u8 = 0;
 const READY: u8 = 1;
 const FAILED: u8 = 2;
+
+/// Memory reserved for checking a PDF, per byte of the document (measured: about 56).
+pub const PDF_CHECK_BYTES_PER_BYTE: usize = 64;
 
 /// Bytes the detector holds per pixel of its (tile's) input while it runs, its activations
 /// with some room: `examples/ocr_rss.rs --blank 1` measured about 90 at 1000 and 2000 px.
@@ -290,17 +297,7 @@ impl Engine {
         let deadline = Instant::now() + self.config.timeout;
         let limits = limits.unwrap_or(self.config.limits);
         let probe = decode::probe(&bytes, &limits)?;
-        let cost_kib = page_cost(&probe, self.config.working_side, &self.det) / 1024 + 1;
-        let budget_kib = self.config.memory_budget / 1024;
-        // A page larger than the whole budget waits for all of it (it runs alone).
-        let permits = u32::try_from(cost_kib.min(budget_kib).max(1)).unwrap_or(u32::MAX);
-        let memory = tokio::time::timeout_at(
-            deadline.into(),
-            self.memory.clone().acquire_many_owned(permits),
-        )
-        .await
-        .map_err(|_| OcrError::Busy)?
-        .map_err(|_| OcrError::NotReady)?;
+        let memory = self.reserve(&probe, deadline).await?;
         let (page, decode_ms) = self
             .decode(bytes, limits)
             // `tollgate::stage`: a stage span, traced and not logged (`tollgate_core::STAGE_SPAN_TARGET`).
@@ -336,6 +333,121 @@ impl Engine {
                 "page job answered as a line".into(),
             ))),
         }
+    }
+
+    /// Checks a PDF (see [`pdf::check`]) off the async threads, within the engine's timeout
+    /// and its share of the memory budget: parsing holds every page of the document at once
+    /// (a 100 000-page, 8 MB PDF raised the peak by about 450 MB, so [`PDF_CHECK_BYTES_PER_BYTE`]
+    /// per byte is reserved).
+    pub async fn check_pdf(&self, bytes: Vec<u8>, max_pages: u32) -> Result<CheckedPdf, OcrError> {
+        let limit = self.config.timeout;
+        let deadline = Instant::now() + limit;
+        let cost_kib = bytes.len().saturating_mul(PDF_CHECK_BYTES_PER_BYTE) / 1024 + 1;
+        let budget_kib = self.config.memory_budget / 1024;
+        let permits = u32::try_from(cost_kib.min(budget_kib).max(1)).unwrap_or(u32::MAX);
+        let memory = tokio::time::timeout_at(
+            deadline.into(),
+            self.memory.clone().acquire_many_owned(permits),
+        )
+        .await
+        .map_err(|_| OcrError::Busy)?
+        .map_err(|_| OcrError::NotReady)?;
+        let task = tokio::task::spawn_blocking(move || {
+            let _memory = memory;
+            std::panic::catch_unwind(AssertUnwindSafe(|| pdf::check(bytes, max_pages)))
+        });
+        match tokio::time::timeout(limit, task).await {
+            Err(_) => Err(PdfError::TooSlow {
+                what: "checking the PDF".into(),
+                seconds: limit.as_secs(),
+            }
+            .into()),
+            Ok(Err(e)) => Err(RunnerError(format!("PDF check task: {e}")).into()),
+            // The parser panicked: a document it cannot read.
+            Ok(Ok(Err(_))) => Err(PdfError::Invalid.into()),
+            Ok(Ok(Ok(checked))) => Ok(checked?),
+        }
+    }
+
+    /// Reads every page of a checked PDF in `mode`, in order: each rendered within the engine's
+    /// timeout and its share of the memory budget, then read as an image is.
+    ///
+    /// A page whose rendering runs out of time is refused, but its thread cannot be stopped
+    /// (the renderer has no cancellation): it finishes in the background, holding its memory
+    /// permit until then, so runaway pages use up the budget rather than exceed it.
+    pub async fn read_pdf(&self, doc: CheckedPdf, mode: Mode) -> Result<Vec<OcrOutput>, OcrError> {
+        let mut out = Vec::with_capacity(doc.pages());
+        for index in 0..doc.pages() {
+            let deadline = Instant::now() + self.config.timeout;
+            let (width, height) = doc.render_size(index).ok_or(PdfError::Invalid)?;
+            // The pixmap (RGBA) and its RGB copy while rendering, as a decoder's buffers.
+            let probe = Probe {
+                width,
+                height,
+                bytes_per_pixel: 3,
+                decoder_bytes_per_pixel: 4,
+            };
+            let memory = self.reserve(&probe, deadline).await?;
+            let started = Instant::now();
+            let page = doc.clone();
+            let render = tokio::task::spawn_blocking(move || {
+                let _memory = memory;
+                let rendered =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| pdf::render(&page, index)));
+                (rendered, _memory)
+            });
+            let (rendered, memory) = match tokio::time::timeout_at(deadline.into(), render).await {
+                Err(_) => {
+                    return Err(PdfError::TooSlow {
+                        what: format!("rendering page {}", index + 1),
+                        seconds: self.config.timeout.as_secs(),
+                    }
+                    .into())
+                }
+                Ok(Err(e)) => return Err(RunnerError(format!("PDF render task: {e}")).into()),
+                Ok(Ok(done)) => done,
+            };
+            let (image, _dpi) = match rendered {
+                Ok(r) => r?,
+                Err(_) => return Err(PdfError::Render { page: index + 1 }.into()),
+            };
+            let (width, height) = image.dimensions();
+            let decode_ms = ms(started.elapsed());
+            let (answer, timing) = self
+                .submit(image, Work::Page(mode), decode_ms, deadline, Some(memory))
+                .await?;
+            match answer {
+                Answer::Page(page) => out.push(OcrOutput {
+                    page,
+                    width,
+                    height,
+                    timing,
+                }),
+                Answer::Line(_) => {
+                    return Err(RunnerError("page job answered as a line".into()).into())
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// This page's share of the memory budget (all of it for a page larger than the budget),
+    /// waited for until `deadline`.
+    async fn reserve(
+        &self,
+        probe: &Probe,
+        deadline: Instant,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, OcrError> {
+        let cost_kib = page_cost(probe, self.config.working_side, &self.det) / 1024 + 1;
+        let budget_kib = self.config.memory_budget / 1024;
+        let permits = u32::try_from(cost_kib.min(budget_kib).max(1)).unwrap_or(u32::MAX);
+        tokio::time::timeout_at(
+            deadline.into(),
+            self.memory.clone().acquire_many_owned(permits),
+        )
+        .await
+        .map_err(|_| OcrError::Busy)?
+        .map_err(|_| OcrError::NotReady)
     }
 
     /// Recognises an image that holds exactly one line (no detection): for evaluation.

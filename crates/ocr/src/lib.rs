@@ -14,6 +14,7 @@ pub mod detect;
 pub mod engine;
 pub mod geometry;
 pub mod layout;
+pub mod pdf;
 pub mod pipeline;
 pub mod recognize;
 pub mod runner;

@@ -26,6 +26,7 @@ impl PlanRow {
             overage: self.overage,
             max_image_bytes: u64::try_from(self.max_image_bytes).unwrap_or(0),
             max_pixels: u64::try_from(self.max_pixels).unwrap_or(0),
+            max_pdf_pages: u32::try_from(self.max_pdf_pages).unwrap_or(1),
             audit_retention_days: self
                 .audit_retention_days
                 .and_then(|d| u32::try_from(d).ok()),
@@ -68,6 +69,7 @@ impl Store {
             overage: Set(p.overage),
             max_image_bytes: Set(to_i64(p.max_image_bytes)),
             max_pixels: Set(to_i64(p.max_pixels)),
+            max_pdf_pages: Set(to_i32(p.max_pdf_pages)),
             audit_retention_days: Set(p.audit_retention_days.map(to_i32)),
             created_at: Set(now),
         }

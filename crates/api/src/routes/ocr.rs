@@ -17,12 +17,13 @@ use tollgate_auth::Principal;
 use tollgate_core::Code;
 use tollgate_core::{DomainError, Scope};
 use tollgate_meter::{Admitted, Metered, StoredAnswer};
-use tollgate_ocr::{ImageError, ImageLimits, Mode, OcrError};
+use tollgate_ocr::pdf::PdfError;
+use tollgate_ocr::{ImageError, ImageLimits, Mode, OcrError, OcrOutput};
 
 /// A multipart upload.
 #[derive(Debug, Multipart)]
 pub struct OcrUpload {
-    /// The image (PNG, JPEG, WebP, TIFF or BMP).
+    /// The image (PNG, JPEG, WebP, TIFF or BMP) or PDF (told by its `%PDF-` header).
     pub file: Upload,
 }
 
@@ -46,6 +47,9 @@ pub enum OcrInput {
     /// A BMP image.
     #[oai(content_type = "image/bmp")]
     Bmp(Binary<Vec<u8>>),
+    /// A PDF: every page is read, and each is a unit.
+    #[oai(content_type = "application/pdf")]
+    Pdf(Binary<Vec<u8>>),
 }
 
 /// How to read the image.
@@ -120,20 +124,46 @@ pub struct OcrUsage {
     pub remaining: Option<i64>,
 }
 
-/// What the image says.
+/// What one page of a PDF says.
+#[derive(Debug, Object)]
+pub struct OcrPage {
+    /// Page number, from 1.
+    pub page: u32,
+    /// Lines in reading order; boxes in the pixels of the page as rendered (`width` x
+    /// `height`).
+    pub lines: Vec<OcrLine>,
+    /// The page's lines, joined by newlines.
+    pub text: String,
+    /// Width of the rendered page in pixels (rendered at up to 300 dpi, at most 3000 px on
+    /// its longer side).
+    pub width: u32,
+    /// Height of the rendered page in pixels.
+    pub height: u32,
+    /// Whether the page was read turned by 180°.
+    pub upside_down: bool,
+    /// How it was read.
+    pub read_as: ReadAs,
+}
+
+/// What the image or PDF says.
 #[derive(Debug, Object)]
 pub struct OcrResult {
-    /// Lines in reading order.
+    /// Lines in reading order (for a PDF: empty, see `pages`).
     pub lines: Vec<OcrLine>,
-    /// All lines, joined by newlines.
+    /// All lines, joined by newlines; for a PDF, each page's text, joined by a line holding
+    /// a form feed (`\n\f\n`).
     pub text: String,
-    /// Image width in pixels (after EXIF orientation).
+    /// A PDF's pages, in order (absent for an image).
+    #[oai(skip_serializing_if_is_none)]
+    pub pages: Option<Vec<OcrPage>>,
+    /// Image width in pixels (after EXIF orientation; for a PDF, its first page's).
     pub width: u32,
-    /// Image height in pixels (after EXIF orientation).
+    /// Image height in pixels (after EXIF orientation; for a PDF, its first page's).
     pub height: u32,
-    /// Whether the page was read turned by 180° (most lines were upside down).
+    /// Whether the page was read turned by 180° (most lines were upside down; for a PDF,
+    /// its first page).
     pub upside_down: bool,
-    /// How it was read (`mode=auto` decides per image).
+    /// How it was read (`mode=auto` decides per image; for a PDF, its first page).
     pub read_as: ReadAs,
     /// The model set that read it.
     pub model: String,
@@ -188,6 +218,106 @@ fn fingerprint(mode: OcrMode, bytes: &[u8]) -> String {
     }
 }
 
+/// What was read: an image's one page, or a PDF's pages.
+enum Read {
+    Image(OcrOutput),
+    Pdf(Vec<OcrOutput>),
+}
+
+fn lines_of(page: &tollgate_ocr::PageText) -> (Vec<OcrLine>, String) {
+    let text = page
+        .lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let lines = page
+        .lines
+        .iter()
+        .map(|l| OcrLine {
+            text: l.text.clone(),
+            confidence: l.confidence,
+            polygon: l.polygon.iter().map(|p| vec![p[0], p[1]]).collect(),
+        })
+        .collect();
+    (lines, text)
+}
+
+fn read_as(mode: Mode) -> ReadAs {
+    match mode {
+        Mode::Line => ReadAs::Line,
+        Mode::Page | Mode::Auto => ReadAs::Page,
+    }
+}
+
+/// The answer for what was read.
+fn answer(read: Read, started: Instant, usage: OcrUsage) -> OcrResult {
+    let (first, lines, text, pages) = match read {
+        Read::Image(out) => {
+            let (lines, text) = lines_of(&out.page);
+            (out, lines, text, None)
+        }
+        Read::Pdf(outs) => {
+            let pages: Vec<OcrPage> = outs
+                .iter()
+                .zip(1u32..)
+                .map(|(out, page)| {
+                    let (lines, text) = lines_of(&out.page);
+                    OcrPage {
+                        page,
+                        lines,
+                        text,
+                        width: out.width,
+                        height: out.height,
+                        upside_down: out.page.upside_down,
+                        read_as: read_as(out.page.mode),
+                    }
+                })
+                .collect();
+            let text = pages
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\u{c}\n");
+            let mut timing = tollgate_ocr::Timing::default();
+            for out in &outs {
+                timing.decode_ms += out.timing.decode_ms;
+                timing.queue_ms += out.timing.queue_ms;
+                timing.inference_ms += out.timing.inference_ms;
+            }
+            let mut first = outs.into_iter().next().unwrap_or(OcrOutput {
+                page: tollgate_ocr::PageText {
+                    lines: Vec::new(),
+                    upside_down: false,
+                    mode: Mode::Page,
+                },
+                width: 0,
+                height: 0,
+                timing,
+            });
+            first.timing = timing;
+            (first, Vec::new(), text, Some(pages))
+        }
+    };
+    OcrResult {
+        lines,
+        text,
+        pages,
+        width: first.width,
+        height: first.height,
+        upside_down: first.page.upside_down,
+        read_as: read_as(first.page.mode),
+        model: tollgate_ocr::MODEL_ID.to_owned(),
+        timing: OcrTiming {
+            decode_ms: first.timing.decode_ms,
+            queue_ms: first.timing.queue_ms,
+            inference_ms: first.timing.inference_ms,
+            total_ms: started.elapsed().as_secs_f64() * 1000.0,
+        },
+        usage,
+    }
+}
+
 /// A stored answer, as a retry gets it: the same result, charged nothing now.
 fn replayed(answer: &StoredAnswer) -> Result<OcrResponse, DomainError> {
     let mut value: serde_json::Value =
@@ -239,6 +369,18 @@ fn ocr_error(err: OcrError) -> DomainError {
             detail,
             retry_after: 5,
         },
+        OcrError::Pdf(e) => {
+            let code = match e {
+                PdfError::NotPdf | PdfError::Invalid => Code::PdfInvalid,
+                PdfError::Encrypted => Code::PdfEncrypted,
+                PdfError::TooManyPages { .. } => Code::PdfTooManyPages,
+                PdfError::PageSize { .. } => Code::PdfPageTooLarge,
+                PdfError::JavaScript => Code::PdfJavascript,
+                PdfError::TooSlow { .. } => Code::PdfTooSlow,
+                PdfError::Render { .. } => Code::PdfRenderFailed,
+            };
+            DomainError::invalid(code, detail)
+        }
         OcrError::Runner(e) => DomainError::internal(e),
     }
 }
@@ -271,7 +413,7 @@ pub struct OcrApi;
 
 #[OpenApi]
 impl OcrApi {
-    /// Read the text in an image.
+    /// Read the text in an image or a PDF.
     ///
     /// Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
     /// media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
@@ -281,7 +423,16 @@ impl OcrApi {
     /// When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     /// `Retry-After`.
     ///
-    /// Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    /// A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+    /// page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+    /// text. It is checked before anything is charged: more pages than the plan reads in one
+    /// request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+    /// one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    /// anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+    /// render `pdf_too_slow`.
+    ///
+    /// Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+    /// and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
     /// plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     /// `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
     /// the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -289,9 +440,9 @@ impl OcrApi {
     /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     /// charged only when it succeeds, and every request that succeeds is charged and recorded
     /// (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    /// 24 hours, same image) gets the first answer back and is not charged again; while the
-    /// first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-    /// another image is 422 `idempotency_key_reused`.
+    /// 24 hours, same image and mode) gets the first answer back and is not charged again;
+    /// while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+    /// key with another image or mode is 422 `idempotency_key_reused`.
     ///
     /// Credentials, rate limits and the concurrency cap are checked from the headers before
     /// the body is read: without valid credentials the answer is 401 (403 without
@@ -342,46 +493,92 @@ impl OcrApi {
             .into());
         }
         let idempotency_key = self::idempotency_key(idempotency_key.0)?;
-        let bytes = match input {
-            OcrInput::Multipart(upload) => upload.file.into_vec().await.map_err(|_| {
-                ApiError::coded(Code::BadRequest, "the file part could not be read", None)
-            })?,
+        let (bytes, declared_pdf) = match input {
+            OcrInput::Multipart(upload) => {
+                let bytes = upload.file.into_vec().await.map_err(|_| {
+                    ApiError::coded(Code::BadRequest, "the file part could not be read", None)
+                })?;
+                (bytes, false)
+            }
+            OcrInput::Pdf(b) => (b.0, true),
             OcrInput::Png(b)
             | OcrInput::Jpeg(b)
             | OcrInput::Webp(b)
             | OcrInput::Tiff(b)
-            | OcrInput::Bmp(b) => b.0,
-        };
-        let metered = Metered {
-            operation: "ocr",
-            units: 1,
-            fingerprint: idempotency_key.as_ref().map(|_| fingerprint(mode, &bytes)),
-            idempotency_key,
-            max_runtime: state.ocr.config().timeout,
+            | OcrInput::Bmp(b) => (b.0, false),
         };
         // The rate limits and concurrency slot taken before the body was read.
         let gate = req
             .extensions()
             .get::<crate::middleware::Preadmitted>()
             .and_then(crate::middleware::Preadmitted::take_gate);
+        let fingerprint = idempotency_key
+            .as_ref()
+            .map(|_| self::fingerprint(mode, &bytes));
+        // A PDF is checked (and its pages counted against the plan's cap) before anything is
+        // reserved: its pages are its units. A multipart file is a PDF by its header.
+        let (pdf, bytes) = if declared_pdf || tollgate_ocr::pdf::is_pdf(&bytes) {
+            let max_pages = match &gate {
+                Some(g) => g.plan().max_pdf_pages,
+                None => {
+                    state
+                        .meter
+                        .limits(principal.tenant_id)
+                        .await
+                        .map_err(|e| DomainError::from(tollgate_meter::Refusal::from(e)))?
+                        .plan
+                        .max_pdf_pages
+                }
+            };
+            let checked = state
+                .ocr
+                .check_pdf(bytes, max_pages)
+                .await
+                .map_err(ocr_error)?;
+            (Some(checked), Vec::new())
+        } else {
+            (None, bytes)
+        };
+        let pages = pdf.as_ref().map_or(1, |d| d.pages());
+        let units = i64::try_from(pages).unwrap_or(i64::MAX);
+        let page_runtime = state.ocr.config().timeout;
+        let metered = Metered {
+            operation: "ocr",
+            units,
+            fingerprint,
+            idempotency_key,
+            // Each page may take the engine's timeout to render and as long again to read.
+            max_runtime: page_runtime * u32::try_from(pages.max(1) * 2).unwrap_or(u32::MAX),
+        };
         let admission = match state.admit(&principal, gate, metered).await? {
             Admitted::Run(a) => a,
             Admitted::Replay { answer, .. } => return Ok(replayed(&answer)?),
         };
-        // The plan's image limits, within the engine's own.
-        let plan = admission.plan();
-        let engine = state.ocr.config().limits;
-        let limits = ImageLimits {
-            max_bytes: usize::try_from(plan.max_image_bytes)
-                .unwrap_or(usize::MAX)
-                .min(engine.max_bytes),
-            max_pixels: plan.max_pixels.min(engine.max_pixels),
-            ..engine
+        let read = match pdf {
+            Some(doc) => state.ocr.read_pdf(doc, mode.into()).await.map(Read::Pdf),
+            None => {
+                // The plan's image limits, within the engine's own.
+                let plan = admission.plan();
+                let engine = state.ocr.config().limits;
+                let limits = ImageLimits {
+                    max_bytes: usize::try_from(plan.max_image_bytes)
+                        .unwrap_or(usize::MAX)
+                        .min(engine.max_bytes),
+                    max_pixels: plan.max_pixels.min(engine.max_pixels),
+                    ..engine
+                };
+                state
+                    .ocr
+                    .read(bytes, Some(limits), mode.into())
+                    .await
+                    .map(Read::Image)
+            }
         };
-        let out = match state.ocr.read(bytes, Some(limits), mode.into()).await {
-            Ok(out) => out,
+        let read = match read {
+            Ok(read) => read,
             Err(e) => {
-                // Nothing is charged; the key is free for a retry before the answer goes out.
+                // Nothing is charged (every page's unit is given back); the key is free for
+                // a retry before the answer goes out.
                 admission.abandon().await;
                 return Err(ocr_error(e).into());
             }
@@ -391,41 +588,7 @@ impl OcrApi {
             unit: tollgate_meter::UNIT.to_owned(),
             remaining: admission.quota_left(),
         };
-        let text = out
-            .page
-            .lines
-            .iter()
-            .map(|l| l.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let result = OcrResult {
-            lines: out
-                .page
-                .lines
-                .into_iter()
-                .map(|l| OcrLine {
-                    text: l.text,
-                    confidence: l.confidence,
-                    polygon: l.polygon.iter().map(|p| vec![p[0], p[1]]).collect(),
-                })
-                .collect(),
-            text,
-            width: out.width,
-            height: out.height,
-            upside_down: out.page.upside_down,
-            read_as: match out.page.mode {
-                Mode::Line => ReadAs::Line,
-                Mode::Page | Mode::Auto => ReadAs::Page,
-            },
-            model: tollgate_ocr::MODEL_ID.to_owned(),
-            timing: OcrTiming {
-                decode_ms: out.timing.decode_ms,
-                queue_ms: out.timing.queue_ms,
-                inference_ms: out.timing.inference_ms,
-                total_ms: started.elapsed().as_secs_f64() * 1000.0,
-            },
-            usage,
-        };
+        let result = answer(read, started, usage);
         // With an idempotency key the answer is stored with the usage event, for retries.
         let stored = admission
             .stores_answer()

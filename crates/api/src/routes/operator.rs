@@ -42,6 +42,9 @@ pub struct PlanBody {
     /// Largest image in pixels (default 40 million).
     #[oai(default = "default_pixels")]
     pub max_pixels: u64,
+    /// Most pages of one PDF, 1 to 1000 (default 50); each page is a unit.
+    #[oai(default = "default_pdf_pages")]
+    pub max_pdf_pages: u32,
     /// Days the tenants' audit events are kept (1 to 36500); omitted, they are kept forever.
     #[oai(skip_serializing_if_is_none)]
     pub audit_retention_days: Option<u32>,
@@ -59,6 +62,10 @@ fn default_pixels() -> u64 {
     Plan::default_plan().max_pixels
 }
 
+fn default_pdf_pages() -> u32 {
+    Plan::default_plan().max_pdf_pages
+}
+
 impl PlanBody {
     fn to_plan(&self) -> Plan {
         Plan {
@@ -70,6 +77,7 @@ impl PlanBody {
             overage: self.overage,
             max_image_bytes: self.max_image_bytes,
             max_pixels: self.max_pixels,
+            max_pdf_pages: self.max_pdf_pages,
             audit_retention_days: self.audit_retention_days,
         }
     }
@@ -85,6 +93,7 @@ impl PlanBody {
             overage: p.overage,
             max_image_bytes: p.max_image_bytes,
             max_pixels: p.max_pixels,
+            max_pdf_pages: p.max_pdf_pages,
             audit_retention_days: p.audit_retention_days,
         }
     }

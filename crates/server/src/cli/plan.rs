@@ -41,6 +41,9 @@ pub enum PlanCmd {
         /// Largest image in pixels.
         #[arg(long, default_value_t = Plan::default_plan().max_pixels)]
         max_pixels: u64,
+        /// Most pages of one PDF (each page is a unit).
+        #[arg(long, default_value_t = Plan::default_plan().max_pdf_pages)]
+        max_pdf_pages: u32,
         /// Days the tenants' audit events are kept (default: forever).
         #[arg(long)]
         audit_retention_days: Option<u32>,
@@ -153,6 +156,7 @@ pub(crate) async fn run(s: &Services, cmd: PlanCmd, j: bool) -> Result<()> {
             max_concurrent,
             max_image_bytes,
             max_pixels,
+            max_pdf_pages,
             audit_retention_days,
         } => {
             let p = Plan {
@@ -164,6 +168,7 @@ pub(crate) async fn run(s: &Services, cmd: PlanCmd, j: bool) -> Result<()> {
                 overage,
                 max_image_bytes,
                 max_pixels,
+                max_pdf_pages,
                 audit_retention_days,
             };
             let row = plans

@@ -15,6 +15,7 @@ pub struct Model {
     pub overage: bool,
     pub max_image_bytes: i64,
     pub max_pixels: i64,
+    pub max_pdf_pages: i32,
     pub audit_retention_days: Option<i32>,
     pub created_at: DateTimeUtc,
 }

@@ -593,7 +593,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Read the text in an image.
+         * Read the text in an image or a PDF.
          * @description Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
          *     media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
          *     Size limits are checked before decoding: too many bytes is 413 (`payload_too_large`),
@@ -602,7 +602,16 @@ export interface paths {
          *     When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
          *     `Retry-After`.
          *
-         *     Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+         *     A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+         *     page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+         *     text. It is checked before anything is charged: more pages than the plan reads in one
+         *     request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+         *     one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+         *     anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+         *     render `pdf_too_slow`.
+         *
+         *     Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+         *     and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
          *     plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
          *     `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
          *     the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -610,9 +619,9 @@ export interface paths {
          *     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
          *     charged only when it succeeds, and every request that succeeds is charged and recorded
          *     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-         *     24 hours, same image) gets the first answer back and is not charged again; while the
-         *     first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-         *     another image is 422 `idempotency_key_reused`.
+         *     24 hours, same image and mode) gets the first answer back and is not charged again;
+         *     while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+         *     key with another image or mode is 422 `idempotency_key_reused`.
          *
          *     Credentials, rate limits and the concurrency cap are checked from the headers before
          *     the body is read: without valid credentials the answer is 401 (403 without
@@ -1958,29 +1967,69 @@ export interface components {
          */
         OcrMode: "auto" | "page" | "line";
         /**
+         * OcrPage
+         * @description What one page of a PDF says.
+         */
+        OcrPage: {
+            /**
+             * Format: uint32
+             * @description Height of the rendered page in pixels.
+             */
+            height: number;
+            /**
+             * @description Lines in reading order; boxes in the pixels of the page as rendered (`width` x
+             *     `height`).
+             */
+            lines: components["schemas"]["OcrLine"][];
+            /**
+             * Format: uint32
+             * @description Page number, from 1.
+             */
+            page: number;
+            read_as: components["schemas"]["ReadAs"];
+            /** @description The page's lines, joined by newlines. */
+            text: string;
+            /** @description Whether the page was read turned by 180°. */
+            upside_down: boolean;
+            /**
+             * Format: uint32
+             * @description Width of the rendered page in pixels (rendered at up to 300 dpi, at most 3000 px on
+             *     its longer side).
+             */
+            width: number;
+        };
+        /**
          * OcrResult
-         * @description What the image says.
+         * @description What the image or PDF says.
          */
         OcrResult: {
             /**
              * Format: uint32
-             * @description Image height in pixels (after EXIF orientation).
+             * @description Image height in pixels (after EXIF orientation; for a PDF, its first page's).
              */
             height: number;
-            /** @description Lines in reading order. */
+            /** @description Lines in reading order (for a PDF: empty, see `pages`). */
             lines: components["schemas"]["OcrLine"][];
             /** @description The model set that read it. */
             model: string;
+            /** @description A PDF's pages, in order (absent for an image). */
+            pages?: components["schemas"]["OcrPage"][];
             read_as: components["schemas"]["ReadAs"];
-            /** @description All lines, joined by newlines. */
+            /**
+             * @description All lines, joined by newlines; for a PDF, each page's text, joined by a line holding
+             *     a form feed (`\n\f\n`).
+             */
             text: string;
             timing: components["schemas"]["OcrTiming"];
-            /** @description Whether the page was read turned by 180° (most lines were upside down). */
+            /**
+             * @description Whether the page was read turned by 180° (most lines were upside down; for a PDF,
+             *     its first page).
+             */
             upside_down: boolean;
             usage: components["schemas"]["OcrUsage"];
             /**
              * Format: uint32
-             * @description Image width in pixels (after EXIF orientation).
+             * @description Image width in pixels (after EXIF orientation; for a PDF, its first page's).
              */
             width: number;
         };
@@ -2138,6 +2187,12 @@ export interface components {
              * @default 20971520
              */
             max_image_bytes: number;
+            /**
+             * Format: uint32
+             * @description Most pages of one PDF, 1 to 1000 (default 50); each page is a unit.
+             * @default 50
+             */
+            max_pdf_pages: number;
             /**
              * Format: uint64
              * @description Largest image in pixels (default 40 million).
@@ -2823,6 +2878,7 @@ export type SchemaNewWebhookEndpoint = components['schemas']['NewWebhookEndpoint
 export type SchemaOAuthErrorBody = components['schemas']['OAuthErrorBody'];
 export type SchemaOcrLine = components['schemas']['OcrLine'];
 export type SchemaOcrMode = components['schemas']['OcrMode'];
+export type SchemaOcrPage = components['schemas']['OcrPage'];
 export type SchemaOcrResult = components['schemas']['OcrResult'];
 export type SchemaOcrTiming = components['schemas']['OcrTiming'];
 export type SchemaOcrUsage = components['schemas']['OcrUsage'];
@@ -7123,6 +7179,7 @@ export interface operations {
         /** @description The image: as a multipart `file` part, or as the raw body with its image media type. */
         requestBody: {
             content: {
+                "application/pdf": string;
                 "image/bmp": string;
                 "image/jpeg": string;
                 "image/png": string;
@@ -7131,7 +7188,7 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description The image (PNG, JPEG, WebP, TIFF or BMP).
+                     * @description The image (PNG, JPEG, WebP, TIFF or BMP) or PDF (told by its `%PDF-` header).
                      */
                     file: string;
                 };

@@ -50,6 +50,7 @@ from .o_auth_error_body import OAuthErrorBody
 from .ocr_files_body import OcrFilesBody
 from .ocr_line import OcrLine
 from .ocr_mode import OcrMode
+from .ocr_page import OcrPage
 from .ocr_result import OcrResult
 from .ocr_timing import OcrTiming
 from .ocr_usage import OcrUsage
@@ -147,6 +148,7 @@ __all__ = (
     "OcrFilesBody",
     "OcrLine",
     "OcrMode",
+    "OcrPage",
     "OcrResult",
     "OcrTiming",
     "OcrUsage",

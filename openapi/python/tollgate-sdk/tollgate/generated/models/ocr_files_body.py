@@ -26,7 +26,7 @@ T = TypeVar("T", bound="OcrFilesBody")
 class OcrFilesBody:
     """ 
         Attributes:
-            file (File): The image (PNG, JPEG, WebP, TIFF or BMP).
+            file (File): The image (PNG, JPEG, WebP, TIFF or BMP) or PDF (told by its `%PDF-` header).
      """
 
     file: File

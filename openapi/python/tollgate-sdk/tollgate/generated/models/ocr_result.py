@@ -9,10 +9,12 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.read_as import ReadAs
+from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
   from ..models.ocr_line import OcrLine
+  from ..models.ocr_page import OcrPage
   from ..models.ocr_timing import OcrTiming
   from ..models.ocr_usage import OcrUsage
 
@@ -26,18 +28,21 @@ T = TypeVar("T", bound="OcrResult")
 
 @_attrs_define
 class OcrResult:
-    """ What the image says.
+    """ What the image or PDF says.
 
         Attributes:
-            lines (list[OcrLine]): Lines in reading order.
-            text (str): All lines, joined by newlines.
-            width (int): Image width in pixels (after EXIF orientation).
-            height (int): Image height in pixels (after EXIF orientation).
-            upside_down (bool): Whether the page was read turned by 180° (most lines were upside down).
+            lines (list[OcrLine]): Lines in reading order (for a PDF: empty, see `pages`).
+            text (str): All lines, joined by newlines; for a PDF, each page's text, joined by a line holding
+                a form feed (`\\n\\f\\n`).
+            width (int): Image width in pixels (after EXIF orientation; for a PDF, its first page's).
+            height (int): Image height in pixels (after EXIF orientation; for a PDF, its first page's).
+            upside_down (bool): Whether the page was read turned by 180° (most lines were upside down; for a PDF,
+                its first page).
             read_as (ReadAs): How an image was read.
             model (str): The model set that read it.
             timing (OcrTiming): Where the time went, in milliseconds.
             usage (OcrUsage): What the call was charged.
+            pages (list[OcrPage] | Unset): A PDF's pages, in order (absent for an image).
      """
 
     lines: list[OcrLine]
@@ -49,6 +54,7 @@ class OcrResult:
     model: str
     timing: OcrTiming
     usage: OcrUsage
+    pages: list[OcrPage] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -57,6 +63,7 @@ class OcrResult:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.ocr_line import OcrLine # noqa: PLC0415
+        from ..models.ocr_page import OcrPage # noqa: PLC0415
         from ..models.ocr_timing import OcrTiming # noqa: PLC0415
         from ..models.ocr_usage import OcrUsage # noqa: PLC0415
         lines = []
@@ -82,6 +89,15 @@ class OcrResult:
 
         usage = self.usage.to_dict()
 
+        pages: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.pages, Unset):
+            pages = []
+            for pages_item_data in self.pages:
+                pages_item = pages_item_data.to_dict()
+                pages.append(pages_item)
+
+
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -96,6 +112,8 @@ class OcrResult:
             "timing": timing,
             "usage": usage,
         })
+        if pages is not UNSET:
+            field_dict["pages"] = pages
 
         return field_dict
 
@@ -104,6 +122,7 @@ class OcrResult:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.ocr_line import OcrLine # noqa: PLC0415
+        from ..models.ocr_page import OcrPage # noqa: PLC0415
         from ..models.ocr_timing import OcrTiming # noqa: PLC0415
         from ..models.ocr_usage import OcrUsage # noqa: PLC0415
         d = dict(src_dict)
@@ -142,6 +161,18 @@ class OcrResult:
 
 
 
+        _pages = d.pop("pages", UNSET)
+        pages: list[OcrPage] | Unset = UNSET
+        if _pages is not UNSET:
+            pages = []
+            for pages_item_data in _pages:
+                pages_item = OcrPage.from_dict(pages_item_data)
+
+
+
+                pages.append(pages_item)
+
+
         ocr_result = cls(
             lines=lines,
             text=text,
@@ -152,6 +183,7 @@ class OcrResult:
             model=model,
             timing=timing,
             usage=usage,
+            pages=pages,
         )
 
 

@@ -33,6 +33,7 @@ class PlanBody:
                 False.
             max_image_bytes (int | Unset): Largest image in bytes (default 20 MiB). Default: 20971520.
             max_pixels (int | Unset): Largest image in pixels (default 40 million). Default: 40000000.
+            max_pdf_pages (int | Unset): Most pages of one PDF, 1 to 1000 (default 50); each page is a unit. Default: 50.
             audit_retention_days (int | Unset): Days the tenants' audit events are kept (1 to 36500); omitted, they are kept
                 forever.
      """
@@ -45,6 +46,7 @@ class PlanBody:
     overage: bool | Unset = False
     max_image_bytes: int | Unset = 20971520
     max_pixels: int | Unset = 40000000
+    max_pdf_pages: int | Unset = 50
     audit_retention_days: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -69,6 +71,8 @@ class PlanBody:
 
         max_pixels = self.max_pixels
 
+        max_pdf_pages = self.max_pdf_pages
+
         audit_retention_days = self.audit_retention_days
 
 
@@ -88,6 +92,8 @@ class PlanBody:
             field_dict["max_image_bytes"] = max_image_bytes
         if max_pixels is not UNSET:
             field_dict["max_pixels"] = max_pixels
+        if max_pdf_pages is not UNSET:
+            field_dict["max_pdf_pages"] = max_pdf_pages
         if audit_retention_days is not UNSET:
             field_dict["audit_retention_days"] = audit_retention_days
 
@@ -114,6 +120,8 @@ class PlanBody:
 
         max_pixels = d.pop("max_pixels", UNSET)
 
+        max_pdf_pages = d.pop("max_pdf_pages", UNSET)
+
         audit_retention_days = d.pop("audit_retention_days", UNSET)
 
         plan_body = cls(
@@ -125,6 +133,7 @@ class PlanBody:
             overage=overage,
             max_image_bytes=max_image_bytes,
             max_pixels=max_pixels,
+            max_pdf_pages=max_pdf_pages,
             audit_retention_days=audit_retention_days,
         )
 

@@ -174,7 +174,7 @@ def sync_detailed(
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
-    """ Read the text in an image.
+    """ Read the text in an image or a PDF.
 
      Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
     media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
@@ -184,7 +184,16 @@ def sync_detailed(
     When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     `Retry-After`.
 
-    Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+    page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+    text. It is checked before anything is charged: more pages than the plan reads in one
+    request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+    render `pdf_too_slow`.
+
+    Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+    and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
     plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
     the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -192,9 +201,9 @@ def sync_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image) gets the first answer back and is not charged again; while the
-    first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-    another image is 422 `idempotency_key_reused`.
+    24 hours, same image and mode) gets the first answer back and is not charged again;
+    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+    key with another image or mode is 422 `idempotency_key_reused`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -238,7 +247,7 @@ def sync(
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
-    """ Read the text in an image.
+    """ Read the text in an image or a PDF.
 
      Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
     media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
@@ -248,7 +257,16 @@ def sync(
     When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     `Retry-After`.
 
-    Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+    page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+    text. It is checked before anything is charged: more pages than the plan reads in one
+    request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+    render `pdf_too_slow`.
+
+    Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+    and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
     plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
     the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -256,9 +274,9 @@ def sync(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image) gets the first answer back and is not charged again; while the
-    first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-    another image is 422 `idempotency_key_reused`.
+    24 hours, same image and mode) gets the first answer back and is not charged again;
+    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+    key with another image or mode is 422 `idempotency_key_reused`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -297,7 +315,7 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
-    """ Read the text in an image.
+    """ Read the text in an image or a PDF.
 
      Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
     media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
@@ -307,7 +325,16 @@ async def asyncio_detailed(
     When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     `Retry-After`.
 
-    Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+    page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+    text. It is checked before anything is charged: more pages than the plan reads in one
+    request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+    render `pdf_too_slow`.
+
+    Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+    and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
     plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
     the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -315,9 +342,9 @@ async def asyncio_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image) gets the first answer back and is not charged again; while the
-    first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-    another image is 422 `idempotency_key_reused`.
+    24 hours, same image and mode) gets the first answer back and is not charged again;
+    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+    key with another image or mode is 422 `idempotency_key_reused`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -361,7 +388,7 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
-    """ Read the text in an image.
+    """ Read the text in an image or a PDF.
 
      Send the image as `multipart/form-data` (a `file` part) or as the raw body with its
     media type. PNG, JPEG, WebP, TIFF and BMP are accepted; EXIF orientation is honoured.
@@ -371,7 +398,16 @@ async def asyncio(
     When the engine is saturated the answer is 503 (`ocr_busy`, `ocr_timeout`) with
     `Retry-After`.
 
-    Metered: one image is one unit (`page`). Rate limits answer 429 `rate_limited`, the
+    A PDF (`application/pdf`, or a multipart file starting with `%PDF-`) is read page by
+    page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
+    text. It is checked before anything is charged: more pages than the plan reads in one
+    request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
+    render `pdf_too_slow`.
+
+    Metered: an image is one unit (`page`), a PDF one unit per page — reserved together,
+    and all given back if any page fails. Rate limits answer 429 `rate_limited`, the
     plan's concurrency cap 429 `concurrency_limited`, a used-up hard quota 429
     `quota_exhausted` (with `Retry-After` at the next period), and a call that would take
     the period's rated spend past the tenant's own spend cap 402 `spend_cap_reached` (with
@@ -379,9 +415,9 @@ async def asyncio(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image) gets the first answer back and is not charged again; while the
-    first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same key with
-    another image is 422 `idempotency_key_reused`.
+    24 hours, same image and mode) gets the first answer back and is not charged again;
+    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
+    key with another image or mode is 422 `idempotency_key_reused`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without

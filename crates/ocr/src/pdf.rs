@@ -1,0 +1,388 @@
+//! PDFs: checked before anything is charged, then each page rasterised in pure Rust (hayro,
+//! with the standard 14 fonts and the predefined CMaps built in) at a resolution chosen from
+//! its size, and read like an image.
+//!
+//! What is refused, and why: an encrypted document (its text is not ours to read without the
+//! password; an empty user password is tried, as readers do), one hayro cannot parse (truncated
+//! or corrupt), one with JavaScript anywhere in its objects (never run here; refused so a
+//! document that does something on opening is not silently read as if it did not), more
+//! pages than the plan reads in one request (checked before any page is rendered or
+//! charged), and a page larger than 200 inches a side (the PDF format's own default limit is
+//! 14 400 units) or with no area.
+//!
+//! Rendering has a time budget per page (see the engine) and a pixel budget: a page is
+//! rendered at most [`MAX_RENDER_SIDE`] pixels on its longer side, whatever its size.
+
+use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_syntax::object::{Dict, MaybeRef, Object};
+use hayro::hayro_syntax::{LoadPdfError, Pdf};
+use hayro::vello_cpu::color::palette::css::WHITE;
+use hayro::{PixmapSettings, RenderCache, RenderSettings};
+use image::RgbImage;
+use std::sync::Arc;
+
+/// Resolution pages are rendered at when they are small enough.
+pub const TARGET_DPI: f32 = 300.0;
+/// The longer side of a rendered page, at most (a Letter page renders at about 270 dpi).
+pub const MAX_RENDER_SIDE: f32 = 3000.0;
+/// The largest page side accepted, in points (200 inches).
+pub const MAX_PAGE_POINTS: f32 = 14_400.0;
+/// How deep nested dictionaries and arrays are searched for JavaScript.
+const MAX_NESTING: u32 = 32;
+
+/// Why a PDF is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PdfError {
+    /// Not a PDF at all (no `%PDF-` header in its first kilobyte).
+    #[error("not a PDF: no %PDF- header")]
+    NotPdf,
+    /// Encrypted with a password.
+    #[error("the PDF is encrypted; send it without a password")]
+    Encrypted,
+    /// Truncated, corrupt, or without a page (a truncated file often parses as one).
+    #[error("the PDF could not be read or has no pages (truncated or corrupt?)")]
+    Invalid,
+    /// More pages than the plan reads in one request.
+    #[error("the PDF has {pages} pages; at most {max} are read in one request")]
+    TooManyPages {
+        /// Pages in the document.
+        pages: usize,
+        /// The plan's cap.
+        max: u32,
+    },
+    /// A page too large (or without area).
+    #[error("page {page} is {width:.0} x {height:.0} points; pages of 1 to {MAX_PAGE_POINTS} points a side are read")]
+    PageSize {
+        /// 1-based.
+        page: usize,
+        /// Points.
+        width: f32,
+        /// Points.
+        height: f32,
+    },
+    /// JavaScript somewhere in the document.
+    #[error("the PDF contains JavaScript, which is not accepted")]
+    JavaScript,
+    /// Checking the document, or rendering a page, took longer than its budget.
+    #[error("{what} took longer than {seconds} s; simplify or split the PDF")]
+    TooSlow {
+        /// `checking the PDF` or `rendering page N`.
+        what: String,
+        /// The budget.
+        seconds: u64,
+    },
+    /// The renderer failed on a page (it panicked: a document it cannot handle).
+    #[error("page {page} could not be rendered")]
+    Render {
+        /// 1-based.
+        page: usize,
+    },
+}
+
+/// A PDF that passed the checks: its bytes and its pages' sizes.
+#[derive(Clone)]
+pub struct CheckedPdf {
+    bytes: Arc<Vec<u8>>,
+    /// Each page's size as rendered, in points.
+    sizes: Vec<(f32, f32)>,
+}
+
+impl std::fmt::Debug for CheckedPdf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedPdf")
+            .field("bytes", &self.bytes.len())
+            .field("pages", &self.sizes.len())
+            .finish()
+    }
+}
+
+impl CheckedPdf {
+    /// Pages (each a unit).
+    pub fn pages(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// The size page `index` (0-based) is rendered at, in pixels.
+    pub fn render_size(&self, index: usize) -> Option<(u32, u32)> {
+        let (w, h) = *self.sizes.get(index)?;
+        let scale = render_dpi(w, h) / 72.0;
+        Some(((w * scale) as u32, (h * scale) as u32))
+    }
+}
+
+/// Whether `bytes` look like a PDF (`%PDF-` in the first kilobyte, where readers look).
+pub fn is_pdf(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+}
+
+fn open(bytes: &Arc<Vec<u8>>) -> Result<Pdf, PdfError> {
+    Pdf::new(bytes.clone()).map_err(|e| match e {
+        LoadPdfError::Decryption(_) => PdfError::Encrypted,
+        LoadPdfError::Invalid => PdfError::Invalid,
+    })
+}
+
+/// Checks a PDF (CPU-bound: run it off the async threads): parses it, counts its pages
+/// against `max_pages`, checks each page's size and looks for JavaScript.
+pub fn check(bytes: Vec<u8>, max_pages: u32) -> Result<CheckedPdf, PdfError> {
+    if !is_pdf(&bytes) {
+        return Err(PdfError::NotPdf);
+    }
+    let bytes = Arc::new(bytes);
+    let pdf = open(&bytes)?;
+    let pages = pdf.pages();
+    if pages.is_empty() {
+        return Err(PdfError::Invalid);
+    }
+    if pages.len() > max_pages as usize {
+        return Err(PdfError::TooManyPages {
+            pages: pages.len(),
+            max: max_pages,
+        });
+    }
+    let mut sizes = Vec::with_capacity(pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        let (width, height) = page.render_dimensions();
+        sizes.push((width, height));
+        let fits = |side: f32| side.is_finite() && (1.0..=MAX_PAGE_POINTS).contains(&side);
+        if !fits(width) || !fits(height) {
+            return Err(PdfError::PageSize {
+                page: i + 1,
+                width,
+                height,
+            });
+        }
+    }
+    if pdf.objects().into_iter().any(|o| has_javascript(&o, 0)) {
+        return Err(PdfError::JavaScript);
+    }
+    Ok(CheckedPdf { bytes, sizes })
+}
+
+/// Whether `object` is or holds a JavaScript action (`/S /JavaScript`, a `/JS` entry) or a
+/// document-level JavaScript name tree (`/JavaScript`), in its direct dictionaries and arrays.
+fn has_javascript(object: &Object<'_>, depth: u32) -> bool {
+    if depth > MAX_NESTING {
+        // Nested deeper than any real document: treat as suspicious rather than search on.
+        return true;
+    }
+    match object {
+        Object::Dict(d) => dict_has_javascript(d, depth),
+        Object::Stream(s) => dict_has_javascript(s.dict(), depth),
+        Object::Array(a) => a
+            .raw_iter()
+            .any(|item| matches!(item, MaybeRef::NotRef(o) if has_javascript(&o, depth + 1))),
+        _ => false,
+    }
+}
+
+fn dict_has_javascript(d: &Dict<'_>, depth: u32) -> bool {
+    for (key, value) in d.entries() {
+        let key: &[u8] = key.as_ref();
+        if key == b"JS" || key == b"JavaScript" {
+            return true;
+        }
+        match value {
+            MaybeRef::NotRef(Object::Name(n)) if key == b"S" && n.as_ref() == b"JavaScript" => {
+                return true
+            }
+            MaybeRef::NotRef(o) if has_javascript(&o, depth + 1) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Renders page `index` (0-based) of a checked PDF on white, at [`TARGET_DPI`] or less so its
+/// longer side is at most [`MAX_RENDER_SIDE`] pixels; the resolution it used.
+pub fn render(pdf: &CheckedPdf, index: usize) -> Result<(RgbImage, f32), PdfError> {
+    let doc = open(&pdf.bytes)?;
+    let pages = doc.pages();
+    let page = pages.get(index).ok_or(PdfError::Invalid)?;
+    let (width, height) = page.render_dimensions();
+    let dpi = render_dpi(width, height);
+    let scale = dpi / 72.0;
+    let settings = PixmapSettings {
+        x_scale: scale,
+        y_scale: scale,
+        bg_color: WHITE,
+    };
+    let cache = RenderCache::new();
+    let pixmap = hayro::render(
+        page,
+        &cache,
+        &InterpreterSettings::default(),
+        &RenderSettings::default(),
+        &settings,
+    );
+    let (w, h) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
+    if w == 0 || h == 0 {
+        return Err(PdfError::PageSize {
+            page: index + 1,
+            width,
+            height,
+        });
+    }
+    // Opaque on a white background: premultiplied and straight RGBA are the same.
+    let rgba = pixmap.data_as_u8_slice();
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for px in rgba.chunks_exact(4) {
+        rgb.extend_from_slice(&px[..3]);
+    }
+    let image = RgbImage::from_raw(w, h, rgb).ok_or(PdfError::Invalid)?;
+    Ok((image, dpi))
+}
+
+/// The resolution a page of `width` x `height` points is rendered at.
+pub fn render_dpi(width: f32, height: f32) -> f32 {
+    let longer_inches = width.max(height).max(1.0) / 72.0;
+    TARGET_DPI.min(MAX_RENDER_SIDE / longer_inches)
+}
+
+/// Small PDFs written by hand, for tests (compiled only into tests and the `testing`
+/// feature, never into the server).
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    /// A one-page PDF encrypted under a user password that is not empty (its `/Encrypt`
+    /// entries are made up: no password opens it).
+    pub fn encrypted() -> Vec<u8> {
+        let plain = String::from_utf8(pdf(1, 612.0, 792.0, "secret", "")).unwrap_or_default();
+        let encrypt = format!(
+            "/Root 1 0 R /Encrypt << /Filter /Standard /V 1 /R 2 /P -4 /O <{o}> /U <{u}> >> \
+             /ID [<{id}> <{id}>]",
+            o = "ab".repeat(32),
+            u = "cd".repeat(32),
+            id = "01".repeat(16)
+        );
+        plain.replace("/Root 1 0 R", &encrypt).into_bytes()
+    }
+
+    /// A PDF with `pages` pages of `w` x `h` points, each showing `text` in Helvetica, and
+    /// `extra` added to the catalog (for actions).
+    pub fn pdf(pages: usize, w: f32, h: f32, text: &str, extra: &str) -> Vec<u8> {
+        let mut objects: Vec<String> = Vec::new();
+        let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
+        objects.push(format!("<< /Type /Catalog /Pages 2 0 R {extra} >>"));
+        objects.push(format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            kids.join(" ")
+        ));
+        objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
+        objects.push("<< >>".into());
+        for i in 0..pages {
+            let content = format!("BT /F1 24 Tf 72 {} Td ({text} {}) Tj ET", h - 100.0, i + 1);
+            objects.push(format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] \
+                 /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                6 + 2 * i
+            ));
+            objects.push(format!(
+                "<< /Length {} >>\nstream\n{content}\nendstream",
+                content.len()
+            ));
+        }
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for off in offsets {
+            out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::pdf;
+    use super::*;
+
+    #[test]
+    fn a_pdf_is_checked_and_its_pages_rendered() {
+        let doc = check(pdf(3, 612.0, 792.0, "Hello", ""), 3).unwrap();
+        assert_eq!(doc.pages(), 3);
+        let (img, dpi) = render(&doc, 1).unwrap();
+        // Letter: 11 inches high, rendered 3000 px high.
+        assert!((dpi - 3000.0 / 11.0).abs() < 0.01, "{dpi}");
+        assert_eq!(img.height(), 3000);
+        assert_eq!(img.width(), (8.5 * dpi) as u32);
+        // White paper with dark text on it.
+        let dark = img.pixels().filter(|p| p.0[0] < 100).count();
+        assert!(dark > 500, "{dark} dark pixels");
+        assert_eq!(img.get_pixel(5, 5).0, [255, 255, 255]);
+    }
+
+    #[test]
+    fn bad_pdfs_are_refused_with_their_reason() {
+        assert_eq!(
+            check(pdf(3, 612.0, 792.0, "x", ""), 2).unwrap_err(),
+            PdfError::TooManyPages { pages: 3, max: 2 }
+        );
+        assert_eq!(check(b"hello".to_vec(), 5).unwrap_err(), PdfError::NotPdf);
+        let whole = pdf(1, 612.0, 792.0, "x", "");
+        assert_eq!(
+            check(whole[..whole.len() / 3].to_vec(), 5).unwrap_err(),
+            PdfError::Invalid
+        );
+        assert!(matches!(
+            check(pdf(1, 20_000.0, 792.0, "x", ""), 5).unwrap_err(),
+            PdfError::PageSize { page: 1, .. }
+        ));
+        for action in [
+            "/OpenAction << /S /JavaScript /JS (app.alert(1)) >>",
+            "/Names << /JavaScript 4 0 R >>",
+            "/AA << /WC [ << /S /JavaScript /JS 4 0 R >> ] >>",
+        ] {
+            assert_eq!(
+                check(pdf(1, 612.0, 792.0, "x", action), 5).unwrap_err(),
+                PdfError::JavaScript,
+                "{action}"
+            );
+        }
+        // A password (the empty one does not open it).
+        assert_eq!(
+            check(super::testing::encrypted(), 5).unwrap_err(),
+            PdfError::Encrypted
+        );
+        // Other actions are fine.
+        check(pdf(1, 612.0, 792.0, "x", "/OpenAction [5 0 R /Fit]"), 5).unwrap();
+    }
+
+    #[test]
+    fn a_page_count_bomb_is_refused() {
+        // 100 000 pages in 8 MB: counted and refused before any is rendered.
+        let bomb = pdf(100_000, 612.0, 792.0, "x", "");
+        let started = std::time::Instant::now();
+        let refused = check(bomb, 50).map(|d| d.pages());
+        eprintln!("a 100 000-page PDF refused in {:?}", started.elapsed());
+        assert_eq!(
+            refused,
+            Err(PdfError::TooManyPages {
+                pages: 100_000,
+                max: 50
+            })
+        );
+    }
+
+    #[test]
+    fn the_resolution_follows_the_page_size() {
+        assert_eq!(render_dpi(3.0 * 72.0, 6.0 * 72.0), 300.0);
+        assert!((render_dpi(612.0, 792.0) - 272.7).abs() < 0.1);
+        assert!((render_dpi(36.0 * 72.0, 24.0 * 72.0) - 83.3).abs() < 0.1);
+    }
+}
