@@ -155,3 +155,44 @@ async fn bad_pdfs_are_refused_and_cost_nothing() -> Result<()> {
     assert_eq!(units(&srv, &t.key).await?, 0, "nothing refused was charged");
     srv.stop().await
 }
+
+/// The plan's caps apply to PDFs: its page cap, and its upload size (the engine's body limit
+/// may be larger).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plans_page_cap_and_size_apply_to_pdfs() -> Result<()> {
+    let srv = TestServer::start(Backend::Postgres).await?;
+    let t = srv.tenant("ocr:read usage:read").await?;
+    let two_pages = pdf(2, 612.0, 792.0, "Capped", "");
+    let three_pages = pdf(3, 612.0, 792.0, "x", "");
+    let size = u64::try_from(three_pages.len())?;
+    crate::metering::plan(&srv, &t, |p| {
+        p.max_pdf_pages = 2;
+        p.max_image_bytes = size;
+    })
+    .await?;
+    let (status, body) = post(&srv, &t.key, "application/pdf", two_pages).await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["usage"]["units"], 2);
+    let (status, body) = post(
+        &srv,
+        &t.key,
+        "application/pdf",
+        pdf(3, 612.0, 792.0, "x", ""),
+    )
+    .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("pdf_too_many_pages")),
+        "{body}"
+    );
+    let bigger = pdf(2, 612.0, 792.0, &"Capped but longer ".repeat(40), "");
+    assert!(bigger.len() as u64 > size);
+    let (status, body) = post(&srv, &t.key, "application/pdf", bigger).await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("payload_too_large")),
+        "{body}"
+    );
+    assert_eq!(units(&srv, &t.key).await?, 2);
+    srv.stop().await
+}

@@ -27,6 +27,10 @@ pub const TARGET_DPI: f32 = 300.0;
 pub const MAX_RENDER_SIDE: f32 = 3000.0;
 /// The largest page side accepted, in points (200 inches).
 pub const MAX_PAGE_POINTS: f32 = 14_400.0;
+/// The most pixels an image inside a PDF may declare (the renderer allocates what an image
+/// declares, and a failed allocation aborts the process; 300 dpi scans of A3 pages have
+/// about 17 million).
+pub const MAX_IMAGE_PIXELS: u64 = 100_000_000;
 /// How deep nested dictionaries and arrays are searched for JavaScript.
 const MAX_NESTING: u32 = 32;
 
@@ -59,6 +63,14 @@ pub enum PdfError {
         width: f32,
         /// Points.
         height: f32,
+    },
+    /// An embedded image declares more pixels than are decoded here.
+    #[error(
+        "an image in the PDF declares {pixels} pixels; at most {MAX_IMAGE_PIXELS} are decoded"
+    )]
+    ImageTooLarge {
+        /// Width x height, as declared.
+        pixels: u64,
     },
     /// JavaScript somewhere in the document.
     #[error("the PDF contains JavaScript, which is not accepted")]
@@ -155,8 +167,16 @@ pub fn check(bytes: Vec<u8>, max_pages: u32) -> Result<CheckedPdf, PdfError> {
             });
         }
     }
-    if pdf.objects().into_iter().any(|o| has_javascript(&o, 0)) {
-        return Err(PdfError::JavaScript);
+    for object in pdf.objects() {
+        if has_javascript(&object, 0) {
+            return Err(PdfError::JavaScript);
+        }
+        if let Object::Stream(stream) = &object {
+            let pixels = declared_pixels(stream.dict());
+            if pixels > MAX_IMAGE_PIXELS {
+                return Err(PdfError::ImageTooLarge { pixels });
+            }
+        }
     }
     Ok(CheckedPdf { bytes, sizes })
 }
@@ -175,6 +195,22 @@ fn has_javascript(object: &Object<'_>, depth: u32) -> bool {
             .raw_iter()
             .any(|item| matches!(item, MaybeRef::NotRef(o) if has_javascript(&o, depth + 1))),
         _ => false,
+    }
+}
+
+/// The pixels an image stream declares (`/Width` x `/Height`; 0 for other streams).
+fn declared_pixels(d: &Dict<'_>) -> u64 {
+    let is_image =
+        matches!(d.get::<Object<'_>>(b"Subtype"), Some(Object::Name(n)) if n.as_ref() == b"Image");
+    if !is_image {
+        return 0;
+    }
+    let side = |key: &[u8]| d.get::<f32>(key).map_or(0.0, |v| f64::from(v.max(0.0)));
+    let pixels = side(b"Width") * side(b"Height");
+    if pixels.is_finite() {
+        pixels as u64
+    } else {
+        u64::MAX
     }
 }
 
@@ -358,6 +394,20 @@ mod tests {
         assert_eq!(
             check(super::testing::encrypted(), 5).unwrap_err(),
             PdfError::Encrypted
+        );
+        // An image declaring 20 000 x 20 000 pixels (in a few bytes).
+        let huge = String::from_utf8(pdf(1, 612.0, 792.0, "x", ""))
+            .unwrap()
+            .replace(
+                "4 0 obj\n<< >>",
+                "4 0 obj\n<< /Type /XObject /Subtype /Image /Width 20000 /Height 20000 \
+                 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 0 >>\nstream\n\nendstream",
+            );
+        assert_eq!(
+            check(huge.into_bytes(), 5).unwrap_err(),
+            PdfError::ImageTooLarge {
+                pixels: 400_000_000
+            }
         );
         // Other actions are fine.
         check(pdf(1, 612.0, 792.0, "x", "/OpenAction [5 0 R /Fit]"), 5).unwrap();

@@ -376,6 +376,7 @@ fn ocr_error(err: OcrError) -> DomainError {
                 PdfError::TooManyPages { .. } => Code::PdfTooManyPages,
                 PdfError::PageSize { .. } => Code::PdfPageTooLarge,
                 PdfError::JavaScript => Code::PdfJavascript,
+                PdfError::ImageTooLarge { .. } => Code::ImageTooLarge,
                 PdfError::TooSlow { .. } => Code::PdfTooSlow,
                 PdfError::Render { .. } => Code::PdfRenderFailed,
             };
@@ -427,7 +428,8 @@ impl OcrApi {
     /// page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
     /// text. It is checked before anything is charged: more pages than the plan reads in one
     /// request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
-    /// one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    /// one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; an embedded
+    /// image declaring over 100 million pixels `image_too_large`; JavaScript
     /// anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
     /// render `pdf_too_slow`.
     ///
@@ -518,18 +520,32 @@ impl OcrApi {
         // A PDF is checked (and its pages counted against the plan's cap) before anything is
         // reserved: its pages are its units. A multipart file is a PDF by its header.
         let (pdf, bytes) = if declared_pdf || tollgate_ocr::pdf::is_pdf(&bytes) {
-            let max_pages = match &gate {
-                Some(g) => g.plan().max_pdf_pages,
+            let (max_pages, max_bytes) = match &gate {
+                Some(g) => (g.plan().max_pdf_pages, g.plan().max_image_bytes),
                 None => {
-                    state
+                    let limits = state
                         .meter
                         .limits(principal.tenant_id)
                         .await
-                        .map_err(|e| DomainError::from(tollgate_meter::Refusal::from(e)))?
-                        .plan
-                        .max_pdf_pages
+                        .map_err(|e| DomainError::from(tollgate_meter::Refusal::from(e)))?;
+                    (limits.plan.max_pdf_pages, limits.plan.max_image_bytes)
                 }
             };
+            // The plan's upload size applies to PDFs as to images (the body limit is the
+            // engine's, which may be larger).
+            let max_bytes = usize::try_from(max_bytes)
+                .unwrap_or(usize::MAX)
+                .min(state.ocr.config().limits.max_bytes);
+            if bytes.len() > max_bytes {
+                return Err(DomainError::TooLarge {
+                    code: Code::PayloadTooLarge,
+                    detail: format!(
+                        "the PDF has {} bytes; this plan reads at most {max_bytes}",
+                        bytes.len()
+                    ),
+                }
+                .into());
+            }
             let checked = state
                 .ocr
                 .check_pdf(bytes, max_pages)

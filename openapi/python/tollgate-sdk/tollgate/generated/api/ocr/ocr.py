@@ -188,7 +188,8 @@ def sync_detailed(
     page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
     text. It is checked before anything is charged: more pages than the plan reads in one
     request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
-    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; an embedded
+    image declaring over 100 million pixels `image_too_large`; JavaScript
     anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
     render `pdf_too_slow`.
 
@@ -261,7 +262,8 @@ def sync(
     page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
     text. It is checked before anything is charged: more pages than the plan reads in one
     request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
-    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; an embedded
+    image declaring over 100 million pixels `image_too_large`; JavaScript
     anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
     render `pdf_too_slow`.
 
@@ -329,7 +331,8 @@ async def asyncio_detailed(
     page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
     text. It is checked before anything is charged: more pages than the plan reads in one
     request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
-    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; an embedded
+    image declaring over 100 million pixels `image_too_large`; JavaScript
     anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
     render `pdf_too_slow`.
 
@@ -402,7 +405,8 @@ async def asyncio(
     page, each rendered at up to 300 dpi; the answer's `pages` holds each page's lines and
     text. It is checked before anything is charged: more pages than the plan reads in one
     request is 422 `pdf_too_many_pages`; an encrypted PDF `pdf_encrypted`; an unreadable
-    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; JavaScript
+    one `pdf_invalid`; a page over 200 inches a side `pdf_page_too_large`; an embedded
+    image declaring over 100 million pixels `image_too_large`; JavaScript
     anywhere in it `pdf_javascript`; a page that takes longer than the engine's timeout to
     render `pdf_too_slow`.
 
