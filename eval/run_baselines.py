@@ -244,6 +244,12 @@ def worker_tesseract(args) -> int:
 # --------------------------------------------------------------------------
 
 
+def engine_label(engine: str, args) -> str:
+    if engine == "tesseract":
+        return f"Tesseract 5 ({args.tess_lang})"
+    return ENGINES[engine]
+
+
 def run_worker(engine: str, args, out: Path) -> float:
     cmd = [
         sys.executable, str(Path(__file__).resolve()),
@@ -403,13 +409,13 @@ def main(argv=None) -> int:
     for e in engines:
         out = args.results / f"{e}.jsonl"
         if not args.skip_run:
-            print(f"running {ENGINES[e]} ...", file=sys.stderr, flush=True)
+            print(f"running {engine_label(e, args)} ...", file=sys.stderr, flush=True)
             wall[e] = run_worker(e, args, out)
             print(f"  done in {wall[e]:.1f}s -> {out}", file=sys.stderr, flush=True)
         if not out.exists():
             print(f"warning: {out} missing, skipped", file=sys.stderr)
             continue
-        rows.append(summarize(e, ENGINES[e], out, args, scope_predicted=True))
+        rows.append(summarize(e, engine_label(e, args), out, args, scope_predicted=True))
 
     for spec in args.tollgate_results:
         name, _, path = spec.rpartition("=")
