@@ -263,8 +263,14 @@ static OCR: OnceCell<Arc<tollgate_ocr::Engine>> = OnceCell::const_new();
 /// One OCR engine for the whole test binary (the models load once), ready.
 pub async fn shared_ocr() -> Result<Arc<tollgate_ocr::Engine>> {
     OCR.get_or_try_init(|| async {
-        let engine =
-            tollgate::server::start_ocr(&ServerSpec::new(Backend::Sqlite, false).await?.env())?;
+        let mut env = ServerSpec::new(Backend::Sqlite, false).await?.env();
+        // PDFs go through the worker process as in production: the real binary, with a
+        // smaller address-space limit than the default (the test pages are small; a test
+        // document that exhausts it does so sooner).
+        let mut worker = tollgate_ocr::pdf_worker::PdfWorker::new(crate::cli::binary()?);
+        worker.memory_limit = 768 << 20;
+        env.ocr.engine.pdf_worker = Some(worker);
+        let engine = tollgate::server::start_ocr(&env)?;
         anyhow::ensure!(
             engine.wait_ready(std::time::Duration::from_secs(120)).await,
             "the OCR models did not load"

@@ -4,7 +4,7 @@
 use crate::harness::{Backend, TestServer};
 use anyhow::{Context, Result};
 use serde_json::Value;
-use tollgate_ocr::pdf::testing::{encrypted, pdf};
+use tollgate_ocr::pdf::testing::{assemble, encrypted, pdf, stream, with_contents};
 
 async fn post(
     srv: &TestServer,
@@ -51,7 +51,9 @@ async fn every_page_of_a_pdf_is_read_and_charged() -> Result<()> {
             format!("Hello Tollgate page {}", i + 1),
             "{page}"
         );
-        assert_eq!(page["read_as"], "page");
+        // Born digital, with text in Helvetica: its text layer, not OCR.
+        assert_eq!(page["read_as"], "text_layer");
+        assert_eq!(page["lines"][0]["confidence"], 1.0);
         // Letter at 3000 px high.
         assert_eq!(
             (&page["width"], &page["height"]),
@@ -69,6 +71,25 @@ async fn every_page_of_a_pdf_is_read_and_charged() -> Result<()> {
     );
     assert_eq!(units(&srv, &t.key).await?, 2);
 
+    // mode=page reads what the pages show with OCR, charged the same.
+    let resp = reqwest::Client::new()
+        .post(srv.url("/v1/ocr?mode=page"))
+        .header("x-api-key", &t.key)
+        .header("content-type", "application/pdf")
+        .body(doc.clone())
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await?;
+    assert_eq!(
+        body["text"], "Hello Tollgate page 1\n\u{c}\nHello Tollgate page 2",
+        "{body}"
+    );
+    assert_eq!(body["pages"][0]["read_as"], "page");
+    assert_eq!(body["pages"][1]["read_as"], "page");
+    assert_eq!(body["usage"]["units"], 2);
+    assert_eq!(units(&srv, &t.key).await?, 4);
+
     // As a multipart file, told by its header.
     let part = reqwest::multipart::Part::bytes(pdf(1, 300.0, 200.0, "Multipart", ""))
         .file_name("scan.bin");
@@ -81,7 +102,7 @@ async fn every_page_of_a_pdf_is_read_and_charged() -> Result<()> {
     assert_eq!(resp.status().as_u16(), 200);
     let body: Value = resp.json().await?;
     assert_eq!(body["text"], "Multipart 1", "{body}");
-    assert_eq!(units(&srv, &t.key).await?, 3);
+    assert_eq!(units(&srv, &t.key).await?, 5);
 
     // A retry with the same key gets the same pages back, charged nothing.
     let send = |key: &'static str| {
@@ -103,7 +124,7 @@ async fn every_page_of_a_pdf_is_read_and_charged() -> Result<()> {
     assert_eq!(first["usage"]["units"], 2);
     assert_eq!(again["usage"]["units"], 0);
     assert_eq!(again["pages"], first["pages"]);
-    assert_eq!(units(&srv, &t.key).await?, 5);
+    assert_eq!(units(&srv, &t.key).await?, 7);
     srv.stop().await
 }
 
@@ -195,4 +216,113 @@ async fn the_plans_page_cap_and_size_apply_to_pdfs() -> Result<()> {
     );
     assert_eq!(units(&srv, &t.key).await?, 2);
     srv.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_layer_that_is_not_the_page_is_not_trusted() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("ocr:read usage:read").await?;
+    // A scan with an earlier OCR's invisible layer (here: words the page does not show).
+    let doc = with_contents(
+        400.0,
+        150.0,
+        &["BT /F1 28 Tf 40 70 Td (Seen by OCR) Tj ET \
+           BT 3 Tr /F1 28 Tf 40 70 Td (Claimed words) Tj ET"
+            .to_string()],
+        "",
+    );
+    let (status, body) = post(&srv, &t.key, "application/pdf", doc).await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pages"][0]["read_as"], "page", "{body}");
+    assert_eq!(body["text"], "Seen by OCR", "{body}");
+    assert_eq!(units(&srv, &t.key).await?, 1);
+    srv.stop().await
+}
+
+/// A page whose content is one 4 MB run of spaces (4 KB compressed) referenced `copies`
+/// times: the renderer joins a page's content streams into one buffer, so the page asks for
+/// `copies` x 4 MB of memory from a PDF of a few kilobytes.
+fn content_bomb(copies: usize) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![b' '; 4 << 20])?;
+    let data = z.finish()?;
+    let refs = vec!["4 0 R"; copies].join(" ");
+    Ok(assemble(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [{refs}] >>")
+            .into_bytes(),
+        stream(
+            &format!("/Length {} /Filter /FlateDecode", data.len()),
+            &data,
+        ),
+    ]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_that_exhausts_the_renderer_costs_only_its_worker() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("ocr:read usage:read").await?;
+    // 4 GB of content from about 20 KB: in the server's process this aborts it (a failed
+    // allocation) or has it killed for memory; in the worker it ends the worker.
+    let bomb = content_bomb(1000)?;
+    assert!(bomb.len() < 32 << 10, "{} bytes", bomb.len());
+    let (status, body) = post(&srv, &t.key, "application/pdf", bomb).await?;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "pdf_render_failed", "{body}");
+    assert_eq!(units(&srv, &t.key).await?, 0);
+    // The server is still here and reads the next document.
+    let (status, body) = post(
+        &srv,
+        &t.key,
+        "application/pdf",
+        pdf(1, 400.0, 150.0, "Still serving", ""),
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["text"], "Still serving 1", "{body}");
+    assert_eq!(units(&srv, &t.key).await?, 1);
+    srv.stop().await
+}
+
+#[test]
+fn a_worker_past_its_deadline_is_killed() -> Result<()> {
+    use tollgate_ocr::pdf_worker::{PdfWorker, WorkerError};
+    let worker = PdfWorker::new(crate::cli::binary()?);
+    worker.probe(std::time::Duration::from_secs(10))?;
+    let doc = worker
+        .check(
+            std::sync::Arc::new(pdf(1, 612.0, 792.0, "Deadline", "")),
+            5,
+            std::time::Duration::from_secs(10),
+        )?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The bomb's page takes seconds to expand; its deadline is 200 ms.
+    let bomb = worker
+        .check(
+            std::sync::Arc::new(content_bomb(1000)?),
+            5,
+            std::time::Duration::from_secs(10),
+        )?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = std::time::Instant::now();
+    let outcome = worker.page(&bomb, 0, false, std::time::Duration::from_millis(200));
+    assert!(matches!(outcome, Err(WorkerError::Timeout)), "{outcome:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // An ordinary page renders, and its text layer is found when asked for.
+    match worker.page(&doc, 0, false, std::time::Duration::from_secs(20))? {
+        Ok(tollgate_ocr::pdf_worker::PageContent::Image(img)) => {
+            assert_eq!(img.dimensions(), (2318, 3000))
+        }
+        other => anyhow::bail!("{other:?}"),
+    }
+    match worker.page(&doc, 0, true, std::time::Duration::from_secs(20))? {
+        Ok(tollgate_ocr::pdf_worker::PageContent::Text(layer)) => {
+            let words: Vec<&str> = layer.words.iter().map(|(w, _)| w.as_str()).collect();
+            assert_eq!(words, ["Deadline", "1"]);
+        }
+        other => anyhow::bail!("{other:?}"),
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@
 use crate::decode::{self, ImageError, ImageLimits, Probe};
 use crate::detect::{input_size, DetParams};
 use crate::pdf::{self, CheckedPdf, PdfError};
+use crate::pdf_worker::{self, PageContent, PdfWorker, WorkerError};
 use crate::pipeline::{Mode, PageText, Pipeline};
 use crate::recognize::Decoded;
 use crate::runner::{ModelRunner, RunnerError};
@@ -44,6 +45,9 @@ pub struct EngineConfig {
     pub memory_budget: usize,
     /// Pages are read scaled down to this longer side (detection sees at most half of it).
     pub working_side: u32,
+    /// The child process PDFs are parsed and rendered in; `None` renders them in this
+    /// process (for tests of the engine alone: a hostile document can then abort it).
+    pub pdf_worker: Option<PdfWorker>,
 }
 
 impl Default for EngineConfig {
@@ -56,6 +60,7 @@ impl Default for EngineConfig {
             threads: 0,
             memory_budget: 1 << 30,
             working_side: 4096,
+            pdf_worker: None,
         }
     }
 }
@@ -154,6 +159,17 @@ pub const PDF_CHECK_BYTES_PER_BYTE: usize = 64;
 /// Bytes the detector holds per pixel of its (tile's) input while it runs, its activations
 /// with some room: `examples/ocr_rss.rs --blank 1` measured about 90 at 1000 and 2000 px.
 const DET_BYTES_PER_PIXEL: usize = 120;
+
+/// Time allowed, beyond its own deadline, for a PDF worker to be started and reaped.
+const WORKER_MARGIN: Duration = Duration::from_secs(2);
+
+fn too_slow(what: String, limit: Duration) -> OcrError {
+    PdfError::TooSlow {
+        what,
+        seconds: limit.as_secs(),
+    }
+    .into()
+}
 
 /// What reading one page holds in memory, estimated from its header: while it is decoded, the
 /// decoded image in its own format and the working image; then the working image and the
@@ -352,33 +368,52 @@ impl Engine {
         .await
         .map_err(|_| OcrError::Busy)?
         .map_err(|_| OcrError::NotReady)?;
-        let task = tokio::task::spawn_blocking(move || {
+        let worker = self.config.pdf_worker.clone();
+        let task = tokio::task::spawn_blocking(move || -> Result<CheckedPdf, OcrError> {
             let _memory = memory;
-            std::panic::catch_unwind(AssertUnwindSafe(|| pdf::check(bytes, max_pages)))
-        });
-        match tokio::time::timeout(limit, task).await {
-            Err(_) => Err(PdfError::TooSlow {
-                what: "checking the PDF".into(),
-                seconds: limit.as_secs(),
+            let Some(worker) = worker else {
+                return match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    pdf::check(bytes, max_pages)
+                })) {
+                    Ok(checked) => Ok(checked?),
+                    // The parser panicked: a document it cannot read.
+                    Err(_) => Err(PdfError::Invalid.into()),
+                };
+            };
+            match worker.check(Arc::new(bytes), max_pages, limit) {
+                Ok(checked) => Ok(checked?),
+                Err(WorkerError::Timeout) => Err(too_slow("checking the PDF".into(), limit)),
+                // Killed by its limits, or the parser panicked: a document it cannot read.
+                Err(WorkerError::Crashed(why)) => {
+                    tracing::warn!(%why, "the PDF check failed");
+                    Err(PdfError::Invalid.into())
+                }
+                Err(e @ WorkerError::Broken(_)) => Err(RunnerError(e.to_string()).into()),
             }
-            .into()),
+        });
+        // The worker is killed at `limit`; the margin is for starting it.
+        match tokio::time::timeout(limit + WORKER_MARGIN, task).await {
+            Err(_) => Err(too_slow("checking the PDF".into(), limit)),
             Ok(Err(e)) => Err(RunnerError(format!("PDF check task: {e}")).into()),
-            // The parser panicked: a document it cannot read.
-            Ok(Ok(Err(_))) => Err(PdfError::Invalid.into()),
-            Ok(Ok(Ok(checked))) => Ok(checked?),
+            Ok(Ok(checked)) => checked,
         }
     }
 
-    /// Reads every page of a checked PDF in `mode`, in order: each rendered within the engine's
-    /// timeout and its share of the memory budget, then read as an image is.
+    /// Reads every page of a checked PDF in `mode`, in order: in [`Mode::Auto`] a page with a
+    /// usable text layer (see [`pdf::text_layer`]) is answered from it; any other page is
+    /// rendered within the engine's timeout and its share of the memory budget, then read as
+    /// an image is.
     ///
-    /// A page whose rendering runs out of time is refused, but its thread cannot be stopped
-    /// (the renderer has no cancellation): it finishes in the background, holding its memory
-    /// permit until then, so runaway pages use up the budget rather than exceed it.
+    /// With a [`PdfWorker`] configured (the server always has one) each page is rendered in
+    /// its own child process, killed at the deadline. Without one it renders in a thread of
+    /// this process, which cannot be stopped (the renderer has no cancellation): a page that
+    /// runs out of time is refused but its thread finishes in the background, holding its
+    /// memory permit until then.
     pub async fn read_pdf(&self, doc: CheckedPdf, mode: Mode) -> Result<Vec<OcrOutput>, OcrError> {
         let mut out = Vec::with_capacity(doc.pages());
+        let limit = self.config.timeout;
         for index in 0..doc.pages() {
-            let deadline = Instant::now() + self.config.timeout;
+            let deadline = Instant::now() + limit;
             let (width, height) = doc.render_size(index).ok_or(PdfError::Invalid)?;
             // The pixmap (RGBA) and its RGB copy while rendering, as a decoder's buffers.
             let probe = Probe {
@@ -390,26 +425,59 @@ impl Engine {
             let memory = self.reserve(&probe, deadline).await?;
             let started = Instant::now();
             let page = doc.clone();
+            let worker = self.config.pdf_worker.clone();
+            let text = mode == Mode::Auto;
+            let what = format!("rendering page {}", index + 1);
             let render = tokio::task::spawn_blocking(move || {
-                let _memory = memory;
-                let rendered =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| pdf::render(&page, index)));
-                (rendered, _memory)
+                let rendered = match worker {
+                    Some(worker) => match worker.page(&page, index, text, limit) {
+                        Ok(content) => content.map_err(OcrError::from),
+                        Err(WorkerError::Timeout) => Err(too_slow(what, limit)),
+                        Err(WorkerError::Crashed(why)) => {
+                            tracing::warn!(%why, page = index + 1, "a PDF page failed to render");
+                            Err(PdfError::Render { page: index + 1 }.into())
+                        }
+                        Err(e @ WorkerError::Broken(_)) => Err(RunnerError(e.to_string()).into()),
+                    },
+                    None => std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        pdf_worker::render_page(&page, index, text)
+                    }))
+                    .unwrap_or(Err(PdfError::Render { page: index + 1 }))
+                    .map_err(OcrError::from),
+                };
+                (rendered, memory)
             });
-            let (rendered, memory) = match tokio::time::timeout_at(deadline.into(), render).await {
-                Err(_) => {
-                    return Err(PdfError::TooSlow {
-                        what: format!("rendering page {}", index + 1),
-                        seconds: self.config.timeout.as_secs(),
-                    }
-                    .into())
-                }
-                Ok(Err(e)) => return Err(RunnerError(format!("PDF render task: {e}")).into()),
-                Ok(Ok(done)) => done,
+            let margin = if self.config.pdf_worker.is_some() {
+                WORKER_MARGIN
+            } else {
+                Duration::ZERO
             };
-            let (image, _dpi) = match rendered {
-                Ok(r) => r?,
-                Err(_) => return Err(PdfError::Render { page: index + 1 }.into()),
+            let (rendered, memory) =
+                match tokio::time::timeout_at((deadline + margin).into(), render).await {
+                    Err(_) => return Err(too_slow(format!("rendering page {}", index + 1), limit)),
+                    Ok(Err(e)) => return Err(RunnerError(format!("PDF render task: {e}")).into()),
+                    Ok(Ok(done)) => done,
+                };
+            let image = match rendered? {
+                PageContent::Image(image) => image,
+                PageContent::Text(layer) => {
+                    drop(memory);
+                    out.push(OcrOutput {
+                        page: PageText {
+                            lines: crate::pipeline::lay_out(layer.words),
+                            upside_down: false,
+                            mode: Mode::TextLayer,
+                        },
+                        width: layer.width,
+                        height: layer.height,
+                        timing: Timing {
+                            decode_ms: ms(started.elapsed()),
+                            queue_ms: 0.0,
+                            inference_ms: 0.0,
+                        },
+                    });
+                    continue;
+                }
             };
             let (width, height) = image.dimensions();
             let decode_ms = ms(started.elapsed());
@@ -689,9 +757,10 @@ mod tests {
             ))
         }
         fn recognize(&mut self, crops: &Tensor) -> Result<Tensor, RunnerError> {
+            // One step over the three classes of `Charset::from_dictionary("a")`.
             Ok(Tensor::new(
-                vec![1.0; crops.shape[0] * 2],
-                vec![crops.shape[0], 1, 2],
+                vec![1.0; crops.shape[0] * 3],
+                vec![crops.shape[0], 1, 3],
             ))
         }
         fn device(&self) -> String {

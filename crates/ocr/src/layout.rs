@@ -36,20 +36,25 @@ pub fn group_lines(boxes: &[Bounds]) -> Vec<Vec<usize>> {
         let h = (word[3] - word[1]).max(1e-3);
         let mut best: Option<(usize, f32)> = None;
         for (l, line) in lines.iter().enumerate() {
-            let Some(&last) = line.last() else { continue };
-            let prev = boxes[last];
-            let ph = (prev[3] - prev[1]).max(1e-3);
-            let (small, tall) = (h.min(ph), h.max(ph));
-            let overlap = (word[3].min(prev[3]) - word[1].max(prev[1])) / small;
-            let gap = word[0] - prev[2];
-            let fits = overlap >= LINE_OVERLAP
-                && tall <= LINE_HEIGHT_RATIO * small
-                && gap <= WORD_GAP * tall
-                // Words do not overlap much side by side; a box inside another is not its
-                // neighbour.
-                && gap >= -0.5 * small;
-            if fits && best.is_none_or(|(_, o)| overlap > o) {
-                best = Some((l, overlap));
+            // The line's last word, and the one before it: a small mark (a comma, a period, a
+            // speck) at the end of a line is not what the next word is compared with alone.
+            for &last in line.iter().rev().take(2) {
+                let prev = boxes[last];
+                let ph = (prev[3] - prev[1]).max(1e-3);
+                let (small, tall) = (h.min(ph), h.max(ph));
+                let overlap = (word[3].min(prev[3]) - word[1].max(prev[1])) / small;
+                let gap = word[0] - prev[2];
+                let fits = overlap >= LINE_OVERLAP
+                    && tall <= LINE_HEIGHT_RATIO * small
+                    && gap <= WORD_GAP * tall
+                    // Detected word boxes are grown around their ink, so neighbours overlap
+                    // side by side by up to a height; a box that does not reach further
+                    // right is inside the other, not its neighbour.
+                    && gap >= -small
+                    && word[2] > prev[2];
+                if fits && best.is_none_or(|(_, o)| overlap > o) {
+                    best = Some((l, overlap));
+                }
             }
         }
         match best {
@@ -125,9 +130,12 @@ fn cut(boxes: &[Bounds], items: Vec<usize>, line: f32, out: &mut Vec<usize>) {
         out.extend(items);
         return;
     }
-    // Columns first: a gutter at least one line-height wide, free over the whole region.
+    // Columns first: a gutter at least half a line-height wide, free over the whole region
+    // (detected boxes are grown around their ink and a scan is a little skewed, so a quarter
+    // inch between columns can leave less than a line-height free; lines are whole by now,
+    // so word gaps of one column do not line up into a false gutter).
     let mut xs: Vec<(f32, f32)> = items.iter().map(|&i| (boxes[i][0], boxes[i][2])).collect();
-    let columns = gaps(&mut xs, line);
+    let columns = gaps(&mut xs, 0.5 * line);
     if !columns.is_empty() {
         for part in split(boxes, &items, &columns, 0) {
             cut(boxes, part, line, out);

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod geometry;
 pub mod layout;
 pub mod pdf;
+pub mod pdf_worker;
 pub mod pipeline;
 pub mod recognize;
 pub mod runner;

@@ -13,7 +13,7 @@
 //! Rendering has a time budget per page (see the engine) and a pixel budget: a page is
 //! rendered at most [`MAX_RENDER_SIDE`] pixels on its longer side, whatever its size.
 
-use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_interpret::{InterpreterSettings, TransformExt};
 use hayro::hayro_syntax::object::{Dict, MaybeRef, Object};
 use hayro::hayro_syntax::{LoadPdfError, Pdf};
 use hayro::vello_cpu::color::palette::css::WHITE;
@@ -35,7 +35,7 @@ pub const MAX_IMAGE_PIXELS: u64 = 100_000_000;
 const MAX_NESTING: u32 = 32;
 
 /// Why a PDF is refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum PdfError {
     /// Not a PDF at all (no `%PDF-` header in its first kilobyte).
     #[error("not a PDF: no %PDF- header")]
@@ -112,6 +112,30 @@ impl CheckedPdf {
     /// Pages (each a unit).
     pub fn pages(&self) -> usize {
         self.sizes.len()
+    }
+
+    /// A checked document, from its bytes and its pages' sizes (as a worker reported them).
+    pub fn from_parts(bytes: Arc<Vec<u8>>, sizes: Vec<(f32, f32)>) -> Self {
+        Self { bytes, sizes }
+    }
+
+    /// A document its parent process checked, in the worker that renders it (page sizes are
+    /// not needed there).
+    pub(crate) fn unchecked(bytes: Vec<u8>) -> Self {
+        Self {
+            bytes: Arc::new(bytes),
+            sizes: Vec::new(),
+        }
+    }
+
+    /// Each page's size, in points.
+    pub fn sizes(&self) -> &[(f32, f32)] {
+        &self.sizes
+    }
+
+    /// The document.
+    pub fn bytes(&self) -> &Arc<Vec<u8>> {
+        &self.bytes
     }
 
     /// The size page `index` (0-based) is rendered at, in pixels.
@@ -271,6 +295,221 @@ pub fn render(pdf: &CheckedPdf, index: usize) -> Result<(RgbImage, f32), PdfErro
     Ok((image, dpi))
 }
 
+/// A page's text layer, in the frame of the page as [`render`] would draw it (pixels).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TextLayer {
+    /// The page's rendered size.
+    pub width: u32,
+    /// The page's rendered size.
+    pub height: u32,
+    /// Its words in the order the document shows them, each with its bounds
+    /// `[x0, y0, x1, y1]`.
+    pub words: Vec<(String, [f32; 4])>,
+}
+
+/// The fewest visible characters a text layer needs to be used instead of OCR.
+pub const MIN_LAYER_CHARS: usize = 8;
+/// The largest share of a page that images may cover for its text layer to be used (text in
+/// a picture is not in the layer).
+pub const MAX_LAYER_IMAGE_SHARE: f64 = 0.25;
+
+/// Page `index`'s text layer, when it is usable instead of OCR: at least [`MIN_LAYER_CHARS`]
+/// visible characters, every one mapped to Unicode (fonts without a usable encoding give
+/// glyph codes, not text), nearly all of them horizontal, no invisible text (an invisible
+/// layer is a previous OCR's guess over a scan), and images covering at most
+/// [`MAX_LAYER_IMAGE_SHARE`] of the page.
+pub fn text_layer(pdf: &CheckedPdf, index: usize) -> Result<Option<TextLayer>, PdfError> {
+    let doc = open(&pdf.bytes)?;
+    let pages = doc.pages();
+    let page = pages.get(index).ok_or(PdfError::Invalid)?;
+    let (width, height) = page.render_dimensions();
+    let scale = render_dpi(width, height) / 72.0;
+    let transform =
+        hayro::kurbo::Affine::scale(f64::from(scale)) * page.initial_transform(true).to_kurbo();
+    // Sized as `render` sizes its pixmap.
+    let (w, h) = ((width * scale) as u32, (height * scale) as u32);
+    let cache = hayro::hayro_interpret::InterpreterCache::new();
+    let mut context = hayro::hayro_interpret::Context::new(
+        transform,
+        hayro::kurbo::Rect::new(0.0, 0.0, f64::from(w), f64::from(h)),
+        &cache,
+        page.xref(),
+        InterpreterSettings::default(),
+    );
+    let mut layer = LayerCollector::default();
+    hayro::hayro_interpret::interpret_page(page, &mut context, &mut layer);
+    let page_area = f64::from(w) * f64::from(h);
+    let visible = layer.glyphs.iter().filter(|g| !g.space).count();
+    let usable = visible >= MIN_LAYER_CHARS
+        && layer.unmapped == 0
+        && layer.invisible == 0
+        && layer.slanted * 20 <= visible
+        && layer.image_area <= MAX_LAYER_IMAGE_SHARE * page_area;
+    Ok(usable.then(|| TextLayer {
+        width: w,
+        height: h,
+        words: words(&layer.glyphs),
+    }))
+}
+
+/// A glyph of a text layer: its text and its em box in the page's pixels.
+#[derive(Debug, Clone)]
+struct LaidGlyph {
+    text: String,
+    bounds: [f32; 4],
+    space: bool,
+}
+
+/// Collects the glyphs a page shows, and what makes its text layer unusable.
+#[derive(Default)]
+struct LayerCollector {
+    glyphs: Vec<LaidGlyph>,
+    /// Glyph origins seen, so text drawn twice (fill, then stroke) counts once.
+    seen: std::collections::HashSet<(String, i64, i64)>,
+    unmapped: usize,
+    invisible: usize,
+    slanted: usize,
+    image_area: f64,
+}
+
+impl<'a> hayro::hayro_interpret::Device<'a> for LayerCollector {
+    fn draw_path(
+        &mut self,
+        _: &hayro::kurbo::BezPath,
+        _: hayro::hayro_interpret::DrawProps<'a>,
+        _: &hayro::hayro_interpret::DrawMode,
+    ) {
+    }
+    fn push_clip_path(&mut self, _: &hayro::hayro_interpret::ClipPath) {}
+    fn push_transparency_group(
+        &mut self,
+        _: f32,
+        _: Option<hayro::hayro_interpret::SoftMask<'a>>,
+        _: hayro::hayro_interpret::BlendMode,
+    ) {
+    }
+    fn draw_glyph_run(
+        &mut self,
+        run: &hayro::hayro_interpret::font::GlyphRun<'_, 'a>,
+        props: hayro::hayro_interpret::DrawProps<'a>,
+        mode: &hayro::hayro_interpret::DrawMode,
+    ) {
+        use hayro::hayro_interpret::font::Glyph;
+        use hayro::hayro_interpret::hayro_cmap::BfString;
+        for glyph in run.glyphs() {
+            if matches!(mode, hayro::hayro_interpret::DrawMode::Invisible) {
+                self.invisible += 1;
+                continue;
+            }
+            let t = props.transform * glyph.transform();
+            let advance = match &**glyph {
+                Glyph::Outline(g) => g.advance_width(),
+                Glyph::Type3(g) => g.advance_width(),
+            }
+            .filter(|a| a.is_finite() && *a > 0.0)
+            .unwrap_or(500.0);
+            let text = match glyph.as_unicode() {
+                Some(BfString::Char(c)) => c.to_string(),
+                Some(BfString::String(s)) => s,
+                None => String::new(),
+            };
+            if text.is_empty()
+                || text
+                    .chars()
+                    .any(|c| c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c))
+            {
+                self.unmapped += 1;
+                continue;
+            }
+            // The em box in glyph space (1000 units an em; descenders to -200).
+            let corners = [
+                (0.0, -200.0),
+                (f64::from(advance), -200.0),
+                (0.0, 800.0),
+                (f64::from(advance), 800.0),
+            ]
+            .map(|(x, y)| t * hayro::kurbo::Point::new(x, y));
+            let xs = corners.map(|p| p.x);
+            let ys = corners.map(|p| p.y);
+            let min = |v: [f64; 4]| v.into_iter().fold(f64::MAX, f64::min) as f32;
+            let max = |v: [f64; 4]| v.into_iter().fold(f64::MIN, f64::max) as f32;
+            let bounds = [min(xs), min(ys), max(xs), max(ys)];
+            if !bounds.iter().all(|v| v.is_finite()) {
+                self.unmapped += 1;
+                continue;
+            }
+            let origin = t * hayro::kurbo::Point::ORIGIN;
+            if !self.seen.insert((
+                text.clone(),
+                origin.x.round() as i64,
+                origin.y.round() as i64,
+            )) {
+                continue;
+            }
+            let space = text.chars().all(char::is_whitespace);
+            // Horizontal, left to right, upright: the baseline runs along +x in the page.
+            let [a, b, c, d, ..] = t.as_coeffs();
+            let upright = a > 0.0 && d < 0.0 && b.abs() <= 0.1 * a && c.abs() <= 0.1 * -d;
+            if !space && !upright {
+                self.slanted += 1;
+            }
+            self.glyphs.push(LaidGlyph {
+                text,
+                bounds,
+                space,
+            });
+        }
+    }
+    fn draw_image(
+        &mut self,
+        image: hayro::hayro_interpret::Image<'a, '_>,
+        props: hayro::hayro_interpret::ImageDrawProps<'a>,
+    ) {
+        let rect = hayro::kurbo::Rect::new(
+            0.0,
+            0.0,
+            f64::from(image.width()),
+            f64::from(image.height()),
+        );
+        self.image_area += props.transform.transform_rect_bbox(rect).area().abs();
+    }
+    fn pop_clip(&mut self) {}
+    fn pop_transparency_group(&mut self) {}
+}
+
+/// The words of a text layer, from its glyphs in the order the document shows them: a word
+/// ends at a space, at a gap wider than a fifth of its height, and where the next glyph is
+/// not on the same line or not to its right.
+fn words(glyphs: &[LaidGlyph]) -> Vec<(String, [f32; 4])> {
+    let mut out: Vec<(String, [f32; 4])> = Vec::new();
+    let mut open = false;
+    for g in glyphs {
+        if g.space {
+            open = false;
+            continue;
+        }
+        let b = g.bounds;
+        if let Some((text, w)) = out.last_mut().filter(|_| open) {
+            let height = (w[3] - w[1]).min(b[3] - b[1]).max(f32::EPSILON);
+            let overlap = w[3].min(b[3]) - w[1].max(b[1]);
+            let gap = b[0] - w[2];
+            if overlap >= 0.5 * height && gap <= 0.2 * height && gap >= -0.3 * height {
+                text.push_str(&g.text);
+                *w = [
+                    w[0].min(b[0]),
+                    w[1].min(b[1]),
+                    w[2].max(b[2]),
+                    w[3].max(b[3]),
+                ];
+                continue;
+            }
+        }
+        out.push((g.text.clone(), b));
+        open = true;
+    }
+    out
+}
+
 /// The resolution a page of `width` x `height` points is rendered at.
 pub fn render_dpi(width: f32, height: f32) -> f32 {
     let longer_inches = width.max(height).max(1.0) / 72.0;
@@ -298,32 +537,63 @@ pub mod testing {
     /// A PDF with `pages` pages of `w` x `h` points, each showing `text` in Helvetica, and
     /// `extra` added to the catalog (for actions).
     pub fn pdf(pages: usize, w: f32, h: f32, text: &str, extra: &str) -> Vec<u8> {
-        let mut objects: Vec<String> = Vec::new();
+        let contents: Vec<String> = (0..pages)
+            .map(|i| format!("BT /F1 24 Tf 72 {} Td ({text} {}) Tj ET", h - 100.0, i + 1))
+            .collect();
+        with_contents(w, h, &contents, extra)
+    }
+
+    /// A PDF of `w` x `h`-point pages with these content streams (Helvetica is `/F1`), and
+    /// `extra` added to the catalog.
+    pub fn with_contents(w: f32, h: f32, contents: &[String], extra: &str) -> Vec<u8> {
+        let pages = contents.len();
+        let mut objects: Vec<Vec<u8>> = Vec::new();
         let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
-        objects.push(format!("<< /Type /Catalog /Pages 2 0 R {extra} >>"));
-        objects.push(format!(
-            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
-            kids.join(" ")
-        ));
-        objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
-        objects.push("<< >>".into());
-        for i in 0..pages {
-            let content = format!("BT /F1 24 Tf 72 {} Td ({text} {}) Tj ET", h - 100.0, i + 1);
-            objects.push(format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] \
-                 /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-                6 + 2 * i
-            ));
-            objects.push(format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
+        objects.push(format!("<< /Type /Catalog /Pages 2 0 R {extra} >>").into_bytes());
+        objects.push(
+            format!(
+                "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+                kids.join(" ")
+            )
+            .into_bytes(),
+        );
+        objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+        objects.push(b"<< >>".to_vec());
+        for (i, content) in contents.iter().enumerate() {
+            objects.push(
+                format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] \
+                     /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                    6 + 2 * i
+                )
+                .into_bytes(),
+            );
+            objects.push(stream(
+                &format!("/Length {}", content.len()),
+                content.as_bytes(),
             ));
         }
+        assemble(&objects)
+    }
+
+    /// A stream object with these dictionary entries and data.
+    pub fn stream(entries: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = format!("<< {entries} >>\nstream\n").into_bytes();
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\nendstream");
+        out
+    }
+
+    /// A PDF of these objects (numbered from 1; object 1 is the catalog), with its
+    /// cross-reference table.
+    pub fn assemble(objects: &[Vec<u8>]) -> Vec<u8> {
         let mut out = b"%PDF-1.4\n".to_vec();
         let mut offsets = Vec::new();
         for (i, o) in objects.iter().enumerate() {
             offsets.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            out.extend_from_slice(o);
+            out.extend_from_slice(b"\nendobj\n");
         }
         let xref = out.len();
         out.extend_from_slice(
@@ -427,6 +697,73 @@ mod tests {
                 max: 50
             })
         );
+    }
+
+    fn layer(contents: &[&str]) -> Option<TextLayer> {
+        let contents: Vec<String> = contents.iter().map(|c| c.to_string()).collect();
+        let doc = check(
+            super::testing::with_contents(612.0, 792.0, &contents, ""),
+            5,
+        )
+        .unwrap();
+        text_layer(&doc, 0).unwrap()
+    }
+
+    fn texts(layer: &TextLayer) -> Vec<&str> {
+        layer.words.iter().map(|(t, _)| t.as_str()).collect()
+    }
+
+    #[test]
+    fn a_born_digital_page_is_read_from_its_text_layer() {
+        // Two lines, the second shown first in the content stream, words split by spaces and
+        // by a positioned gap (TJ) with no space glyph.
+        let layer = layer(&["BT /F1 12 Tf 72 680 Td (second line here) Tj ET \
+             BT /F1 12 Tf 72 700 Td [(Invoice) -600 (number 42)] TJ ET"])
+        .expect("a usable layer");
+        assert_eq!((layer.width, layer.height), (2318, 3000));
+        assert_eq!(
+            texts(&layer),
+            ["second", "line", "here", "Invoice", "number", "42"]
+        );
+        // In the page's pixels: y grows downwards, so the first line shown is lower.
+        let (_, second) = &layer.words[0];
+        let (_, invoice) = &layer.words[3];
+        assert!(invoice[3] < second[3], "{invoice:?} {second:?}");
+        let scale = 3000.0 / 792.0;
+        assert!((invoice[0] - 72.0 * scale).abs() < 1.0, "{invoice:?}");
+        let lines = crate::pipeline::lay_out(layer.words);
+        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(text, ["Invoice number 42", "second line here"]);
+    }
+
+    #[test]
+    fn text_drawn_twice_counts_once() {
+        // Fill, then stroke, the same text (a fake bold): one set of words.
+        let layer = layer(&[
+            "BT /F1 12 Tf 72 700 Td (Twice drawn) Tj ET BT 1 Tr /F1 12 Tf 72 700 Td (Twice drawn) Tj ET",
+        ])
+        .expect("a usable layer");
+        assert_eq!(texts(&layer), ["Twice", "drawn"]);
+    }
+
+    #[test]
+    fn unusable_text_layers_are_not_used() {
+        // Invisible text (an earlier OCR's layer over a scan).
+        assert_eq!(
+            layer(&["BT 3 Tr /F1 12 Tf 72 700 Td (Hidden words here) Tj ET"]),
+            None
+        );
+        // Too little text to say the page is text.
+        assert_eq!(layer(&["BT /F1 12 Tf 72 700 Td (p. 7) Tj ET"]), None);
+        // Rotated text.
+        assert_eq!(
+            layer(&["BT /F1 12 Tf 0 1 -1 0 300 300 Tm (Sideways words here) Tj ET"]),
+            None
+        );
+        // No text at all.
+        assert_eq!(layer(&["0 0 m 100 100 l S"]), None);
+        // Visible and plentiful: used.
+        assert!(layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj ET"]).is_some());
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub enum Mode {
     Page,
     /// As one text line, recognised whole (no detection): for callers who crop lines.
     Line,
+    /// Only in answers: the page is a PDF page whose text layer was used (see
+    /// [`crate::pdf::text_layer`]); as a request, the same as [`Mode::Auto`].
+    TextLayer,
 }
 
 /// An image at least this many times as wide as tall may be a cropped text line.
@@ -124,6 +127,11 @@ impl Pipeline {
         let mut crops = Vec::new();
         let mut modes = Vec::with_capacity(pages.len());
         for (page, &(img, mode)) in pages.iter().enumerate() {
+            let mode = if mode == Mode::TextLayer {
+                Mode::Auto
+            } else {
+                mode
+            };
             if mode == Mode::Line {
                 let corners = rect([0.0, 0.0, img.width() as f32, img.height() as f32]);
                 crops.push(Crop {
@@ -161,22 +169,46 @@ impl Pipeline {
                 });
             }
         }
-        self.classify(runner, &mut crops)?;
-        let images: Vec<&RgbImage> = crops.iter().map(|c| &c.image).collect();
-        let decoded = self.recognize(runner, &images)?;
+        let turn = self.classify(runner, &crops)?;
+        let doubtful = orient(&mut crops, &turn);
+        // A crop the classifier alone would turn on a page it says is upright is read both
+        // ways and kept the way it reads with more confidence: the classifier turns some
+        // upright lines of serif type (9 of 300 scan-like lines in eval/), and recognition
+        // of a line upside down is far less sure than of the line upright.
+        let other_way: Vec<RgbImage> = doubtful
+            .iter()
+            .map(|&i| image::imageops::rotate180(&crops[i].image))
+            .collect();
+        let images: Vec<&RgbImage> = crops
+            .iter()
+            .map(|c| &c.image)
+            .chain(other_way.iter())
+            .collect();
+        let mut decoded = self.recognize(runner, &images)?;
+        let alternatives = decoded.split_off(crops.len());
+        for ((&i, alt), image) in doubtful.iter().zip(alternatives).zip(other_way) {
+            if alt.confidence > decoded[i].confidence {
+                decoded[i] = alt;
+                crops[i].image = image;
+                crops[i].flipped = true;
+            }
+        }
         // Per page: lines with their detected corners (image frame), and how many crops were turned.
         let mut out: Vec<(Vec<Placed>, usize)> = pages.iter().map(|_| (Vec::new(), 0)).collect();
         for (c, d) in crops.into_iter().zip(decoded) {
             let (lines, flipped) = &mut out[c.page];
             *flipped += usize::from(c.flipped);
-            if d.confidence >= self.config.min_confidence && !d.text.trim().is_empty() {
+            // Recognition emits a space wherever it sees a gap, so a crop with margins around
+            // its text, or a wide gap between words, gives spaces at the ends or doubled.
+            let text = d.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if d.confidence >= self.config.min_confidence && !text.is_empty() {
                 let polygon = if c.flipped {
                     turned(c.corners)
                 } else {
                     c.corners
                 };
                 let line = Line {
-                    text: d.text,
+                    text,
                     confidence: d.confidence,
                     polygon,
                 };
@@ -228,27 +260,28 @@ impl Pipeline {
         self.recognize(runner, lines)
     }
 
-    /// Classifies crops in batches and turns the upside-down ones.
+    /// Classifies crops in batches: whether each looks upside down.
     fn classify(
         &self,
         runner: &mut dyn ModelRunner,
-        crops: &mut [Crop],
-    ) -> Result<(), RunnerError> {
-        for chunk in crops.chunks_mut(self.config.cls_batch.max(1)) {
+        crops: &[Crop],
+    ) -> Result<Vec<bool>, RunnerError> {
+        let mut turn = Vec::with_capacity(crops.len());
+        for chunk in crops.chunks(self.config.cls_batch.max(1)) {
             let refs: Vec<&RgbImage> = chunk.iter().map(|c| &c.image).collect();
             let probs = runner.classify(&recognize::batch(&refs, CLS_WIDTH))?;
             check_rank(&probs, 2, "classification")?;
-            for (c, turn) in chunk
-                .iter_mut()
-                .zip(recognize::upside_down(&probs, self.config.cls_thresh))
-            {
-                if turn {
-                    image::imageops::rotate180_in_place(&mut c.image);
-                    c.flipped = true;
-                }
+            let found = recognize::upside_down(&probs, self.config.cls_thresh);
+            if found.len() != chunk.len() {
+                return Err(RunnerError(format!(
+                    "classification output {:?} for {} crops",
+                    probs.shape,
+                    chunk.len()
+                )));
             }
+            turn.extend(found);
         }
-        Ok(())
+        Ok(turn)
     }
 
     /// Recognises crops in batches of similar aspect ratio (less padding), returning the
@@ -289,8 +322,14 @@ impl Pipeline {
 /// one line by [`crate::layout::group_lines`]. Recognised whole, the line keeps the spaces
 /// between its words and the context across them, which word crops lose.
 fn single_line(found: &[detect::TextBox], w: u32, h: u32) -> Option<[Point; 4]> {
-    if found.is_empty() || (w as f32) < LINE_ASPECT * h as f32 {
+    if (w as f32) < LINE_ASPECT * h as f32 {
         return None;
+    }
+    if found.is_empty() {
+        // Detection misses text on tightly cropped lines (a few pixels of margin, faint or
+        // thin type) more often than recognition does: a line-shaped image is read whole, and
+        // what it says counts only if it is read with confidence.
+        return Some(rect([0.0, 0.0, w as f32, h as f32]));
     }
     let level = |b: &detect::TextBox| {
         let [p0, p1, ..] = b.corners;
@@ -316,13 +355,44 @@ fn single_line(found: &[detect::TextBox], w: u32, h: u32) -> Option<[Point; 4]> 
                 a[3].max(b[3]),
             ]
         });
+    // The image's whole width, and the line's height with a margin of a quarter of it:
+    // detection misses words and faint marks (a closing period or quote) of a tightly
+    // cropped line, which recognition reads when they are in its crop.
+    let m = 0.25 * (all[3] - all[1]);
     Some(rect([
-        all[0].max(0.0),
-        all[1].max(0.0),
-        all[2].min(w as f32),
-        all[3].min(h as f32),
+        0.0,
+        (all[1] - m).max(0.0),
+        w as f32,
+        (all[3] + m).min(h as f32),
     ]))
 }
+
+/// Turns crops by the classifier's verdicts `turn`, page by page: on a page of at least
+/// [`PAGE_VOTE`] crops most of which look upside down (a page scanned or photographed turned)
+/// every crop is turned; elsewhere none is, and those the classifier would turn are returned
+/// to be read both ways.
+fn orient(crops: &mut [Crop], turn: &[bool]) -> Vec<usize> {
+    let pages = crops.iter().map(|c| c.page + 1).max().unwrap_or(0);
+    let mut votes = vec![(0usize, 0usize); pages];
+    for (c, &t) in crops.iter().zip(turn) {
+        votes[c.page].0 += 1;
+        votes[c.page].1 += usize::from(t);
+    }
+    let mut doubtful = Vec::new();
+    for (i, (c, &t)) in crops.iter_mut().zip(turn).enumerate() {
+        let (n, turned) = votes[c.page];
+        if n >= PAGE_VOTE && turned * 2 > n {
+            image::imageops::rotate180_in_place(&mut c.image);
+            c.flipped = true;
+        } else if t {
+            doubtful.push(i);
+        }
+    }
+    doubtful
+}
+
+/// Crops on a page needed for its majority to turn them all.
+const PAGE_VOTE: usize = 3;
 
 /// The corners of an axis-aligned box `[x0, y0, x1, y1]`, clockwise from the top-left.
 fn rect(b: [f32; 4]) -> [Point; 4] {
@@ -385,6 +455,30 @@ fn join_words(
     out
 }
 
+/// Words already read (a PDF's text layer: text and bounds, in the page's pixels) laid out
+/// as OCR lays out what it reads: grouped into lines, the lines in reading order.
+pub fn lay_out(words: Vec<(String, [f32; 4])>) -> Vec<Line> {
+    let words: Vec<Placed> = words
+        .into_iter()
+        .map(|(text, b)| {
+            let corners = rect(b);
+            let line = Line {
+                text,
+                confidence: 1.0,
+                polygon: corners,
+            };
+            (line, corners)
+        })
+        .collect();
+    let joined = join_words(words, |c| bounds(c, false, 0.0, 0.0));
+    let boxes: Vec<[f32; 4]> = joined.iter().map(|(_, b)| *b).collect();
+    let mut slots: Vec<Option<Line>> = joined.into_iter().map(|(l, _)| Some(l)).collect();
+    crate::layout::reading_order(&boxes)
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
+}
+
 /// The corners of a box turned by 180°, so the first is the text's top-left again.
 fn turned(c: [Point; 4]) -> [Point; 4] {
     [c[2], c[3], c[0], c[1]]
@@ -437,7 +531,14 @@ mod tests {
         ];
         assert_eq!(
             single_line(&words, 320, 60),
-            Some(rect([4.0, 8.0, 300.0, 50.0]))
+            // The image's width; the words' height (8 to 50) and a quarter of it around it,
+            // within the image.
+            Some(rect([0.0, 0.0, 320.0, 60.0]))
+        );
+        let low = [text_box(40.0, 30.0, 200.0, 50.0)];
+        assert_eq!(
+            single_line(&low, 320, 80),
+            Some(rect([0.0, 25.0, 320.0, 55.0]))
         );
         // Not as wide as three heights: a page, however few its words.
         assert_eq!(single_line(&words, 170, 60), None);
@@ -453,7 +554,12 @@ mod tests {
             score: 0.9,
         };
         assert_eq!(single_line(&[tilted], 320, 60), None);
-        assert_eq!(single_line(&[], 320, 60), None);
+        // Nothing detected in a line-shaped image: read whole.
+        assert_eq!(
+            single_line(&[], 320, 60),
+            Some(rect([0.0, 0.0, 320.0, 60.0]))
+        );
+        assert_eq!(single_line(&[], 170, 60), None);
     }
 
     #[test]

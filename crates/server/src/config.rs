@@ -252,7 +252,8 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T> {
 
 impl OcrSettings {
     /// Reads `TOLLGATE_OCR_DEVICE`, `_QUEUE`, `_MAX_BATCH`, `_THREADS`, `_TIMEOUT_SECS`,
-    /// `_MAX_BYTES`, `_MAX_PIXELS`, `_MEMORY_MB`.
+    /// `_MAX_BYTES`, `_MAX_PIXELS`, `_MEMORY_MB`, and `TOLLGATE_PDF_WORKER` (the executable
+    /// run as the PDF worker; this one by default) and `TOLLGATE_PDF_WORKER_MEMORY_MB`.
     pub fn from_env() -> Result<Self> {
         let d = Self::default();
         let device = match var("TOLLGATE_OCR_DEVICE") {
@@ -280,6 +281,19 @@ impl OcrSettings {
         if (body_mb << 20) < engine.limits.max_bytes {
             bail!("TOLLGATE_OCR_BODY_BUDGET_MB must hold at least one upload of TOLLGATE_OCR_MAX_BYTES");
         }
+        // PDFs are parsed and rendered in children of this executable (or of the one named).
+        let program = match var("TOLLGATE_PDF_WORKER") {
+            Some(path) => std::path::PathBuf::from(path),
+            None => std::env::current_exe()
+                .map_err(|e| anyhow::anyhow!("finding this executable for the PDF worker: {e}"))?,
+        };
+        let mut worker = tollgate_ocr::pdf_worker::PdfWorker::new(program);
+        let worker_mb: u64 = number("TOLLGATE_PDF_WORKER_MEMORY_MB", worker.memory_limit >> 20)?;
+        if worker_mb < 256 {
+            bail!("TOLLGATE_PDF_WORKER_MEMORY_MB must be at least 256");
+        }
+        worker.memory_limit = worker_mb << 20;
+        engine.pdf_worker = Some(worker);
         if engine.queue_capacity == 0 || engine.max_batch == 0 || engine.timeout.is_zero() {
             bail!("TOLLGATE_OCR_QUEUE, TOLLGATE_OCR_MAX_BATCH and TOLLGATE_OCR_TIMEOUT_SECS must be above 0");
         }

@@ -2,8 +2,20 @@
 
 use clap::Parser;
 
+fn main() -> std::process::ExitCode {
+    // The PDF worker (see tollgate_ocr::pdf_worker): a child this executable starts for each
+    // PDF it parses or renders. Not a command for people, so not in --help; dispatched before
+    // anything else starts (no runtime, no logging: its output is its answer).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(tollgate_ocr::pdf_worker::SUBCOMMAND) {
+        let code = tollgate_ocr::pdf_worker::main(&args[1..]);
+        return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    serve()
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn serve() -> std::process::ExitCode {
     let cli = tollgate::cli::Cli::parse();
     let telemetry = tollgate::logging::init(cli.command.is_server());
     let result = tollgate::cli::run(cli).await;

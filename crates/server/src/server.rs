@@ -110,6 +110,12 @@ impl ReadinessCheck for OcrReady {
 
 /// Starts the OCR engine the settings describe (models load and warm up in the background).
 pub fn start_ocr(env: &EnvSettings) -> Result<Arc<tollgate_ocr::Engine>> {
+    if let Some(worker) = &env.ocr.engine.pdf_worker {
+        // A worker that cannot answer would fail every PDF: refuse to start instead.
+        worker
+            .probe(std::time::Duration::from_secs(10))
+            .map_err(|e| anyhow::anyhow!("PDF worker {}: {e}", worker.program.display()))?;
+    }
     let engine = tollgate_ocr::start(env.ocr.device, env.ocr.engine.clone())
         .map_err(|e| anyhow::anyhow!("OCR engine: {e}"))?;
     Ok(Arc::new(engine))

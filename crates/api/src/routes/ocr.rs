@@ -77,12 +77,16 @@ impl From<OcrMode> for Mode {
 
 /// How an image was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename_all = "snake_case")]
 pub enum ReadAs {
     /// As a page.
     Page,
     /// As one line.
     Line,
+    /// A PDF page's own text layer, used instead of OCR (in `mode=auto`, for a page whose
+    /// text is all mapped to Unicode, horizontal, visible, and not mostly pictures); charged
+    /// as a page.
+    TextLayer,
 }
 
 /// One line of text.
@@ -247,6 +251,7 @@ fn read_as(mode: Mode) -> ReadAs {
     match mode {
         Mode::Line => ReadAs::Line,
         Mode::Page | Mode::Auto => ReadAs::Page,
+        Mode::TextLayer => ReadAs::TextLayer,
     }
 }
 

@@ -2336,7 +2336,7 @@ export interface components {
          * @description How an image was read.
          * @enum {string}
          */
-        ReadAs: "page" | "line";
+        ReadAs: "page" | "line" | "text_layer";
         /**
          * Readiness
          * @description Readiness report.

@@ -2337,7 +2337,7 @@ export interface components {
          * @description How an image was read.
          * @enum {string}
          */
-        ReadAs: "page" | "line";
+        ReadAs: "page" | "line" | "text_layer";
         /**
          * Readiness
          * @description Readiness report.
@@ -11592,7 +11592,7 @@ export const ocrModeValues: ReadonlyArray<FlattenedDeepRequired<components>["sch
 export const outcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Outcome"]> = ["applied", "duplicate", "ignored"];
 export const pageOrderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PageOrder"]> = ["desc", "asc"];
 export const priceModelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PriceModel"]> = ["per_unit", "graduated", "volume", "package"];
-export const readAsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadAs"]> = ["page", "line"];
+export const readAsValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReadAs"]> = ["page", "line", "text_layer"];
 export const roleNameValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RoleName"]> = ["owner", "admin", "viewer"];
 export const usageGroupValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UsageGroup"]> = ["key", "client", "operation"];
 export const webhookEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEventType"]> = ["usage.threshold_crossed", "spend.threshold_crossed", "credit.low", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "account.suspended", "api_key.expiring", "api_key.revoked", "client.secret_rotated"];
