@@ -319,8 +319,8 @@ fn a_worker_past_its_deadline_is_killed() -> Result<()> {
     }
     match worker.page(&doc, 0, true, std::time::Duration::from_secs(20))? {
         Ok(tollgate_ocr::pdf_worker::PageContent::Text(layer)) => {
-            let words: Vec<&str> = layer.words.iter().map(|(w, _)| w.as_str()).collect();
-            assert_eq!(words, ["Deadline", "1"]);
+            let lines: Vec<&str> = layer.lines.iter().map(|(l, _)| l.as_str()).collect();
+            assert_eq!(lines, ["Deadline 1"]);
         }
         other => anyhow::bail!("{other:?}"),
     }

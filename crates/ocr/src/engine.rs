@@ -205,6 +205,9 @@ pub struct Engine {
     config: EngineConfig,
     /// The memory budget, in KiB.
     memory: Arc<tokio::sync::Semaphore>,
+    /// PDF worker processes that may run at once (one per core): each may use up to its
+    /// address-space limit, which the memory budget does not count.
+    pdf_slots: Arc<tokio::sync::Semaphore>,
     det: DetParams,
 }
 
@@ -260,6 +263,9 @@ impl Engine {
             info,
             config,
             memory,
+            pdf_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
             det,
         })
     }
@@ -368,9 +374,12 @@ impl Engine {
         .await
         .map_err(|_| OcrError::Busy)?
         .map_err(|_| OcrError::NotReady)?;
+        let slot = self.pdf_slot(deadline).await?;
         let worker = self.config.pdf_worker.clone();
         let task = tokio::task::spawn_blocking(move || -> Result<CheckedPdf, OcrError> {
-            let _memory = memory;
+            let _held = (memory, slot);
+            // The blocking pool may have been busy: what is left of the deadline, if anything.
+            let left = deadline.saturating_duration_since(Instant::now());
             let Some(worker) = worker else {
                 return match std::panic::catch_unwind(AssertUnwindSafe(|| {
                     pdf::check(bytes, max_pages)
@@ -380,7 +389,10 @@ impl Engine {
                     Err(_) => Err(PdfError::Invalid.into()),
                 };
             };
-            match worker.check(Arc::new(bytes), max_pages, limit) {
+            if left.is_zero() {
+                return Err(too_slow("checking the PDF".into(), limit));
+            }
+            match worker.check(Arc::new(bytes), max_pages, left) {
                 Ok(checked) => Ok(checked?),
                 Err(WorkerError::Timeout) => Err(too_slow("checking the PDF".into(), limit)),
                 // Killed by its limits, or the parser panicked: a document it cannot read.
@@ -423,14 +435,19 @@ impl Engine {
                 decoder_bytes_per_pixel: 4,
             };
             let memory = self.reserve(&probe, deadline).await?;
+            let slot = self.pdf_slot(deadline).await?;
             let started = Instant::now();
             let page = doc.clone();
             let worker = self.config.pdf_worker.clone();
             let text = mode == Mode::Auto;
             let what = format!("rendering page {}", index + 1);
             let render = tokio::task::spawn_blocking(move || {
+                let _slot = slot;
+                // The blocking pool may have been busy: what is left of the deadline.
+                let left = deadline.saturating_duration_since(Instant::now());
                 let rendered = match worker {
-                    Some(worker) => match worker.page(&page, index, text, limit) {
+                    Some(_) if left.is_zero() => Err(too_slow(what, limit)),
+                    Some(worker) => match worker.page(&page, index, text, left) {
                         Ok(content) => content.map_err(OcrError::from),
                         Err(WorkerError::Timeout) => Err(too_slow(what, limit)),
                         Err(WorkerError::Crashed(why)) => {
@@ -464,7 +481,15 @@ impl Engine {
                     drop(memory);
                     out.push(OcrOutput {
                         page: PageText {
-                            lines: crate::pipeline::lay_out(layer.words),
+                            lines: layer
+                                .lines
+                                .into_iter()
+                                .map(|(text, [x0, y0, x1, y1])| crate::pipeline::Line {
+                                    text,
+                                    confidence: 1.0,
+                                    polygon: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+                                })
+                                .collect(),
                             upside_down: false,
                             mode: Mode::TextLayer,
                         },
@@ -497,6 +522,17 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// A PDF worker slot, waited for until `deadline`.
+    async fn pdf_slot(
+        &self,
+        deadline: Instant,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, OcrError> {
+        tokio::time::timeout_at(deadline.into(), self.pdf_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| OcrError::Busy)?
+            .map_err(|_| OcrError::NotReady)
     }
 
     /// This page's share of the memory budget (all of it for a page larger than the budget),

@@ -302,9 +302,9 @@ pub struct TextLayer {
     pub width: u32,
     /// The page's rendered size.
     pub height: u32,
-    /// Its words in the order the document shows them, each with its bounds
+    /// Its lines in reading order (grouped and ordered as OCR's are), each with its bounds
     /// `[x0, y0, x1, y1]`.
-    pub words: Vec<(String, [f32; 4])>,
+    pub lines: Vec<(String, [f32; 4])>,
 }
 
 /// The fewest visible characters a text layer needs to be used instead of OCR.
@@ -316,9 +316,48 @@ pub const MAX_LAYER_IMAGE_SHARE: f64 = 0.25;
 /// Page `index`'s text layer, when it is usable instead of OCR: at least [`MIN_LAYER_CHARS`]
 /// visible characters, every one mapped to Unicode (fonts without a usable encoding give
 /// glyph codes, not text), nearly all of them horizontal, no invisible text (an invisible
-/// layer is a previous OCR's guess over a scan), and images covering at most
-/// [`MAX_LAYER_IMAGE_SHARE`] of the page.
+/// layer is a previous OCR's guess over a scan), none off the page or under a point high, at
+/// most [`MAX_LAYER_WORDS`] words, and images covering at most [`MAX_LAYER_IMAGE_SHARE`] of
+/// the page. Its words are laid out here, so a worker process does that work under its
+/// limits.
 pub fn text_layer(pdf: &CheckedPdf, index: usize) -> Result<Option<TextLayer>, PdfError> {
+    let Some((width, height, words)) = layer_words(pdf, index)? else {
+        return Ok(None);
+    };
+    let lines = crate::pipeline::lay_out(words)
+        .into_iter()
+        .map(|l| {
+            let xs = l.polygon.map(|p| p[0]);
+            let ys = l.polygon.map(|p| p[1]);
+            let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
+            let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
+            (l.text, [min(xs), min(ys), max(xs), max(ys)])
+        })
+        .collect();
+    Ok(Some(TextLayer {
+        width,
+        height,
+        lines,
+    }))
+}
+
+/// The most words a text layer may have to be used (a page of small type has about 1500;
+/// laying words out costs more than linear time, and a layer this large is not a page's
+/// text).
+pub const MAX_LAYER_WORDS: usize = 5000;
+/// The smallest em a glyph may have, in the page's pixels (about 1 point at 270 dpi): text
+/// smaller than that is not meant to be read.
+const MIN_GLYPH_EM: f32 = 4.0;
+
+/// Words with their bounds `[x0, y0, x1, y1]`.
+type Words = Vec<(String, [f32; 4])>;
+
+/// The page's size as rendered and its usable text layer's words, in the order the
+/// document shows them (see [`text_layer`]).
+fn layer_words(
+    pdf: &CheckedPdf,
+    index: usize,
+) -> Result<Option<(u32, u32, Words)>, PdfError> {
     let doc = open(&pdf.bytes)?;
     let pages = doc.pages();
     let page = pages.get(index).ok_or(PdfError::Invalid)?;
@@ -339,17 +378,25 @@ pub fn text_layer(pdf: &CheckedPdf, index: usize) -> Result<Option<TextLayer>, P
     let mut layer = LayerCollector::default();
     hayro::hayro_interpret::interpret_page(page, &mut context, &mut layer);
     let page_area = f64::from(w) * f64::from(h);
+    let (wf, hf) = (w as f32, h as f32);
+    // Text off the page or too small to see is not what the page shows.
+    let hidden = |g: &LaidGlyph| {
+        let [x0, y0, x1, y1] = g.bounds;
+        let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        !(0.0..=wf).contains(&cx) || !(0.0..=hf).contains(&cy) || y1 - y0 < MIN_GLYPH_EM
+    };
     let visible = layer.glyphs.iter().filter(|g| !g.space).count();
     let usable = visible >= MIN_LAYER_CHARS
         && layer.unmapped == 0
         && layer.invisible == 0
         && layer.slanted * 20 <= visible
+        && !layer.glyphs.iter().any(|g| !g.space && hidden(g))
         && layer.image_area <= MAX_LAYER_IMAGE_SHARE * page_area;
-    Ok(usable.then(|| TextLayer {
-        width: w,
-        height: h,
-        words: words(&layer.glyphs),
-    }))
+    if !usable {
+        return Ok(None);
+    }
+    let words = words(&layer.glyphs);
+    Ok((words.len() <= MAX_LAYER_WORDS).then_some((w, h, words)))
 }
 
 /// A glyph of a text layer: its text and its em box in the page's pixels.
@@ -699,51 +746,61 @@ mod tests {
         );
     }
 
-    fn layer(contents: &[&str]) -> Option<TextLayer> {
+    fn doc(contents: &[&str]) -> CheckedPdf {
         let contents: Vec<String> = contents.iter().map(|c| c.to_string()).collect();
-        let doc = check(
+        check(
             super::testing::with_contents(612.0, 792.0, &contents, ""),
             5,
         )
-        .unwrap();
-        text_layer(&doc, 0).unwrap()
+        .unwrap()
     }
 
-    fn texts(layer: &TextLayer) -> Vec<&str> {
-        layer.words.iter().map(|(t, _)| t.as_str()).collect()
+    fn layer(contents: &[&str]) -> Option<TextLayer> {
+        text_layer(&doc(contents), 0).unwrap()
+    }
+
+    /// The words of a page's usable layer.
+    fn words_of(contents: &[&str]) -> Option<Vec<(String, [f32; 4])>> {
+        layer_words(&doc(contents), 0).unwrap().map(|(_, _, w)| w)
+    }
+
+    fn texts(words: &[(String, [f32; 4])]) -> Vec<&str> {
+        words.iter().map(|(t, _)| t.as_str()).collect()
     }
 
     #[test]
     fn a_born_digital_page_is_read_from_its_text_layer() {
         // Two lines, the second shown first in the content stream, words split by spaces and
         // by a positioned gap (TJ) with no space glyph.
-        let layer = layer(&["BT /F1 12 Tf 72 680 Td (second line here) Tj ET \
-             BT /F1 12 Tf 72 700 Td [(Invoice) -600 (number 42)] TJ ET"])
-        .expect("a usable layer");
-        assert_eq!((layer.width, layer.height), (2318, 3000));
+        let page = ["BT /F1 12 Tf 72 680 Td (second line here) Tj ET \
+             BT /F1 12 Tf 72 700 Td [(Invoice) -600 (number 42)] TJ ET"];
+        let words = words_of(&page).expect("a usable layer");
         assert_eq!(
-            texts(&layer),
+            texts(&words),
             ["second", "line", "here", "Invoice", "number", "42"]
         );
         // In the page's pixels: y grows downwards, so the first line shown is lower.
-        let (_, second) = &layer.words[0];
-        let (_, invoice) = &layer.words[3];
+        let (_, second) = &words[0];
+        let (_, invoice) = &words[3];
         assert!(invoice[3] < second[3], "{invoice:?} {second:?}");
         let scale = 3000.0 / 792.0;
         assert!((invoice[0] - 72.0 * scale).abs() < 1.0, "{invoice:?}");
-        let lines = crate::pipeline::lay_out(layer.words);
-        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(text, ["Invoice number 42", "second line here"]);
+        let layer = layer(&page).expect("a usable layer");
+        assert_eq!((layer.width, layer.height), (2318, 3000));
+        assert_eq!(
+            texts(&layer.lines),
+            ["Invoice number 42", "second line here"]
+        );
     }
 
     #[test]
     fn text_drawn_twice_counts_once() {
         // Fill, then stroke, the same text (a fake bold): one set of words.
-        let layer = layer(&[
+        let words = words_of(&[
             "BT /F1 12 Tf 72 700 Td (Twice drawn) Tj ET BT 1 Tr /F1 12 Tf 72 700 Td (Twice drawn) Tj ET",
         ])
         .expect("a usable layer");
-        assert_eq!(texts(&layer), ["Twice", "drawn"]);
+        assert_eq!(texts(&words), ["Twice", "drawn"]);
     }
 
     #[test]
@@ -762,6 +819,30 @@ mod tests {
         );
         // No text at all.
         assert_eq!(layer(&["0 0 m 100 100 l S"]), None);
+        // Text off the page, or too small to see, beside text that is seen.
+        assert_eq!(
+            layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj 0 -2000 Td (Below) Tj ET"]),
+            None
+        );
+        assert_eq!(
+            layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj /F1 0.5 Tf (tiny) Tj ET"]),
+            None
+        );
+        // More words than a page holds (four a line, lines 2 px apart).
+        let line = "(a b c d) Tj 0 -0.5 Td ";
+        let fewer = format!(
+            "BT /F1 6 Tf 10 780 Td {} ET",
+            line.repeat(MAX_LAYER_WORDS / 4)
+        );
+        let many = format!(
+            "BT /F1 6 Tf 10 780 Td {} ET",
+            line.repeat(MAX_LAYER_WORDS / 4 + 1)
+        );
+        assert_eq!(words_of(&[&fewer]).map(|w| w.len()), Some(MAX_LAYER_WORDS));
+        assert!(
+            layer(&[&many]).is_none(),
+            "a layer of more than MAX_LAYER_WORDS words"
+        );
         // Visible and plentiful: used.
         assert!(layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj ET"]).is_some());
     }

@@ -212,6 +212,7 @@ impl PdfWorker {
                 }
                 Err(e) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     return Err(WorkerError::Broken(format!("waiting for the worker: {e}")));
                 }
             }
@@ -254,6 +255,8 @@ fn limit_self(memory: u64, cpu_seconds: u64) -> std::io::Result<()> {
     set(Resource::As, memory)?;
     set(Resource::Cpu, cpu_seconds)?;
     set(Resource::Core, 0)?;
+    // When memory runs out on the machine, the kernel kills a worker before the server.
+    std::fs::write("/proc/self/oom_score_adj", "1000")?;
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
     // The parent may have died before the line above; then the child was handed to init.
     if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() == 1) {
