@@ -316,7 +316,7 @@ pub const MAX_LAYER_IMAGE_SHARE: f64 = 0.25;
 /// Page `index`'s text layer, when it is usable instead of OCR: at least [`MIN_LAYER_CHARS`]
 /// visible characters, every one mapped to Unicode (fonts without a usable encoding give
 /// glyph codes, not text), nearly all of them horizontal, no invisible text (an invisible
-/// layer is a previous OCR's guess over a scan), none off the page or under a point high, at
+/// layer is a previous OCR's guess over a scan) and none white or transparent, none off the page or under a point high, at
 /// most [`MAX_LAYER_WORDS`] words, and images covering at most [`MAX_LAYER_IMAGE_SHARE`] of
 /// the page. Its words are laid out here, so a worker process does that work under its
 /// limits.
@@ -354,10 +354,7 @@ type Words = Vec<(String, [f32; 4])>;
 
 /// The page's size as rendered and its usable text layer's words, in the order the
 /// document shows them (see [`text_layer`]).
-fn layer_words(
-    pdf: &CheckedPdf,
-    index: usize,
-) -> Result<Option<(u32, u32, Words)>, PdfError> {
+fn layer_words(pdf: &CheckedPdf, index: usize) -> Result<Option<(u32, u32, Words)>, PdfError> {
     let doc = open(&pdf.bytes)?;
     let pages = doc.pages();
     let page = pages.get(index).ok_or(PdfError::Invalid)?;
@@ -414,6 +411,7 @@ struct LayerCollector {
     /// Glyph origins seen, so text drawn twice (fill, then stroke) counts once.
     seen: std::collections::HashSet<(String, i64, i64)>,
     unmapped: usize,
+    /// Glyphs drawn invisibly (render mode 3) or faintly (see `draw_glyph_run`).
     invisible: usize,
     slanted: usize,
     image_area: f64,
@@ -443,8 +441,19 @@ impl<'a> hayro::hayro_interpret::Device<'a> for LayerCollector {
     ) {
         use hayro::hayro_interpret::font::Glyph;
         use hayro::hayro_interpret::hayro_cmap::BfString;
+        // Text painted so it does not show on white paper: white or nearly, mostly
+        // transparent, or through a soft mask (white text on a dark box is legitimate, and
+        // such a page is OCR'd rather than trusted).
+        let faint = props.soft_mask.is_some()
+            || match &props.paint {
+                hayro::hayro_interpret::Paint::Color(c) => {
+                    let [r, g, b, a] = c.to_rgba().to_rgba8();
+                    a < 128 || (r >= 240 && g >= 240 && b >= 240)
+                }
+                hayro::hayro_interpret::Paint::Pattern(_) => false,
+            };
         for glyph in run.glyphs() {
-            if matches!(mode, hayro::hayro_interpret::DrawMode::Invisible) {
+            if matches!(mode, hayro::hayro_interpret::DrawMode::Invisible) || faint {
                 self.invisible += 1;
                 continue;
             }
@@ -819,6 +828,13 @@ mod tests {
         );
         // No text at all.
         assert_eq!(layer(&["0 0 m 100 100 l S"]), None);
+        // White or transparent text beside text that is seen.
+        assert_eq!(
+            layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj 1 1 1 rg (white) Tj ET"]),
+            None
+        );
+        // Gray text is text.
+        assert!(layer(&["BT 0.4 g /F1 12 Tf 72 700 Td (Plain words here) Tj ET"]).is_some());
         // Text off the page, or too small to see, beside text that is seen.
         assert_eq!(
             layer(&["BT /F1 12 Tf 72 700 Td (Plain words here) Tj 0 -2000 Td (Below) Tj ET"]),

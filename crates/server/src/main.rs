@@ -17,6 +17,16 @@ fn main() -> std::process::ExitCode {
 #[tokio::main]
 async fn serve() -> std::process::ExitCode {
     let cli = tollgate::cli::Cli::parse();
+    if cli.command.is_server() {
+        // The PDF workers this server starts run as its user: not dumpable, its memory and
+        // /proc/<pid>/environ (the master key, database passwords) are closed to them.
+        if let Err(e) =
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        {
+            eprintln!("error: marking the server not dumpable: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let telemetry = tollgate::logging::init(cli.command.is_server());
     let result = tollgate::cli::run(cli).await;
     telemetry.shutdown().await;
