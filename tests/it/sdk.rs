@@ -242,27 +242,23 @@ async fn check_run(srv: &TestServer, t: &Tenant, out: &Output) -> Result<()> {
     // Every call served is a unit recorded, once: the first image and the two retried calls.
     // The run ends rate limited on this key, so this read waits out the server's Retry-After
     // as a client must.
-    let mut usage = send(
-        reqwest::Client::new()
-            .get(srv.url("/v1/usage"))
-            .header("x-api-key", &t.key),
-    )
-    .await?;
-    for _ in 0..3 {
-        if usage.status != 429 {
-            break;
-        }
-        let wait: u64 = crate::metering::header(&usage, "retry-after")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-        usage = send(
+    let mut tries = 0;
+    let usage = loop {
+        let usage = send(
             reqwest::Client::new()
                 .get(srv.url("/v1/usage"))
                 .header("x-api-key", &t.key),
         )
         .await?;
-    }
+        tries += 1;
+        if usage.status != 429 || tries > 3 {
+            break usage;
+        }
+        let wait: u64 = crate::metering::header(&usage, "retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    };
     assert_eq!(
         (
             usage.status,

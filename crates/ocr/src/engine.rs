@@ -171,6 +171,25 @@ fn too_slow(what: String, limit: Duration) -> OcrError {
     .into()
 }
 
+/// What a PDF worker's answer means for the caller: its deadline is `too_slow` for `what`,
+/// its death is `crashed` (the document's fault), a broken worker is ours.
+fn from_worker<T>(
+    outcome: Result<Result<T, PdfError>, WorkerError>,
+    what: String,
+    limit: Duration,
+    crashed: PdfError,
+) -> Result<T, OcrError> {
+    match outcome {
+        Ok(answer) => Ok(answer?),
+        Err(WorkerError::Timeout) => Err(too_slow(what, limit)),
+        Err(WorkerError::Crashed(why)) => {
+            tracing::warn!(%why, %what, "a PDF worker failed");
+            Err(crashed.into())
+        }
+        Err(e @ WorkerError::Broken(_)) => Err(RunnerError(e.to_string()).into()),
+    }
+}
+
 /// What reading one page holds in memory, estimated from its header: while it is decoded, the
 /// decoded image in its own format and the working image; then the working image and the
 /// detector's activations.
@@ -392,16 +411,9 @@ impl Engine {
             if left.is_zero() {
                 return Err(too_slow("checking the PDF".into(), limit));
             }
-            match worker.check(Arc::new(bytes), max_pages, left) {
-                Ok(checked) => Ok(checked?),
-                Err(WorkerError::Timeout) => Err(too_slow("checking the PDF".into(), limit)),
-                // Killed by its limits, or the parser panicked: a document it cannot read.
-                Err(WorkerError::Crashed(why)) => {
-                    tracing::warn!(%why, "the PDF check failed");
-                    Err(PdfError::Invalid.into())
-                }
-                Err(e @ WorkerError::Broken(_)) => Err(RunnerError(e.to_string()).into()),
-            }
+            // Killed by its limits, or the parser panicked: a document it cannot read.
+            let outcome = worker.check(Arc::new(bytes), max_pages, left);
+            from_worker(outcome, "checking the PDF".into(), limit, PdfError::Invalid)
         });
         // The worker is killed at `limit`; the margin is for starting it.
         match tokio::time::timeout(limit + WORKER_MARGIN, task).await {
@@ -441,21 +453,17 @@ impl Engine {
             let worker = self.config.pdf_worker.clone();
             let text = mode == Mode::Auto;
             let what = format!("rendering page {}", index + 1);
+            let late = what.clone();
             let render = tokio::task::spawn_blocking(move || {
                 let _slot = slot;
                 // The blocking pool may have been busy: what is left of the deadline.
                 let left = deadline.saturating_duration_since(Instant::now());
                 let rendered = match worker {
                     Some(_) if left.is_zero() => Err(too_slow(what, limit)),
-                    Some(worker) => match worker.page(&page, index, text, left) {
-                        Ok(content) => content.map_err(OcrError::from),
-                        Err(WorkerError::Timeout) => Err(too_slow(what, limit)),
-                        Err(WorkerError::Crashed(why)) => {
-                            tracing::warn!(%why, page = index + 1, "a PDF page failed to render");
-                            Err(PdfError::Render { page: index + 1 }.into())
-                        }
-                        Err(e @ WorkerError::Broken(_)) => Err(RunnerError(e.to_string()).into()),
-                    },
+                    Some(worker) => {
+                        let outcome = worker.page(&page, index, text, left);
+                        from_worker(outcome, what, limit, PdfError::Render { page: index + 1 })
+                    }
                     None => std::panic::catch_unwind(AssertUnwindSafe(|| {
                         pdf_worker::render_page(&page, index, text)
                     }))
@@ -471,7 +479,7 @@ impl Engine {
             };
             let (rendered, memory) =
                 match tokio::time::timeout_at((deadline + margin).into(), render).await {
-                    Err(_) => return Err(too_slow(format!("rendering page {}", index + 1), limit)),
+                    Err(_) => return Err(too_slow(late, limit)),
                     Ok(Err(e)) => return Err(RunnerError(format!("PDF render task: {e}")).into()),
                     Ok(Ok(done)) => done,
                 };
@@ -484,10 +492,10 @@ impl Engine {
                             lines: layer
                                 .lines
                                 .into_iter()
-                                .map(|(text, [x0, y0, x1, y1])| crate::pipeline::Line {
+                                .map(|(text, b)| crate::pipeline::Line {
                                     text,
                                     confidence: 1.0,
-                                    polygon: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+                                    polygon: crate::pipeline::rect(b),
                                 })
                                 .collect(),
                             upside_down: false,

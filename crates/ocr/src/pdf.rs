@@ -327,11 +327,8 @@ pub fn text_layer(pdf: &CheckedPdf, index: usize) -> Result<Option<TextLayer>, P
     let lines = crate::pipeline::lay_out(words)
         .into_iter()
         .map(|l| {
-            let xs = l.polygon.map(|p| p[0]);
-            let ys = l.polygon.map(|p| p[1]);
-            let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
-            let max = |v: [f32; 4]| v.into_iter().fold(f32::MIN, f32::max);
-            (l.text, [min(xs), min(ys), max(xs), max(ys)])
+            let b = crate::pipeline::bounds(&l.polygon, false, 0.0, 0.0);
+            (l.text, b)
         })
         .collect();
     Ok(Some(TextLayer {
@@ -478,18 +475,9 @@ impl<'a> hayro::hayro_interpret::Device<'a> for LayerCollector {
                 continue;
             }
             // The em box in glyph space (1000 units an em; descenders to -200).
-            let corners = [
-                (0.0, -200.0),
-                (f64::from(advance), -200.0),
-                (0.0, 800.0),
-                (f64::from(advance), 800.0),
-            ]
-            .map(|(x, y)| t * hayro::kurbo::Point::new(x, y));
-            let xs = corners.map(|p| p.x);
-            let ys = corners.map(|p| p.y);
-            let min = |v: [f64; 4]| v.into_iter().fold(f64::MAX, f64::min) as f32;
-            let max = |v: [f64; 4]| v.into_iter().fold(f64::MIN, f64::max) as f32;
-            let bounds = [min(xs), min(ys), max(xs), max(ys)];
+            let em = hayro::kurbo::Rect::new(0.0, -200.0, f64::from(advance), 800.0);
+            let b = t.transform_rect_bbox(em);
+            let bounds = [b.x0, b.y0, b.x1, b.y1].map(|v| v as f32);
             if !bounds.iter().all(|v| v.is_finite()) {
                 self.unmapped += 1;
                 continue;

@@ -51,8 +51,6 @@ pub enum Reply {
         width: u32,
         /// Pixels.
         height: u32,
-        /// The resolution it was rendered at.
-        dpi: f32,
     },
     /// The page's usable text layer (no pixels follow).
     Text(TextLayer),
@@ -64,7 +62,7 @@ pub enum Reply {
 pub const SUBCOMMAND: &str = "pdf-worker";
 
 /// This build's protocol version.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// What a page holds, from the child or in-process.
 #[derive(Debug)]
@@ -143,7 +141,7 @@ impl PdfWorker {
         let kind = if text { "text" } else { "image" };
         let args = ["page".to_string(), index.to_string(), kind.to_string()];
         match self.run(doc.bytes().clone(), &args, limit, max)? {
-            (Reply::Image { width, height, .. }, pixels) => {
+            (Reply::Image { width, height }, pixels) => {
                 let image = RgbImage::from_raw(width, height, pixels).ok_or_else(|| {
                     WorkerError::Broken(format!("a {width}x{height} page with the wrong size"))
                 })?;
@@ -313,20 +311,11 @@ pub fn main(args: &[String]) -> i32 {
             };
             // The parent checked the document; this child only renders.
             let doc = CheckedPdf::unchecked(bytes);
-            let text = if *kind == "text" {
-                pdf::text_layer(&doc, index)
-            } else {
-                Ok(None)
-            };
-            match text.and_then(|layer| match layer {
-                Some(layer) => Ok(Err(layer)),
-                None => pdf::render(&doc, index).map(Ok),
-            }) {
-                Ok(Err(layer)) => reply(&mut out, &Reply::Text(layer), &[]),
-                Ok(Ok((image, dpi))) => {
+            match render_page(&doc, index, *kind == "text") {
+                Ok(PageContent::Text(layer)) => reply(&mut out, &Reply::Text(layer), &[]),
+                Ok(PageContent::Image(image)) => {
                     let (width, height) = image.dimensions();
-                    let head = Reply::Image { width, height, dpi };
-                    reply(&mut out, &head, image.as_raw())
+                    reply(&mut out, &Reply::Image { width, height }, image.as_raw())
                 }
                 Err(e) => reply(&mut out, &Reply::Refused(e), &[]),
             }

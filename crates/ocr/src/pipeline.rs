@@ -231,16 +231,7 @@ impl Pipeline {
                     };
                 }
                 let (w, h) = (img.width() as f32, img.height() as f32);
-                let frame = |c: &[Point; 4]| bounds(c, upside_down, w, h);
-                let joined = join_words(lines, frame);
-                // Then the page's layout decides the order of the lines (columns, bands).
-                let boxes: Vec<[f32; 4]> = joined.iter().map(|(_, b)| *b).collect();
-                let mut slots: Vec<Option<Line>> =
-                    joined.into_iter().map(|(l, _)| Some(l)).collect();
-                let lines = crate::layout::reading_order(&boxes)
-                    .into_iter()
-                    .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-                    .collect();
+                let lines = in_reading_order(lines, |c| bounds(c, upside_down, w, h));
                 PageText {
                     lines,
                     upside_down,
@@ -395,13 +386,13 @@ fn orient(crops: &mut [Crop], turn: &[bool]) -> Vec<usize> {
 const PAGE_VOTE: usize = 3;
 
 /// The corners of an axis-aligned box `[x0, y0, x1, y1]`, clockwise from the top-left.
-fn rect(b: [f32; 4]) -> [Point; 4] {
+pub(crate) fn rect(b: [f32; 4]) -> [Point; 4] {
     [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]]
 }
 
 /// Axis-aligned bounds `[x0, y0, x1, y1]` of detected corners, in the frame the page's text
 /// is upright in.
-fn bounds(c: &[Point; 4], upside_down: bool, w: f32, h: f32) -> [f32; 4] {
+pub(crate) fn bounds(c: &[Point; 4], upside_down: bool, w: f32, h: f32) -> [f32; 4] {
     let pts = c.map(|p| if upside_down { [w - p[0], h - p[1]] } else { p });
     let (xs, ys) = (pts.map(|p| p[0]), pts.map(|p| p[1]));
     let min = |v: [f32; 4]| v.into_iter().fold(f32::MAX, f32::min);
@@ -470,7 +461,13 @@ pub fn lay_out(words: Vec<(String, [f32; 4])>) -> Vec<Line> {
             (line, corners)
         })
         .collect();
-    let joined = join_words(words, |c| bounds(c, false, 0.0, 0.0));
+    in_reading_order(words, |c| bounds(c, false, 0.0, 0.0))
+}
+
+/// Words (with their corners) joined into lines (see [`join_words`]), then the lines in the
+/// page's reading order (columns, bands; see [`crate::layout::reading_order`]).
+fn in_reading_order(words: Vec<Placed>, frame: impl Fn(&[Point; 4]) -> [f32; 4]) -> Vec<Line> {
+    let joined = join_words(words, frame);
     let boxes: Vec<[f32; 4]> = joined.iter().map(|(_, b)| *b).collect();
     let mut slots: Vec<Option<Line>> = joined.into_iter().map(|(l, _)| Some(l)).collect();
     crate::layout::reading_order(&boxes)
