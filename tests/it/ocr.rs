@@ -135,6 +135,114 @@ async fn multipart_upload_and_models() -> Result<()> {
     srv.stop().await
 }
 
+/// `model=` picks the model set: every set `/v1/models` lists reads the line exactly and is
+/// named in the answer, each read is one unit; a set named any other way (case, spaces, a
+/// list, twice) is 400 before anything is charged; an `Idempotency-Key` is bound to the set a
+/// request names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
+    let srv = TestServer::start(Backend::Sqlite).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let send = |query: String, key: Option<&'static str>| {
+        let (srv, api_key) = (&srv, t.key.clone());
+        async move {
+            let mut req = reqwest::Client::new()
+                .post(srv.url(&format!("/v1/ocr{query}")))
+                .header("x-api-key", api_key)
+                .header("content-type", "image/png")
+                .body(fixture("hello.png")?);
+            if let Some(key) = key {
+                req = req.header("idempotency-key", key);
+            }
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            anyhow::Ok((status, resp.json::<Value>().await.unwrap_or(Value::Null)))
+        }
+    };
+    let models: Value = reqwest::Client::new()
+        .get(srv.url("/v1/models"))
+        .header("x-api-key", &t.key)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let sets = models["sets"].as_array().context("sets")?;
+    let ids: Vec<&str> = sets.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids.len(), 3, "{models}");
+    for id in ["pp-ocrv4", "pp-ocrv5", "pp-ocrv6"] {
+        assert!(ids.contains(&id), "{id} listed: {models}");
+    }
+    // The default is listed first, flagged, and is what `model` names.
+    assert_eq!(sets[0]["default"], true, "{models}");
+    assert_eq!(sets[0]["id"], models["model"], "{models}");
+    assert_eq!(
+        sets.iter().filter(|s| s["default"] == true).count(),
+        1,
+        "{models}"
+    );
+    assert_eq!(sets[0]["models"], models["models"], "{models}");
+    let characters: Vec<i64> = sets
+        .iter()
+        .filter_map(|s| s["characters"].as_i64())
+        .collect();
+    for n in [6623, 18383, 18708] {
+        assert!(characters.contains(&n), "{n}: {models}");
+    }
+
+    let (status, body) = send(String::new(), None).await?;
+    assert_eq!((status, &body["model"]), (200, &models["model"]), "{body}");
+    for id in &ids {
+        let (status, body) = send(format!("?model={id}"), None).await?;
+        assert_eq!(status, 200, "{id}: {body}");
+        assert_eq!(body["model"], *id, "{body}");
+        assert_eq!(body["text"], "Hello Tollgate 2026", "{id}: {body}");
+        assert_eq!(body["usage"]["units"], 1, "{id}: {body}");
+    }
+    let served = 1 + ids.len();
+    for query in [
+        "?model=PP-OCRv5",
+        "?model=pp-ocrv5%20",
+        "?model=%20pp-ocrv5",
+        "?model=pp-ocrv5,pp-ocrv4",
+        "?model=",
+        "?model=pp-ocrv3",
+        "?model=pp%E2%80%90ocrv5",
+        "?model=pp-ocrv4&model=pp-ocrv5",
+        "?model=pp-ocrv5&model=pp-ocrv5",
+    ] {
+        let (status, body) = send(query.to_owned(), None).await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("bad_request")),
+            "{query}: {body}"
+        );
+    }
+    // Only the reads that were answered were charged.
+    let tenant: tollgate_core::TenantId = t.id.parse()?;
+    let events = srv.store().usage_events(tenant).await?;
+    assert_eq!(events.len(), served, "{events:?}");
+
+    // A key is bound to the set named: the same image with another set is another request.
+    let (status, first) = send("?model=pp-ocrv5".into(), Some("model-key")).await?;
+    assert_eq!((status, &first["model"]), (200, &Value::from("pp-ocrv5")));
+    for other in ["", "?model=pp-ocrv4", "?model=pp-ocrv6"] {
+        let (status, body) = send(other.into(), Some("model-key")).await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("idempotency_key_reused")),
+            "{other}: {body}"
+        );
+    }
+    let (status, again) = send("?model=pp-ocrv5".into(), Some("model-key")).await?;
+    assert_eq!((status, &again["model"]), (200, &Value::from("pp-ocrv5")));
+    assert_eq!(
+        again["usage"]["units"], 0,
+        "a replay is not charged: {again}"
+    );
+    assert_eq!(again["text"], first["text"]);
+    srv.stop().await
+}
+
 /// A PNG signature and an IHDR chunk declaring `w` x `h`, and nothing else.
 fn png_header(w: u32, h: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
@@ -278,7 +386,7 @@ async fn ocr_needs_the_ocr_read_scope() -> Result<()> {
 /// measured: at most 6 px).
 #[test]
 fn a_large_page_reads_the_same_in_tiles() -> Result<()> {
-    use tollgate_ocr::{burn_runner::BurnRunner, Charset, Pipeline, PipelineConfig, REC_KEYS};
+    use tollgate_ocr::{burn_runner::BurnRunner, Charset, Pipeline, PipelineConfig, DEFAULT_MODEL};
     let small = image::load_from_memory(&fixture("page_rotated.png")?)?.to_rgb8();
     let big = image::imageops::resize(
         &small,
@@ -286,11 +394,12 @@ fn a_large_page_reads_the_same_in_tiles() -> Result<()> {
         small.height() * 4,
         image::imageops::FilterType::Triangle,
     );
-    let mut runner = BurnRunner::cpu();
+    let mut runner = BurnRunner::cpu(DEFAULT_MODEL);
     let mut read = |tile: usize| {
         let mut config = PipelineConfig::default();
         config.det.tile = tile;
-        Pipeline::new(config, Charset::from_dictionary(REC_KEYS)).read(&mut runner, &[&big])
+        Pipeline::new(config, Charset::from_dictionary(DEFAULT_MODEL.dictionary()))
+            .read(&mut runner, &[&big])
     };
     let whole = read(0)?.remove(0);
     let tiled = read(1024)?.remove(0);
@@ -383,7 +492,14 @@ async fn the_mode_decides_how_an_image_is_read() -> Result<()> {
             assert_eq!(body["lines"].as_array().map(Vec::len), Some(1), "{body}");
         }
     }
-    for query in ["?mode=LINE", "?mode=lines", "?mode=", "?mode=line%20"] {
+    for query in [
+        "?mode=LINE",
+        "?mode=lines",
+        "?mode=",
+        "?mode=line%20",
+        "?mode=page&mode=line",
+        "?mode=line&mo%64e=page",
+    ] {
         let (status, body) = send(query, "hello.png", None).await?;
         assert_eq!(
             (status, body["code"].as_str()),

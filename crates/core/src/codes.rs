@@ -120,6 +120,7 @@ error_codes! {
     PdfJavascript = "pdf_javascript", 422, "The PDF contains JavaScript.";
     PdfTooSlow = "pdf_too_slow", 422, "Checking the PDF or rendering one of its pages took longer than its budget.";
     PdfRenderFailed = "pdf_render_failed", 422, "A page of the PDF could not be rendered.";
+    ModelNotLoaded = "model_not_loaded", 422, "The model set asked for is not served by this server (GET /v1/models lists those that are).";
     RateLimited = "rate_limited", 429, "Over a rate limit; retry after Retry-After.";
     ConcurrencyLimited = "concurrency_limited", 429, "All of the plan's concurrent requests are in flight.";
     QuotaExhausted = "quota_exhausted", 429, "The plan's units for this period are used up.";

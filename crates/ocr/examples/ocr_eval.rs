@@ -8,6 +8,7 @@
 //!     --data eval/data --mode full --out eval/results/tollgate.jsonl
 //! ```
 //!
+//! `--model pp-ocrv5` picks the model set (the server's default when absent).
 //! `--mode rec` reads line images with recognition only (no detection, no angle
 //! classification), like RapidOCR's rec-only row; `--mode full` runs the whole pipeline on
 //! lines and pages. `--limit N` uses the first N lines and N/10 pages. Timing covers
@@ -24,13 +25,14 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tollgate_ocr::burn_runner::BurnRunner;
-use tollgate_ocr::{Charset, Pipeline, PipelineConfig, REC_KEYS};
+use tollgate_ocr::{Charset, ModelSet, Pipeline, PipelineConfig, DEFAULT_MODEL};
 
 struct Args {
     data: PathBuf,
     out: PathBuf,
     mode: String,
     limit: Option<usize>,
+    model: ModelSet,
 }
 
 fn args() -> Args {
@@ -39,6 +41,7 @@ fn args() -> Args {
         out: "eval/results/tollgate.jsonl".into(),
         mode: "full".into(),
         limit: None,
+        model: DEFAULT_MODEL,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -48,6 +51,10 @@ fn args() -> Args {
             "--out" => a.out = value.into(),
             "--mode" => a.mode = value,
             "--limit" => a.limit = Some(value.parse().expect("--limit takes a number")),
+            "--model" => {
+                a.model = ModelSet::from_id(&value)
+                    .unwrap_or_else(|| panic!("unknown model set {value}"));
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -82,10 +89,10 @@ fn peak_rss_kb() -> u64 {
 fn main() {
     let a = args();
     let started = Instant::now();
-    let mut runner = BurnRunner::cpu();
+    let mut runner = BurnRunner::cpu(a.model);
     let pipeline = Pipeline::new(
         PipelineConfig::default(),
-        Charset::from_dictionary(REC_KEYS),
+        Charset::from_dictionary(a.model.dictionary()),
     );
     eprintln!("models loaded in {:.2}s", started.elapsed().as_secs_f64());
     let load = |file: &str| {

@@ -78,7 +78,12 @@ async fn main() {
     let tasks: Vec<_> = (0..parallel)
         .map(|_| {
             let (engine, bytes) = (engine.clone(), bytes.clone());
-            tokio::spawn(async move { engine.read(bytes, None, tollgate_ocr::Mode::Page).await })
+            let model = engine.default_model();
+            tokio::spawn(async move {
+                engine
+                    .read(bytes, None, tollgate_ocr::Mode::Page, model)
+                    .await
+            })
         })
         .collect();
     let mut results = Vec::new();

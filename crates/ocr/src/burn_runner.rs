@@ -1,23 +1,23 @@
-//! The CPU model runner: the PP-OCR models of `tollgate-ocr-models` on Burn's Flex backend.
+//! The CPU model runner: a PP-OCR model set of `tollgate-ocr-models` on Burn's Flex backend.
 
 use crate::runner::{ModelRunner, RunnerError};
 use crate::tensor::Tensor;
 use tollgate_ocr_models::burn::tensor::{Device, TensorData};
 use tollgate_ocr_models::burn::Tensor as BurnTensor;
-use tollgate_ocr_models::PpOcr;
+use tollgate_ocr_models::{PpOcr, Version};
 
-/// The three models on one Burn device.
+/// One model set on one Burn device.
 pub struct BurnRunner {
     models: PpOcr,
     device: Device,
 }
 
 impl BurnRunner {
-    /// Loads the embedded weights onto the Flex (CPU) device.
-    pub fn cpu() -> Self {
+    /// Loads `version`'s embedded weights onto the Flex (CPU) device.
+    pub fn cpu(version: Version) -> Self {
         let device = Device::flex();
         Self {
-            models: PpOcr::load(&device),
+            models: PpOcr::load(version, &device),
             device,
         }
     }

@@ -20,6 +20,7 @@ use crate::pdf_worker::{self, PageContent, PdfWorker, WorkerError};
 use crate::pipeline::{Mode, PageText, Pipeline};
 use crate::recognize::Decoded;
 use crate::runner::{ModelRunner, RunnerError};
+use crate::ModelSet;
 use image::RgbImage;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -83,6 +84,9 @@ pub enum OcrError {
     /// The PDF was refused (the caller's fault).
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// The model set asked for is not loaded in this engine.
+    #[error("the model set `{0}` is not loaded; GET /v1/models lists those that are")]
+    ModelNotLoaded(&'static str),
     /// The model runner failed (our fault; logged).
     #[error(transparent)]
     Runner(#[from] RunnerError),
@@ -115,10 +119,16 @@ pub struct OcrOutput {
 /// What is loaded, for `/v1/models`.
 #[derive(Debug, Clone)]
 pub struct EngineInfo {
-    /// Model names (detection, classification, recognition).
-    pub models: Vec<String>,
-    /// Device the runner uses.
+    /// Device the runners use.
     pub device: String,
+}
+
+/// A model set the engine serves, and the pipeline that reads with it.
+pub struct EngineModel {
+    /// Which set.
+    pub set: ModelSet,
+    /// Pre- and post-processing, with the set's dictionary.
+    pub pipeline: Pipeline,
 }
 
 /// Modes of a job.
@@ -137,6 +147,8 @@ enum Answer {
 struct Job {
     image: RgbImage,
     work: Work,
+    /// Index of the model set in the worker's list.
+    model: usize,
     deadline: Instant,
     enqueued: Instant,
     reply: oneshot::Sender<Result<(Answer, Duration, f64), RunnerError>>,
@@ -219,6 +231,8 @@ pub fn page_cost(p: &Probe, working_side: u32, det: &DetParams) -> usize {
 /// The OCR engine: a bounded queue in front of one worker thread.
 pub struct Engine {
     tx: mpsc::Sender<Job>,
+    /// The sets served, the default first.
+    sets: Vec<ModelSet>,
     state: Arc<AtomicU8>,
     info: Arc<OnceLock<EngineInfo>>,
     config: EngineConfig,
@@ -238,20 +252,27 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Builds a runner on the worker thread (loading weights happens there, off the runtime).
-pub type RunnerFactory = Box<dyn FnOnce() -> Result<Box<dyn ModelRunner>, RunnerError> + Send>;
+/// Builds a model set's runner on the worker thread (loading weights happens there, off the
+/// runtime).
+pub type RunnerFactory =
+    Box<dyn FnMut(ModelSet) -> Result<Box<dyn ModelRunner>, RunnerError> + Send>;
 
 impl Engine {
-    /// Starts the worker: it builds the runner, warms it up on a synthetic page, and only
-    /// then reports ready. `models` names what the runner loads.
+    /// Starts the worker: it builds a runner for each of `models` (the first is the default),
+    /// warms each up on a synthetic page, and only then reports ready.
     pub fn start(
         config: EngineConfig,
-        pipeline: Pipeline,
-        models: Vec<String>,
+        models: Vec<EngineModel>,
         make_runner: RunnerFactory,
     ) -> Result<Self, RunnerError> {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let det = pipeline.config().det.clone();
+        let Some(first) = models.first() else {
+            return Err(RunnerError("an engine needs at least one model set".into()));
+        };
+        // Memory is estimated with the default set's detector parameters; every set here
+        // uses the same.
+        let det = first.pipeline.config().det.clone();
+        let sets = models.iter().map(|m| m.set).collect();
         let memory = Arc::new(tokio::sync::Semaphore::new(
             (config.memory_budget / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
         ));
@@ -266,18 +287,17 @@ impl Engine {
             .map_err(|e| RunnerError(format!("cannot start the OCR thread pool: {e}")))?;
         let worker = Worker {
             rx,
-            pipeline,
             max_batch: config.max_batch.max(1),
             state: state.clone(),
             info: info.clone(),
-            models,
         };
         std::thread::Builder::new()
             .name("ocr-worker".into())
-            .spawn(move || pool.install(|| worker.run(make_runner)))
+            .spawn(move || pool.install(|| worker.run(models, make_runner)))
             .map_err(|e| RunnerError(format!("cannot start the OCR worker: {e}")))?;
         Ok(Self {
             tx,
+            sets,
             state,
             info,
             config,
@@ -287,6 +307,24 @@ impl Engine {
             )),
             det,
         })
+    }
+
+    /// The model sets served, the default first.
+    pub fn models(&self) -> &[ModelSet] {
+        &self.sets
+    }
+
+    /// The set a request that names none is read with.
+    pub fn default_model(&self) -> ModelSet {
+        self.sets[0]
+    }
+
+    /// Where `set` is in the worker's list, if this engine serves it.
+    fn model_index(&self, set: ModelSet) -> Result<usize, OcrError> {
+        self.sets
+            .iter()
+            .position(|s| *s == set)
+            .ok_or(OcrError::ModelNotLoaded(set.id()))
     }
 
     /// Whether the models are loaded and warmed up.
@@ -334,7 +372,9 @@ impl Engine {
         bytes: Vec<u8>,
         limits: Option<ImageLimits>,
         mode: Mode,
+        model: ModelSet,
     ) -> Result<OcrOutput, OcrError> {
+        let model = self.model_index(model)?;
         let deadline = Instant::now() + self.config.timeout;
         let limits = limits.unwrap_or(self.config.limits);
         let probe = decode::probe(&bytes, &limits)?;
@@ -349,6 +389,7 @@ impl Engine {
             .submit(
                 page.image,
                 Work::Page(mode),
+                model,
                 decode_ms,
                 deadline,
                 Some(memory),
@@ -433,7 +474,13 @@ impl Engine {
     /// this process, which cannot be stopped (the renderer has no cancellation): a page that
     /// runs out of time is refused but its thread finishes in the background, holding its
     /// memory permit until then.
-    pub async fn read_pdf(&self, doc: CheckedPdf, mode: Mode) -> Result<Vec<OcrOutput>, OcrError> {
+    pub async fn read_pdf(
+        &self,
+        doc: CheckedPdf,
+        mode: Mode,
+        model: ModelSet,
+    ) -> Result<Vec<OcrOutput>, OcrError> {
+        let model = self.model_index(model)?;
         let mut out = Vec::with_capacity(doc.pages());
         let limit = self.config.timeout;
         for index in 0..doc.pages() {
@@ -515,7 +562,14 @@ impl Engine {
             let (width, height) = image.dimensions();
             let decode_ms = ms(started.elapsed());
             let (answer, timing) = self
-                .submit(image, Work::Page(mode), decode_ms, deadline, Some(memory))
+                .submit(
+                    image,
+                    Work::Page(mode),
+                    model,
+                    decode_ms,
+                    deadline,
+                    Some(memory),
+                )
                 .await?;
             match answer {
                 Answer::Page(page) => out.push(OcrOutput {
@@ -562,10 +616,14 @@ impl Engine {
         .map_err(|_| OcrError::NotReady)
     }
 
-    /// Recognises an image that holds exactly one line (no detection): for evaluation.
+    /// Recognises an image that holds exactly one line (no detection) with the default set:
+    /// for evaluation.
     pub async fn read_line(&self, image: RgbImage) -> Result<(Decoded, Timing), OcrError> {
         let deadline = Instant::now() + self.config.timeout;
-        match self.submit(image, Work::Line, 0.0, deadline, None).await? {
+        match self
+            .submit(image, Work::Line, 0, 0.0, deadline, None)
+            .await?
+        {
             (Answer::Line(d), timing) => Ok((d, timing)),
             (Answer::Page(_), _) => Err(OcrError::Runner(RunnerError(
                 "line job answered as a page".into(),
@@ -573,12 +631,13 @@ impl Engine {
         }
     }
 
-    /// Reads an already decoded page (for benchmarks, which time inference only).
+    /// Reads an already decoded page with the default set (for benchmarks, which time
+    /// inference only).
     pub async fn read_image(&self, image: RgbImage) -> Result<OcrOutput, OcrError> {
         let (width, height) = image.dimensions();
         let deadline = Instant::now() + self.config.timeout;
         match self
-            .submit(image, Work::Page(Mode::Auto), 0.0, deadline, None)
+            .submit(image, Work::Page(Mode::Auto), 0, 0.0, deadline, None)
             .await?
         {
             (Answer::Page(page), timing) => Ok(OcrOutput {
@@ -610,6 +669,7 @@ impl Engine {
         &self,
         image: RgbImage,
         work: Work,
+        model: usize,
         decode_ms: f64,
         deadline: Instant,
         memory: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -624,6 +684,7 @@ impl Engine {
         let job = Job {
             image,
             work,
+            model,
             deadline,
             enqueued: now,
             reply,
@@ -658,35 +719,43 @@ fn ms(d: Duration) -> f64 {
 
 struct Worker {
     rx: mpsc::Receiver<Job>,
-    pipeline: Pipeline,
     max_batch: usize,
     state: Arc<AtomicU8>,
     info: Arc<OnceLock<EngineInfo>>,
-    models: Vec<String>,
+}
+
+/// A loaded model set: its pipeline and its runner.
+struct Loaded {
+    pipeline: Pipeline,
+    runner: Box<dyn ModelRunner>,
 }
 
 impl Worker {
-    fn run(mut self, make_runner: RunnerFactory) {
+    fn run(mut self, models: Vec<EngineModel>, mut make_runner: RunnerFactory) {
         let started = Instant::now();
-        let mut runner = match make_runner().and_then(|mut r| {
-            // Warm-up: one synthetic page through every model.
-            let page = warmup_page();
-            self.pipeline.read(r.as_mut(), &[&page])?;
-            Ok(r)
-        }) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "OCR models failed to load; /v1/ocr will answer 503");
-                self.state.store(FAILED, Ordering::Release);
-                return;
+        let mut loaded = Vec::with_capacity(models.len());
+        for EngineModel { set, pipeline } in models {
+            let runner = make_runner(set).and_then(|mut r| {
+                // Warm-up: one synthetic page through every model of the set.
+                let page = warmup_page();
+                pipeline.read(r.as_mut(), &[&page])?;
+                Ok(r)
+            });
+            match runner {
+                Ok(runner) => loaded.push(Loaded { pipeline, runner }),
+                Err(e) => {
+                    tracing::error!(error = %e, model = set.id(), "OCR models failed to load; /v1/ocr will answer 503");
+                    self.state.store(FAILED, Ordering::Release);
+                    return;
+                }
             }
-        };
-        let device = runner.device();
-        tracing::info!(%device, seconds = started.elapsed().as_secs_f64(), "OCR models loaded and warmed up");
-        let _ = self.info.set(EngineInfo {
-            models: self.models.clone(),
-            device,
-        });
+        }
+        let device = loaded
+            .first()
+            .map(|l| l.runner.device())
+            .unwrap_or_default();
+        tracing::info!(%device, sets = loaded.len(), seconds = started.elapsed().as_secs_f64(), "OCR models loaded and warmed up");
+        let _ = self.info.set(EngineInfo { device });
         self.state.store(READY, Ordering::Release);
         while let Some(first) = self.rx.blocking_recv() {
             let mut batch = vec![first];
@@ -699,19 +768,27 @@ impl Worker {
             let now = Instant::now();
             // Abandoned (timed out or disconnected) callers cost nothing more.
             batch.retain(|j| !j.reply.is_closed() && j.deadline > now);
-            let (pages, lines): (Vec<Job>, Vec<Job>) = batch
-                .into_iter()
-                .partition(|j| matches!(j.work, Work::Page(_)));
-            if !pages.is_empty() {
-                self.serve(runner.as_mut(), pages, true);
-            }
-            if !lines.is_empty() {
-                self.serve(runner.as_mut(), lines, false);
+            // One batch per model set and kind of work, in the order the sets were given.
+            for (index, set) in loaded.iter_mut().enumerate() {
+                let (mine, rest): (Vec<Job>, Vec<Job>) =
+                    batch.into_iter().partition(|j| j.model == index);
+                batch = rest;
+                let (pages, lines): (Vec<Job>, Vec<Job>) = mine
+                    .into_iter()
+                    .partition(|j| matches!(j.work, Work::Page(_)));
+                if !pages.is_empty() {
+                    Self::serve(set, pages, true);
+                }
+                if !lines.is_empty() {
+                    Self::serve(set, lines, false);
+                }
             }
         }
     }
 
-    fn serve(&self, runner: &mut dyn ModelRunner, mut jobs: Vec<Job>, pages: bool) {
+    fn serve(set: &mut Loaded, mut jobs: Vec<Job>, pages: bool) {
+        let Loaded { pipeline, runner } = set;
+        let runner = runner.as_mut();
         let started = Instant::now();
         // Each caller's trace: its wait ends here, and its share of the batch's inference.
         let batch = jobs.len();
@@ -733,11 +810,11 @@ impl Worker {
         // A panic inside the framework must not take the worker (and every later request) down.
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             if pages {
-                self.pipeline
+                pipeline
                     .read_as(runner, &as_pages)
                     .map(|v| v.into_iter().map(Answer::Page).collect::<Vec<_>>())
             } else {
-                self.pipeline
+                pipeline
                     .read_lines(runner, &images)
                     .map(|v| v.into_iter().map(Answer::Line).collect())
             }
@@ -831,9 +908,11 @@ mod tests {
         };
         let engine = Engine::start(
             config,
-            Pipeline::new(PipelineConfig::default(), Charset::from_dictionary("a")),
-            vec![],
-            Box::new(move || Ok(Box::new(SlowRunner(delay)) as Box<dyn ModelRunner>)),
+            vec![EngineModel {
+                set: ModelSet::V4,
+                pipeline: Pipeline::new(PipelineConfig::default(), Charset::from_dictionary("a")),
+            }],
+            Box::new(move |_| Ok(Box::new(SlowRunner(delay)) as Box<dyn ModelRunner>)),
         )
         .unwrap();
         assert!(engine.wait_ready(Duration::from_secs(30)).await);
@@ -846,14 +925,16 @@ mod tests {
         let engine = Arc::new(engine);
         let budget = engine.memory_available();
         let (a, b) = (engine.clone(), engine.clone());
-        let first = tokio::spawn(async move { a.read(png(1000), None, Mode::Auto).await });
+        let first =
+            tokio::spawn(async move { a.read(png(1000), None, Mode::Auto, ModelSet::V4).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         let held = budget - engine.memory_available();
         assert!(
             held >= one && held <= one + 2048,
             "the first page holds its cost"
         );
-        let second = tokio::spawn(async move { b.read(png(1000), None, Mode::Auto).await });
+        let second =
+            tokio::spawn(async move { b.read(png(1000), None, Mode::Auto, ModelSet::V4).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         // The second waits (holding what was left, as a fair semaphore's waiter does).
         assert_eq!(engine.memory_available(), 0);
@@ -884,9 +965,10 @@ mod tests {
         let (engine, _) = engine(Duration::from_millis(800), Duration::from_millis(2000)).await;
         let engine = Arc::new(engine);
         let a = engine.clone();
-        let first = tokio::spawn(async move { a.read(png(1000), None, Mode::Auto).await });
+        let first =
+            tokio::spawn(async move { a.read(png(1000), None, Mode::Auto, ModelSet::V4).await });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let second = engine.read(png(1000), None, Mode::Auto).await;
+        let second = engine.read(png(1000), None, Mode::Auto, ModelSet::V4).await;
         assert!(matches!(second, Err(OcrError::Busy)), "{second:?}");
         // The first caller gave up at its deadline, but its page is still being read: its
         // memory comes back only when the worker is done with it.

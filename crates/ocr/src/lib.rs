@@ -1,6 +1,6 @@
-//! Tollgate's OCR engine: the PP-OCRv4 models (text detection, 0°/180° angle
-//! classification, recognition with a 6623-character Chinese and English dictionary) imported
-//! into Burn at build time, PP-OCR's pre- and post-processing written here, and a batching
+//! Tollgate's OCR engine: the PP-OCR v4, v5 and v6 model sets (text detection, 0°/180° angle
+//! classification, recognition with a Chinese and English dictionary) imported into Burn at
+//! build time, PP-OCR's pre- and post-processing written here, and a batching
 //! executor in front of one model runner per device.
 //!
 //! Nothing outside this crate knows which backend runs the models: callers see [`Engine`].
@@ -22,22 +22,16 @@ pub mod runner;
 pub mod tensor;
 
 pub use decode::{ImageError, ImageLimits};
-pub use engine::{Engine, EngineConfig, EngineInfo, OcrError, OcrOutput, Timing};
+pub use engine::{Engine, EngineConfig, EngineInfo, EngineModel, OcrError, OcrOutput, Timing};
 pub use pipeline::{Line, Mode, PageText, Pipeline, PipelineConfig};
 pub use recognize::{Charset, Decoded};
 pub use runner::{ModelRunner, RunnerError};
 
-pub use tollgate_ocr_models::REC_KEYS;
+/// A model set: a detector, the shared angle classifier and a recogniser with its dictionary.
+pub use tollgate_ocr_models::Version as ModelSet;
 
-/// Names of the loaded models, as `/v1/models` lists them.
-pub const MODEL_NAMES: [&str; 3] = [
-    "ch_PP-OCRv4_det",
-    "ch_ppocr_mobile_v2.0_cls",
-    "ch_PP-OCRv4_rec",
-];
-
-/// The whole model set's name, as responses report it.
-pub const MODEL_ID: &str = "pp-ocrv4";
+/// The set a request that names none is read with (see `eval/README.md` for why).
+pub const DEFAULT_MODEL: ModelSet = ModelSet::V4;
 
 /// Which device the CPU build runs on, chosen by configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,36 +54,52 @@ impl std::str::FromStr for DeviceKind {
     }
 }
 
-/// Starts an engine on `device` with the default pipeline.
+/// Starts an engine on `device` with every model set the device runs, [`DEFAULT_MODEL`]
+/// first, each with the default pipeline.
 pub fn start(device: DeviceKind, config: EngineConfig) -> Result<Engine, RunnerError> {
-    let factory: engine::RunnerFactory = match device {
-        DeviceKind::Cpu => {
-            Box::new(|| Ok(Box::new(burn_runner::BurnRunner::cpu()) as Box<dyn ModelRunner>))
-        }
+    let (factory, sets): (engine::RunnerFactory, Vec<ModelSet>) = match device {
+        DeviceKind::Cpu => (
+            Box::new(|set| Ok(Box::new(burn_runner::BurnRunner::cpu(set)) as Box<dyn ModelRunner>)),
+            ModelSet::ALL.to_vec(),
+        ),
         DeviceKind::Cuda => cuda_factory()?,
     };
-    let pipeline = Pipeline::new(
-        PipelineConfig::default(),
-        Charset::from_dictionary(REC_KEYS),
-    );
-    Engine::start(
-        config,
-        pipeline,
-        MODEL_NAMES.iter().map(|s| (*s).to_owned()).collect(),
-        factory,
-    )
+    let mut sets = sets;
+    // The default first, when the device runs it.
+    sets.sort_by_key(|s| *s != DEFAULT_MODEL);
+    let models = sets
+        .into_iter()
+        .map(|set| EngineModel {
+            set,
+            pipeline: Pipeline::new(
+                PipelineConfig::default(),
+                Charset::from_dictionary(set.dictionary()),
+            ),
+        })
+        .collect();
+    Engine::start(config, models, factory)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_factory() -> Result<engine::RunnerFactory, RunnerError> {
+fn cuda_factory() -> Result<(engine::RunnerFactory, Vec<ModelSet>), RunnerError> {
     Err(RunnerError(
         "this build has no CUDA support; rebuild with `--features cuda` or set TOLLGATE_OCR_DEVICE=cpu".into(),
     ))
 }
 
+/// The CUDA runner carries the PP-OCRv4 set only (see `crates/ocr-cuda`).
 #[cfg(feature = "cuda")]
-fn cuda_factory() -> Result<engine::RunnerFactory, RunnerError> {
-    Ok(Box::new(|| {
-        cuda_runner::CudaRunner::load(0).map(|r| Box::new(r) as Box<dyn ModelRunner>)
-    }))
+fn cuda_factory() -> Result<(engine::RunnerFactory, Vec<ModelSet>), RunnerError> {
+    Ok((
+        Box::new(|set| match set {
+            ModelSet::V4 => {
+                cuda_runner::CudaRunner::load(0).map(|r| Box::new(r) as Box<dyn ModelRunner>)
+            }
+            other => Err(RunnerError(format!(
+                "the CUDA runner does not carry {}",
+                other.id()
+            ))),
+        }),
+        vec![ModelSet::V4],
+    ))
 }

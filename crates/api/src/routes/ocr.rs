@@ -18,7 +18,7 @@ use tollgate_core::Code;
 use tollgate_core::{DomainError, Scope};
 use tollgate_meter::{Admitted, Metered, StoredAnswer};
 use tollgate_ocr::pdf::PdfError;
-use tollgate_ocr::{ImageError, ImageLimits, Mode, OcrError, OcrOutput};
+use tollgate_ocr::{ImageError, ImageLimits, Mode, ModelSet, OcrError, OcrOutput};
 
 /// A multipart upload.
 #[derive(Debug, Multipart)]
@@ -71,6 +71,32 @@ impl From<OcrMode> for Mode {
             OcrMode::Auto => Mode::Auto,
             OcrMode::Page => Mode::Page,
             OcrMode::Line => Mode::Line,
+        }
+    }
+}
+
+/// A model set: a text detector, the angle classifier and a recogniser with its dictionary.
+/// `GET /v1/models` says which is the default and what each holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum OcrModel {
+    /// PP-OCRv4 (mobile): 6623 characters, Chinese and English.
+    #[oai(rename = "pp-ocrv4")]
+    PpOcrV4,
+    /// PP-OCRv5 mobile: 18383 characters (simplified and traditional Chinese, Japanese,
+    /// English, Pinyin, and handwriting).
+    #[oai(rename = "pp-ocrv5")]
+    PpOcrV5,
+    /// PP-OCRv6 small: 18708 characters.
+    #[oai(rename = "pp-ocrv6")]
+    PpOcrV6,
+}
+
+impl From<OcrModel> for ModelSet {
+    fn from(m: OcrModel) -> Self {
+        match m {
+            OcrModel::PpOcrV4 => ModelSet::V4,
+            OcrModel::PpOcrV5 => ModelSet::V5,
+            OcrModel::PpOcrV6 => ModelSet::V6,
         }
     }
 }
@@ -209,16 +235,16 @@ fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
     }
 }
 
-/// What tells two OCR requests apart: the operation and the image bytes.
-/// What an `Idempotency-Key` is bound to: the image, and the mode when it is not `auto` (a
-/// retry that asks for another reading is another request; `auto` keeps the fingerprints
-/// stored before modes existed).
-fn fingerprint(mode: OcrMode, bytes: &[u8]) -> String {
+/// What an `Idempotency-Key` is bound to: the image, the mode when it is not `auto`, and the
+/// model set when the request names one (a retry that asks for another reading is another
+/// request; `auto` and no model keep the fingerprints stored before modes and models existed).
+fn fingerprint(mode: OcrMode, model: Option<ModelSet>, bytes: &[u8]) -> String {
     let digest = tollgate_store::sha256_hex(bytes);
+    let model = model.map(|m| format!("{}:", m.id())).unwrap_or_default();
     match mode {
-        OcrMode::Auto => format!("ocr:{digest}"),
-        OcrMode::Page => format!("ocr:page:{digest}"),
-        OcrMode::Line => format!("ocr:line:{digest}"),
+        OcrMode::Auto => format!("ocr:{model}{digest}"),
+        OcrMode::Page => format!("ocr:page:{model}{digest}"),
+        OcrMode::Line => format!("ocr:line:{model}{digest}"),
     }
 }
 
@@ -256,7 +282,7 @@ fn read_as(mode: Mode) -> ReadAs {
 }
 
 /// The answer for what was read.
-fn answer(read: Read, started: Instant, usage: OcrUsage) -> OcrResult {
+fn answer(read: Read, model: ModelSet, started: Instant, usage: OcrUsage) -> OcrResult {
     let (first, lines, text, pages) = match read {
         Read::Image(out) => {
             let (lines, text) = lines_of(&out.page);
@@ -312,7 +338,7 @@ fn answer(read: Read, started: Instant, usage: OcrUsage) -> OcrResult {
         height: first.height,
         upside_down: first.page.upside_down,
         read_as: read_as(first.page.mode),
-        model: tollgate_ocr::MODEL_ID.to_owned(),
+        model: model.id().to_owned(),
         timing: OcrTiming {
             decode_ms: first.timing.decode_ms,
             queue_ms: first.timing.queue_ms,
@@ -387,6 +413,7 @@ fn ocr_error(err: OcrError) -> DomainError {
             };
             DomainError::invalid(code, detail)
         }
+        OcrError::ModelNotLoaded(_) => DomainError::invalid(Code::ModelNotLoaded, detail),
         OcrError::Runner(e) => DomainError::internal(e),
     }
 }
@@ -400,18 +427,55 @@ pub struct ModelInfo {
     pub task: String,
 }
 
+/// A model set `/v1/ocr` can read with.
+#[derive(Debug, Object)]
+pub struct ModelSetInfo {
+    /// Its name, as `model=` takes it and `/v1/ocr` reports it.
+    pub id: String,
+    /// Whether a request that names no model is read with it.
+    pub default: bool,
+    /// Characters its recogniser knows.
+    pub characters: u32,
+    /// Its models: detection, classification, recognition.
+    pub models: Vec<ModelInfo>,
+}
+
 /// What the OCR engine has loaded.
 #[derive(Debug, Object)]
 pub struct Models {
-    /// The model set, as `/v1/ocr` reports it.
+    /// The default model set, as `/v1/ocr` reports it.
     pub model: String,
     /// Whether the models are loaded and warmed up.
     pub ready: bool,
     /// The device they run on (once ready).
     #[oai(skip_serializing_if_is_none)]
     pub device: Option<String>,
-    /// The models.
+    /// The default set's models.
     pub models: Vec<ModelInfo>,
+    /// Every model set served, the default first.
+    pub sets: Vec<ModelSetInfo>,
+}
+
+/// The first of `mode` and `model` given more than once in the query string (names decoded).
+fn repeated_parameter(req: &Request) -> Option<&'static str> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.uri().query().unwrap_or_default()).unwrap_or_default();
+    ["mode", "model"]
+        .into_iter()
+        .find(|name| pairs.iter().filter(|(k, _)| k == name).count() > 1)
+}
+
+/// A set's three models, named.
+fn model_infos(set: ModelSet) -> Vec<ModelInfo> {
+    let tasks = ["detection", "classification", "recognition"];
+    set.model_names()
+        .iter()
+        .zip(tasks)
+        .map(|(name, task)| ModelInfo {
+            name: (*name).to_owned(),
+            task: task.to_owned(),
+        })
+        .collect()
 }
 
 /// OCR operations.
@@ -463,6 +527,10 @@ impl OcrApi {
         tag = "Tag::Ocr",
         operation_id = "ocr"
     )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each header and query parameter as an argument"
+    )]
     async fn ocr(
         &self,
         state: Data<&Arc<AppState>>,
@@ -478,9 +546,27 @@ impl OcrApi {
         /// anything else as a page; `page` always reads a page; `line` reads the whole image
         /// as one line of text, without detection (crop to the line first).
         mode: Query<Option<OcrMode>>,
+        /// The model set to read with (`GET /v1/models` lists them); the default set when
+        /// absent. Every set is charged the same.
+        model: Query<Option<OcrModel>>,
         input: OcrInput,
     ) -> ApiResult<OcrResponse> {
+        // Each choice once: the framework reads the first of repeated values, which a proxy
+        // or an SDK in front may read otherwise.
+        if let Some(name) = repeated_parameter(req) {
+            return Err(ApiError::coded(
+                Code::BadRequest,
+                format!("`{name}` may be given once"),
+                None,
+            ));
+        }
         let mode = mode.0.unwrap_or(OcrMode::Auto);
+        let named = model.0.map(ModelSet::from);
+        let model = named.unwrap_or_else(|| state.ocr.default_model());
+        // A set this server does not serve is refused before anything is read or charged.
+        if !state.ocr.models().contains(&model) {
+            return Err(ocr_error(OcrError::ModelNotLoaded(model.id())).into());
+        }
         let started = Instant::now();
         // Authenticated from the headers before the body was read (see the middleware).
         let principal = match req.extensions().get::<Principal>() {
@@ -521,7 +607,7 @@ impl OcrApi {
             .and_then(crate::middleware::Preadmitted::take_gate);
         let fingerprint = idempotency_key
             .as_ref()
-            .map(|_| self::fingerprint(mode, &bytes));
+            .map(|_| self::fingerprint(mode, named, &bytes));
         // A PDF is checked (and its pages counted against the plan's cap) before anything is
         // reserved: its pages are its units. A multipart file is a PDF by its header.
         let (pdf, bytes) = if declared_pdf || tollgate_ocr::pdf::is_pdf(&bytes) {
@@ -576,7 +662,11 @@ impl OcrApi {
             Admitted::Replay { answer, .. } => return Ok(replayed(&answer)?),
         };
         let read = match pdf {
-            Some(doc) => state.ocr.read_pdf(doc, mode.into()).await.map(Read::Pdf),
+            Some(doc) => state
+                .ocr
+                .read_pdf(doc, mode.into(), model)
+                .await
+                .map(Read::Pdf),
             None => {
                 // The plan's image limits, within the engine's own.
                 let plan = admission.plan();
@@ -590,7 +680,7 @@ impl OcrApi {
                 };
                 state
                     .ocr
-                    .read(bytes, Some(limits), mode.into())
+                    .read(bytes, Some(limits), mode.into(), model)
                     .await
                     .map(Read::Image)
             }
@@ -609,7 +699,7 @@ impl OcrApi {
             unit: tollgate_meter::UNIT.to_owned(),
             remaining: admission.quota_left(),
         };
-        let result = answer(read, started, usage);
+        let result = answer(read, model, started, usage);
         // With an idempotency key the answer is stored with the usage event, for retries.
         let stored = admission
             .stores_answer()
@@ -634,17 +724,22 @@ impl OcrApi {
         auth: ApiCaller,
     ) -> ApiResult<Json<Models>> {
         state.principal(&auth).await?;
-        let tasks = ["detection", "classification", "recognition"];
+        let default = state.ocr.default_model();
         Ok(Json(Models {
-            model: tollgate_ocr::MODEL_ID.to_owned(),
+            model: default.id().to_owned(),
             ready: state.ocr.is_ready(),
             device: state.ocr.info().map(|i| i.device.clone()),
-            models: tollgate_ocr::MODEL_NAMES
+            models: model_infos(default),
+            sets: state
+                .ocr
+                .models()
                 .iter()
-                .zip(tasks)
-                .map(|(name, task)| ModelInfo {
-                    name: (*name).to_owned(),
-                    task: task.to_owned(),
+                .map(|set| ModelSetInfo {
+                    id: set.id().to_owned(),
+                    default: *set == default,
+                    characters: u32::try_from(set.dictionary().split('\n').count())
+                        .unwrap_or(u32::MAX),
+                    models: model_infos(*set),
                 })
                 .collect(),
         }))

@@ -13,6 +13,7 @@ export const invoiceStatusValues = ["draft"];
 export const keyEnvironmentValues = ["live", "test"];
 export const lineKindBodyValues = ["base_fee", "included", "overage", "credit"];
 export const ocrModeValues = ["auto", "page", "line"];
+export const ocrModelValues = ["pp-ocrv4", "pp-ocrv5", "pp-ocrv6"];
 export const outcomeValues = ["applied", "duplicate", "ignored"];
 export const pageOrderValues = ["desc", "asc"];
 export const priceModelValues = ["per_unit", "graduated", "volume", "package"];

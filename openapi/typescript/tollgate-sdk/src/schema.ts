@@ -1843,12 +1843,31 @@ export interface components {
         Models: {
             /** @description The device they run on (once ready). */
             device?: string;
-            /** @description The model set, as `/v1/ocr` reports it. */
+            /** @description The default model set, as `/v1/ocr` reports it. */
             model: string;
-            /** @description The models. */
+            /** @description The default set's models. */
             models: components["schemas"]["ModelInfo"][];
             /** @description Whether the models are loaded and warmed up. */
             ready: boolean;
+            /** @description Every model set served, the default first. */
+            sets: components["schemas"]["ModelSetInfo"][];
+        };
+        /**
+         * ModelSetInfo
+         * @description A model set `/v1/ocr` can read with.
+         */
+        ModelSetInfo: {
+            /**
+             * Format: uint32
+             * @description Characters its recogniser knows.
+             */
+            characters: number;
+            /** @description Whether a request that names no model is read with it. */
+            default: boolean;
+            /** @description Its name, as `model=` takes it and `/v1/ocr` reports it. */
+            id: string;
+            /** @description Its models: detection, classification, recognition. */
+            models: components["schemas"]["ModelInfo"][];
         };
         /**
          * Money
@@ -1968,6 +1987,12 @@ export interface components {
          * @enum {string}
          */
         OcrMode: "auto" | "page" | "line";
+        /**
+         * @description A model set: a text detector, the angle classifier and a recogniser with its dictionary.
+         *     `GET /v1/models` says which is the default and what each holds.
+         * @enum {string}
+         */
+        OcrModel: "pp-ocrv4" | "pp-ocrv5" | "pp-ocrv6";
         /**
          * OcrPage
          * @description What one page of a PDF says.
@@ -2871,6 +2896,7 @@ export type SchemaMember = components['schemas']['Member'];
 export type SchemaMemberPatch = components['schemas']['MemberPatch'];
 export type SchemaModelInfo = components['schemas']['ModelInfo'];
 export type SchemaModels = components['schemas']['Models'];
+export type SchemaModelSetInfo = components['schemas']['ModelSetInfo'];
 export type SchemaMoney = components['schemas']['Money'];
 export type SchemaNewClient = components['schemas']['NewClient'];
 export type SchemaNewCreditGrant = components['schemas']['NewCreditGrant'];
@@ -2880,6 +2906,7 @@ export type SchemaNewWebhookEndpoint = components['schemas']['NewWebhookEndpoint
 export type SchemaOAuthErrorBody = components['schemas']['OAuthErrorBody'];
 export type SchemaOcrLine = components['schemas']['OcrLine'];
 export type SchemaOcrMode = components['schemas']['OcrMode'];
+export type SchemaOcrModel = components['schemas']['OcrModel'];
 export type SchemaOcrPage = components['schemas']['OcrPage'];
 export type SchemaOcrResult = components['schemas']['OcrResult'];
 export type SchemaOcrTiming = components['schemas']['OcrTiming'];
@@ -7165,6 +7192,11 @@ export interface operations {
                  *     as one line of text, without detection (crop to the line first).
                  */
                 mode?: components["schemas"]["OcrMode"];
+                /**
+                 * @description The model set to read with (`GET /v1/models` lists them); the default set when
+                 *     absent. Every set is charged the same.
+                 */
+                model?: components["schemas"]["OcrModel"];
             };
             header?: {
                 /**
@@ -11589,6 +11621,7 @@ export const invoiceStatusValues: ReadonlyArray<FlattenedDeepRequired<components
 export const keyEnvironmentValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["KeyEnvironment"]> = ["live", "test"];
 export const lineKindBodyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LineKindBody"]> = ["base_fee", "included", "overage", "credit"];
 export const ocrModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OcrMode"]> = ["auto", "page", "line"];
+export const ocrModelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OcrModel"]> = ["pp-ocrv4", "pp-ocrv5", "pp-ocrv6"];
 export const outcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Outcome"]> = ["applied", "duplicate", "ignored"];
 export const pageOrderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PageOrder"]> = ["desc", "asc"];
 export const priceModelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PriceModel"]> = ["per_unit", "graduated", "volume", "package"];

@@ -39,6 +39,7 @@ from .me import Me
 from .member import Member
 from .member_patch import MemberPatch
 from .model_info import ModelInfo
+from .model_set_info import ModelSetInfo
 from .models import Models
 from .money import Money
 from .new_client import NewClient
@@ -50,6 +51,7 @@ from .o_auth_error_body import OAuthErrorBody
 from .ocr_files_body import OcrFilesBody
 from .ocr_line import OcrLine
 from .ocr_mode import OcrMode
+from .ocr_model import OcrModel
 from .ocr_page import OcrPage
 from .ocr_result import OcrResult
 from .ocr_timing import OcrTiming
@@ -138,6 +140,7 @@ __all__ = (
     "MemberPatch",
     "ModelInfo",
     "Models",
+    "ModelSetInfo",
     "Money",
     "NewClient",
     "NewCreditGrant",
@@ -148,6 +151,7 @@ __all__ = (
     "OcrFilesBody",
     "OcrLine",
     "OcrMode",
+    "OcrModel",
     "OcrPage",
     "OcrResult",
     "OcrTiming",

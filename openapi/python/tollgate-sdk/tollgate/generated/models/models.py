@@ -13,6 +13,7 @@ from typing import cast
 
 if TYPE_CHECKING:
   from ..models.model_info import ModelInfo
+  from ..models.model_set_info import ModelSetInfo
 
 
 
@@ -27,15 +28,17 @@ class Models:
     """ What the OCR engine has loaded.
 
         Attributes:
-            model (str): The model set, as `/v1/ocr` reports it.
+            model (str): The default model set, as `/v1/ocr` reports it.
             ready (bool): Whether the models are loaded and warmed up.
-            models (list[ModelInfo]): The models.
+            models (list[ModelInfo]): The default set's models.
+            sets (list[ModelSetInfo]): Every model set served, the default first.
             device (str | Unset): The device they run on (once ready).
      """
 
     model: str
     ready: bool
     models: list[ModelInfo]
+    sets: list[ModelSetInfo]
     device: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -45,6 +48,7 @@ class Models:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.model_info import ModelInfo # noqa: PLC0415
+        from ..models.model_set_info import ModelSetInfo # noqa: PLC0415
         model = self.model
 
         ready = self.ready
@@ -53,6 +57,13 @@ class Models:
         for models_item_data in self.models:
             models_item = models_item_data.to_dict()
             models.append(models_item)
+
+
+
+        sets = []
+        for sets_item_data in self.sets:
+            sets_item = sets_item_data.to_dict()
+            sets.append(sets_item)
 
 
 
@@ -65,6 +76,7 @@ class Models:
             "model": model,
             "ready": ready,
             "models": models,
+            "sets": sets,
         })
         if device is not UNSET:
             field_dict["device"] = device
@@ -76,6 +88,7 @@ class Models:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.model_info import ModelInfo # noqa: PLC0415
+        from ..models.model_set_info import ModelSetInfo # noqa: PLC0415
         d = dict(src_dict)
         model = d.pop("model")
 
@@ -91,12 +104,23 @@ class Models:
             models.append(models_item)
 
 
+        sets = []
+        _sets = d.pop("sets")
+        for sets_item_data in (_sets):
+            sets_item = ModelSetInfo.from_dict(sets_item_data)
+
+
+
+            sets.append(sets_item)
+
+
         device = d.pop("device", UNSET)
 
         models = cls(
             model=model,
             ready=ready,
             models=models,
+            sets=sets,
             device=device,
         )
 

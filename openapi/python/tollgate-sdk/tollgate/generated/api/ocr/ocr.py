@@ -10,6 +10,7 @@ from ... import errors
 
 from ...models.ocr_files_body import OcrFilesBody
 from ...models.ocr_mode import OcrMode
+from ...models.ocr_model import OcrModel
 from ...models.ocr_result import OcrResult
 from ...models.problem import Problem
 from ...types import UNSET, Unset
@@ -21,6 +22,7 @@ def _get_kwargs(
     *,
     body: OcrFilesBody,
     mode: OcrMode | Unset = UNSET,
+    model: OcrModel | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -39,6 +41,12 @@ def _get_kwargs(
         json_mode = mode.value
 
     params["mode"] = json_mode
+
+    json_model: str | Unset = UNSET
+    if not isinstance(model, Unset):
+        json_model = model.value
+
+    params["model"] = json_model
 
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
@@ -171,6 +179,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: OcrFilesBody,
     mode: OcrMode | Unset = UNSET,
+    model: OcrModel | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
@@ -215,6 +224,9 @@ def sync_detailed(
 
     Args:
         mode (OcrMode | Unset): How to read the image.
+        model (OcrModel | Unset): A model set: a text detector, the angle classifier and a
+            recogniser with its dictionary.
+            `GET /v1/models` says which is the default and what each holds.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -230,6 +242,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         body=body,
 mode=mode,
+model=model,
 idempotency_key=idempotency_key,
 
     )
@@ -245,6 +258,7 @@ def sync(
     client: AuthenticatedClient,
     body: OcrFilesBody,
     mode: OcrMode | Unset = UNSET,
+    model: OcrModel | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
@@ -289,6 +303,9 @@ def sync(
 
     Args:
         mode (OcrMode | Unset): How to read the image.
+        model (OcrModel | Unset): A model set: a text detector, the angle classifier and a
+            recogniser with its dictionary.
+            `GET /v1/models` says which is the default and what each holds.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -305,6 +322,7 @@ def sync(
         client=client,
 body=body,
 mode=mode,
+model=model,
 idempotency_key=idempotency_key,
 
     ).parsed
@@ -314,6 +332,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: OcrFilesBody,
     mode: OcrMode | Unset = UNSET,
+    model: OcrModel | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> Response[OcrResult | Problem]:
@@ -358,6 +377,9 @@ async def asyncio_detailed(
 
     Args:
         mode (OcrMode | Unset): How to read the image.
+        model (OcrModel | Unset): A model set: a text detector, the angle classifier and a
+            recogniser with its dictionary.
+            `GET /v1/models` says which is the default and what each holds.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -373,6 +395,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         body=body,
 mode=mode,
+model=model,
 idempotency_key=idempotency_key,
 
     )
@@ -388,6 +411,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: OcrFilesBody,
     mode: OcrMode | Unset = UNSET,
+    model: OcrModel | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 
 ) -> OcrResult | Problem | None:
@@ -432,6 +456,9 @@ async def asyncio(
 
     Args:
         mode (OcrMode | Unset): How to read the image.
+        model (OcrModel | Unset): A model set: a text detector, the angle classifier and a
+            recogniser with its dictionary.
+            `GET /v1/models` says which is the default and what each holds.
         idempotency_key (str | Unset):
         body (OcrFilesBody):
 
@@ -448,6 +475,7 @@ async def asyncio(
         client=client,
 body=body,
 mode=mode,
+model=model,
 idempotency_key=idempotency_key,
 
     )).parsed
