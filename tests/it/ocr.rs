@@ -146,6 +146,8 @@ async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
     let send = |query: String, key: Option<&'static str>| {
         let (srv, api_key) = (&srv, t.key.clone());
         async move {
+            // Under the default plan's rate (10/s, burst 20) for the test's 25 requests.
+            tokio::time::sleep(std::time::Duration::from_millis(120)).await;
             let mut req = reqwest::Client::new()
                 .post(srv.url(&format!("/v1/ocr{query}")))
                 .header("x-api-key", api_key)
@@ -209,6 +211,11 @@ async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
         "?model=pp%E2%80%90ocrv5",
         "?model=pp-ocrv4&model=pp-ocrv5",
         "?model=pp-ocrv5&model=pp-ocrv5",
+        "?model=pp-ocrv5&mod%65l=pp-ocrv4",
+        "?Model=pp-ocrv5",
+        "?model%5B%5D=pp-ocrv5",
+        "?models=pp-ocrv5",
+        "?model=pp-ocrv5&x=1",
     ] {
         let (status, body) = send(query.to_owned(), None).await?;
         assert_eq!(
@@ -222,19 +229,41 @@ async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
     let events = srv.store().usage_events(tenant).await?;
     assert_eq!(events.len(), served, "{events:?}");
 
-    // A key is bound to the set named: the same image with another set is another request.
-    let (status, first) = send("?model=pp-ocrv5".into(), Some("model-key")).await?;
-    assert_eq!((status, &first["model"]), (200, &Value::from("pp-ocrv5")));
-    for other in ["", "?model=pp-ocrv4", "?model=pp-ocrv6"] {
-        let (status, body) = send(other.into(), Some("model-key")).await?;
+    // A key is bound to the set that reads: the same image with another set is another
+    // request, and naming the default set is the same request as naming none.
+    let default = models["model"].as_str().context("default")?.to_owned();
+    let (status, first) = send(format!("?model={default}"), Some("default-key")).await?;
+    assert_eq!((status, &first["usage"]["units"]), (200, &Value::from(1)));
+    let (status, again) = send(String::new(), Some("default-key")).await?;
+    assert_eq!(
+        (status, &again["usage"]["units"]),
+        (200, &Value::from(0)),
+        "{again}"
+    );
+    assert_eq!(again["model"], default.as_str());
+    let other = if default == "pp-ocrv5" {
+        "pp-ocrv6"
+    } else {
+        "pp-ocrv5"
+    };
+    let (status, first) = send(format!("?model={other}"), Some("model-key")).await?;
+    assert_eq!((status, &first["model"]), (200, &Value::from(other)));
+    let rest: Vec<String> = ["pp-ocrv4", "pp-ocrv5", "pp-ocrv6"]
+        .iter()
+        .filter(|id| **id != other)
+        .map(|id| format!("?model={id}"))
+        .chain([String::new()])
+        .collect();
+    for retry in rest {
+        let (status, body) = send(retry.clone(), Some("model-key")).await?;
         assert_eq!(
             (status, body["code"].as_str()),
             (422, Some("idempotency_key_reused")),
-            "{other}: {body}"
+            "{retry}: {body}"
         );
     }
-    let (status, again) = send("?model=pp-ocrv5".into(), Some("model-key")).await?;
-    assert_eq!((status, &again["model"]), (200, &Value::from("pp-ocrv5")));
+    let (status, again) = send(format!("?model={other}"), Some("model-key")).await?;
+    assert_eq!((status, &again["model"]), (200, &Value::from(other)));
     assert_eq!(
         again["usage"]["units"], 0,
         "a replay is not charged: {again}"

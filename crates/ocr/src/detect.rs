@@ -3,7 +3,7 @@
 //! connected components, minimum-area rectangle, box score, unclip — in page coordinates.
 
 use crate::geometry::{min_area_rect, Point, RotatedRect};
-use crate::tensor::{write_bgr_chw, Tensor};
+use crate::tensor::{write_bgr_chw_with, Normalisation, Tensor, HALF};
 use image::imageops::FilterType;
 use image::RgbImage;
 
@@ -29,6 +29,8 @@ pub struct DetParams {
     /// (a multiple of 32), so the detector's memory is bounded by a tile, not by the page.
     /// 0: never tile.
     pub tile: usize,
+    /// How the page's pixels are normalised for the model.
+    pub normalisation: Normalisation,
 }
 
 impl Default for DetParams {
@@ -42,6 +44,7 @@ impl Default for DetParams {
             unclip_ratio: 1.6,
             max_candidates: 1000,
             tile: 1024,
+            normalisation: HALF,
         }
     }
 }
@@ -80,7 +83,7 @@ pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
     let resized = image::imageops::resize(img, rw, rh, FilterType::Triangle);
     let (rw, rh) = (rw as usize, rh as usize);
     let mut data = vec![0.0; 3 * rh * rw];
-    write_bgr_chw(&resized, &mut data, rh, rw);
+    write_bgr_chw_with(&resized, &mut data, rh, rw, &p.normalisation);
     DetInput {
         tensor: Tensor::new(data, vec![1, 3, rh, rw]),
         scale_x: w / rw as f32,

@@ -151,7 +151,9 @@ struct Job {
     model: usize,
     deadline: Instant,
     enqueued: Instant,
-    reply: oneshot::Sender<Result<(Answer, Duration, f64), RunnerError>>,
+    /// The answer, how long the job waited, the batch's inference time, and the set that read
+    /// it.
+    reply: oneshot::Sender<Result<(Answer, Duration, f64, ModelSet), RunnerError>>,
     /// The page's share of the memory budget, given back when the worker drops the job
     /// (read, or skipped) — not when a caller stops waiting for it.
     _memory: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -616,12 +618,17 @@ impl Engine {
         .map_err(|_| OcrError::NotReady)
     }
 
-    /// Recognises an image that holds exactly one line (no detection) with the default set:
-    /// for evaluation.
-    pub async fn read_line(&self, image: RgbImage) -> Result<(Decoded, Timing), OcrError> {
+    /// Recognises an image that holds exactly one line (no detection) with `model`: for
+    /// evaluation and tests.
+    pub async fn read_line(
+        &self,
+        image: RgbImage,
+        model: ModelSet,
+    ) -> Result<(Decoded, Timing), OcrError> {
+        let model = self.model_index(model)?;
         let deadline = Instant::now() + self.config.timeout;
         match self
-            .submit(image, Work::Line, 0, 0.0, deadline, None)
+            .submit(image, Work::Line, model, 0.0, deadline, None)
             .await?
         {
             (Answer::Line(d), timing) => Ok((d, timing)),
@@ -698,10 +705,19 @@ impl Engine {
             mpsc::error::TrySendError::Full(_) => OcrError::Busy,
             mpsc::error::TrySendError::Closed(_) => OcrError::NotReady,
         })?;
-        let (answer, queued, inference_ms) = tokio::time::timeout_at(deadline.into(), answer)
-            .await
-            .map_err(|_| OcrError::Timeout)?
-            .map_err(|_| OcrError::Runner(RunnerError("the OCR worker stopped".into())))??;
+        let (answer, queued, inference_ms, read_by) =
+            tokio::time::timeout_at(deadline.into(), answer)
+                .await
+                .map_err(|_| OcrError::Timeout)?
+                .map_err(|_| OcrError::Runner(RunnerError("the OCR worker stopped".into())))??;
+        // The answer names the set it asked for: never one another set read.
+        if Some(&read_by) != self.sets.get(model) {
+            return Err(RunnerError(format!(
+                "asked {:?} to read, answered by {read_by:?}",
+                self.sets.get(model)
+            ))
+            .into());
+        }
         Ok((
             answer,
             Timing {
@@ -726,6 +742,7 @@ struct Worker {
 
 /// A loaded model set: its pipeline and its runner.
 struct Loaded {
+    set: ModelSet,
     pipeline: Pipeline,
     runner: Box<dyn ModelRunner>,
 }
@@ -735,14 +752,23 @@ impl Worker {
         let started = Instant::now();
         let mut loaded = Vec::with_capacity(models.len());
         for EngineModel { set, pipeline } in models {
-            let runner = make_runner(set).and_then(|mut r| {
-                // Warm-up: one synthetic page through every model of the set.
-                let page = warmup_page();
-                pipeline.read(r.as_mut(), &[&page])?;
-                Ok(r)
-            });
+            // A panic while loading or warming up (weights that do not fit the generated code)
+            // fails the engine as an error does, instead of leaving it loading forever.
+            let runner = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                make_runner(set).and_then(|mut r| {
+                    // Warm-up: one synthetic page through every model of the set.
+                    let page = warmup_page();
+                    pipeline.read(r.as_mut(), &[&page])?;
+                    Ok(r)
+                })
+            }))
+            .unwrap_or_else(|_| Err(RunnerError("loading the models panicked".into())));
             match runner {
-                Ok(runner) => loaded.push(Loaded { pipeline, runner }),
+                Ok(runner) => loaded.push(Loaded {
+                    set,
+                    pipeline,
+                    runner,
+                }),
                 Err(e) => {
                     tracing::error!(error = %e, model = set.id(), "OCR models failed to load; /v1/ocr will answer 503");
                     self.state.store(FAILED, Ordering::Release);
@@ -765,14 +791,15 @@ impl Worker {
                     Err(_) => break,
                 }
             }
-            let now = Instant::now();
-            // Abandoned (timed out or disconnected) callers cost nothing more.
-            batch.retain(|j| !j.reply.is_closed() && j.deadline > now);
             // One batch per model set and kind of work, in the order the sets were given.
             for (index, set) in loaded.iter_mut().enumerate() {
-                let (mine, rest): (Vec<Job>, Vec<Job>) =
+                let (mut mine, rest): (Vec<Job>, Vec<Job>) =
                     batch.into_iter().partition(|j| j.model == index);
                 batch = rest;
+                // Abandoned (timed out or disconnected) callers cost nothing more; checked
+                // just before their set runs, as an earlier set's batch takes time.
+                let now = Instant::now();
+                mine.retain(|j| !j.reply.is_closed() && j.deadline > now);
                 let (pages, lines): (Vec<Job>, Vec<Job>) = mine
                     .into_iter()
                     .partition(|j| matches!(j.work, Work::Page(_)));
@@ -783,11 +810,23 @@ impl Worker {
                     Self::serve(set, lines, false);
                 }
             }
+            // A job for a set this worker does not hold (the engine never sends one).
+            for job in batch {
+                let _ = job.reply.send(Err(RunnerError(format!(
+                    "no model set at index {}",
+                    job.model
+                ))));
+            }
         }
     }
 
     fn serve(set: &mut Loaded, mut jobs: Vec<Job>, pages: bool) {
-        let Loaded { pipeline, runner } = set;
+        let Loaded {
+            set,
+            pipeline,
+            runner,
+        } = set;
+        let set = *set;
         let runner = runner.as_mut();
         let started = Instant::now();
         // Each caller's trace: its wait ends here, and its share of the batch's inference.
@@ -829,6 +868,7 @@ impl Worker {
                         answer,
                         started.saturating_duration_since(job.enqueued),
                         took,
+                        set,
                     )));
                 }
             }
@@ -887,6 +927,89 @@ mod tests {
         fn device(&self) -> String {
             "slow fake".into()
         }
+    }
+
+    /// Reads every line as the dictionary's `class`-th character.
+    struct Fixed(usize);
+
+    impl ModelRunner for Fixed {
+        fn detect(&mut self, page: &Tensor) -> Result<Tensor, RunnerError> {
+            let (h, w) = (page.shape[2], page.shape[3]);
+            Ok(Tensor::new(vec![0.0; h * w], vec![1, 1, h, w]))
+        }
+        fn classify(&mut self, crops: &Tensor) -> Result<Tensor, RunnerError> {
+            Ok(Tensor::new(
+                [1.0, 0.0].repeat(crops.shape[0]),
+                vec![crops.shape[0], 2],
+            ))
+        }
+        fn recognize(&mut self, crops: &Tensor) -> Result<Tensor, RunnerError> {
+            // Blank, the two characters, space.
+            let mut step = [0.0; 4];
+            step[self.0] = 1.0;
+            Ok(Tensor::new(
+                step.repeat(crops.shape[0]),
+                vec![crops.shape[0], 1, 4],
+            ))
+        }
+        fn device(&self) -> String {
+            "fixed fake".into()
+        }
+    }
+
+    /// Each job is read by the set it names, with that set's runner and dictionary, when
+    /// jobs of two sets are queued together; a set the engine does not serve is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_job_is_read_by_its_own_set() {
+        let config = EngineConfig {
+            max_batch: 8,
+            ..EngineConfig::default()
+        };
+        let set = |set, dictionary| EngineModel {
+            set,
+            pipeline: Pipeline::new(
+                PipelineConfig::default(),
+                Charset::from_dictionary(dictionary),
+            ),
+        };
+        // V4's runner emits the first character, V5's the second, of different dictionaries.
+        let engine = Arc::new(
+            Engine::start(
+                config,
+                vec![set(ModelSet::V4, "a\nb"), set(ModelSet::V5, "x\ny")],
+                Box::new(|set| {
+                    Ok(Box::new(Fixed(if set == ModelSet::V4 { 1 } else { 2 }))
+                        as Box<dyn ModelRunner>)
+                }),
+            )
+            .unwrap(),
+        );
+        assert!(engine.wait_ready(Duration::from_secs(30)).await);
+        assert_eq!(engine.default_model(), ModelSet::V4);
+        assert_eq!(engine.models(), &[ModelSet::V4, ModelSet::V5]);
+        let line = RgbImage::new(96, 32);
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (engine, line) = (engine.clone(), line.clone());
+                let set = if i % 2 == 0 {
+                    ModelSet::V4
+                } else {
+                    ModelSet::V5
+                };
+                tokio::spawn(async move { (set, engine.read_line(line, set).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (set, read) = task.await.unwrap();
+            let text = read.unwrap().0.text;
+            let want = if set == ModelSet::V4 { "a" } else { "y" };
+            assert_eq!(text, want, "{set:?}");
+        }
+        let refused = engine.read_line(line, ModelSet::V6).await;
+        assert!(
+            matches!(refused, Err(OcrError::ModelNotLoaded("pp-ocrv6"))),
+            "{refused:?}"
+        );
     }
 
     fn png(side: u32) -> Vec<u8> {

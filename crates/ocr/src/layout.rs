@@ -22,6 +22,50 @@ const LINE_HEIGHT_RATIO: f32 = 2.5;
 /// The widest gap between neighbouring words of one line, in heights of the taller word; a
 /// wider one is a column gutter or a table's cell boundary.
 const WORD_GAP: f32 = 1.2;
+/// A narrower gap is still a column gutter when it is at least this many heights of the
+/// smaller word and the rows around it leave it free too (see [`gutter`]).
+const GUTTER_MIN: f32 = 0.5;
+/// How far above and below a gap [`gutter`] looks, in heights of the taller word.
+const GUTTER_ROWS: f32 = 3.0;
+
+/// Whether the gap between `prev` (a line's last word) and `word` (its candidate next) is a
+/// column gutter: the middle half of the gap is free in the rows just above it or just below
+/// it, and at least two of those rows have text on each side of it. Word gaps of one column do
+/// not line up with the next row's, so in running text some neighbour always crosses them
+/// (a heading above two columns crosses the gutter only above their first rows). Boxes of
+/// newer detectors (PP-OCRv5, v6) reach closer to each other across a narrow gutter than
+/// [`WORD_GAP`] alone can tell from a wide word space.
+fn gutter(boxes: &[Bounds], prev: Bounds, word: Bounds, tall: f32) -> bool {
+    let (x0, x1) = (prev[2], word[0]);
+    let quarter = (x1 - x0) / 4.0;
+    let (free0, free1) = (x0 + quarter, x1 - quarter);
+    let (top, bottom) = (prev[1].min(word[1]), prev[3].max(word[3]));
+    let middle = (top + bottom) / 2.0;
+    // Rows above (`false`) and below (`true`) the gap's line.
+    [false, true].into_iter().any(|below| {
+        let (y0, y1) = if below {
+            (middle, bottom + GUTTER_ROWS * tall)
+        } else {
+            (top - GUTTER_ROWS * tall, middle)
+        };
+        let (mut left, mut right) = (0, 0);
+        for b in boxes {
+            let centre = (b[1] + b[3]) / 2.0;
+            if *b == prev || *b == word || centre < y0 || centre > y1 {
+                continue;
+            }
+            if b[0] < free1 && b[2] > free0 {
+                return false;
+            }
+            if b[2] <= free0 {
+                left += 1;
+            } else {
+                right += 1;
+            }
+        }
+        left >= 2 && right >= 2
+    })
+}
 
 /// Groups word boxes into lines: each line's indices left to right; lines in no particular
 /// order (see [`reading_order`]). A word joins the line whose rightmost word it follows
@@ -47,6 +91,7 @@ pub fn group_lines(boxes: &[Bounds]) -> Vec<Vec<usize>> {
                 let fits = overlap >= LINE_OVERLAP
                     && tall <= LINE_HEIGHT_RATIO * small
                     && gap <= WORD_GAP * tall
+                    && !(gap >= GUTTER_MIN * small && gutter(boxes, prev, word, tall))
                     // Detected word boxes are grown around their ink, so neighbours overlap
                     // side by side by up to a height; a box that does not reach further
                     // right is inside the other, not its neighbour.
@@ -234,6 +279,40 @@ mod tests {
         let under = [("below", b(10.0, 70.0, 90.0, 94.0))];
         let all: Vec<_> = words.iter().chain(under.iter()).copied().collect();
         assert_eq!(texts(&all), ["a line that drifts down slowly", "below"]);
+    }
+
+    /// Two columns whose gutter is about a line-height wide (as PP-OCRv6's boxes leave on a
+    /// 300 dpi two-column page: 58 px high, 59 px apart), and a justified line with a word
+    /// space as wide that no other row shares.
+    #[test]
+    fn a_gutter_the_rows_share_splits_columns_and_a_wide_word_space_does_not() {
+        let mut words = Vec::new();
+        for row in 0..5 {
+            let y = 500.0 + 45.0 * row as f32;
+            words.push(("left", b(187.0, y, 1028.0, y + 58.0)));
+            words.push(("right", b(1087.0, y + 6.0, 1928.0, y + 64.0)));
+        }
+        // A heading above both columns crosses the gutter above their first rows only.
+        words.push(("heading", b(760.0, 268.0, 1362.0, 364.0)));
+        words.push(("byline", b(884.0, 394.0, 1235.0, 453.0)));
+        let read = texts(&words);
+        let want = [
+            &["heading", "byline"][..],
+            &["left"; 5][..],
+            &["right"; 5][..],
+        ]
+        .concat();
+        assert_eq!(read, want, "{read:?}");
+
+        let justified = [
+            ("a", b(0.0, 0.0, 300.0, 58.0)),
+            ("wide", b(360.0, 0.0, 900.0, 58.0)),
+            ("space", b(0.0, 45.0, 500.0, 103.0)),
+            ("elsewhere", b(520.0, 45.0, 900.0, 103.0)),
+            ("and", b(0.0, 90.0, 200.0, 148.0)),
+            ("more", b(220.0, 90.0, 900.0, 148.0)),
+        ];
+        assert_eq!(texts(&justified), ["a wide", "space elsewhere", "and more"]);
     }
 
     #[test]

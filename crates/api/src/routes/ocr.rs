@@ -236,11 +236,15 @@ fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
 }
 
 /// What an `Idempotency-Key` is bound to: the image, the mode when it is not `auto`, and the
-/// model set when the request names one (a retry that asks for another reading is another
-/// request; `auto` and no model keep the fingerprints stored before modes and models existed).
-fn fingerprint(mode: OcrMode, model: Option<ModelSet>, bytes: &[u8]) -> String {
+/// model set that reads it when that is not PP-OCRv4 (a retry that would be read otherwise is
+/// another request, whether it names the set or gets the default; `auto` and PP-OCRv4 keep
+/// the fingerprints stored before modes and model sets existed, which were all read so).
+fn fingerprint(mode: OcrMode, model: ModelSet, bytes: &[u8]) -> String {
     let digest = tollgate_store::sha256_hex(bytes);
-    let model = model.map(|m| format!("{}:", m.id())).unwrap_or_default();
+    let model = match model {
+        ModelSet::V4 => String::new(),
+        other => format!("{}:", other.id()),
+    };
     match mode {
         OcrMode::Auto => format!("ocr:{model}{digest}"),
         OcrMode::Page => format!("ocr:page:{model}{digest}"),
@@ -456,13 +460,26 @@ pub struct Models {
     pub sets: Vec<ModelSetInfo>,
 }
 
-/// The first of `mode` and `model` given more than once in the query string (names decoded).
-fn repeated_parameter(req: &Request) -> Option<&'static str> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.uri().query().unwrap_or_default()).unwrap_or_default();
-    ["mode", "model"]
-        .into_iter()
-        .find(|name| pairs.iter().filter(|(k, _)| k == name).count() > 1)
+/// What is wrong with the query string of `POST /v1/ocr`, if anything: a name other than
+/// `mode` and `model`, or one of them twice (names compared decoded).
+fn query_problem(req: &Request) -> Option<String> {
+    let Ok(pairs) =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(req.uri().query().unwrap_or_default())
+    else {
+        return Some("the query string could not be read".into());
+    };
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if name != "mode" && name != "model" {
+            return Some(format!(
+                "unknown query parameter `{}`: this operation takes `mode` and `model`",
+                name.escape_debug()
+            ));
+        }
+        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Some(format!("`{name}` may be given once"));
+        }
+    }
+    None
 }
 
 /// A set's three models, named.
@@ -511,9 +528,12 @@ impl OcrApi {
     /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     /// charged only when it succeeds, and every request that succeeds is charged and recorded
     /// (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    /// 24 hours, same image and mode) gets the first answer back and is not charged again;
-    /// while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
-    /// key with another image or mode is 422 `idempotency_key_reused`.
+    /// 24 hours, same image, mode and model set) gets the first answer back and is not charged
+    /// again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
+    /// same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    ///
+    /// `mode` and `model` are the only query parameters, each at most once: any other name,
+    /// or one of them twice, is 400 `bad_request`.
     ///
     /// Credentials, rate limits and the concurrency cap are checked from the headers before
     /// the body is read: without valid credentials the answer is 401 (403 without
@@ -538,8 +558,8 @@ impl OcrApi {
         auth: ApiCaller,
         /// Makes retries safe: the same key and image within 24 hours is charged once, and a
         /// retry gets the first answer back (`Idempotent-Replayed: true`). While the first is
-        /// running, a retry is 409 `idempotency_in_progress`; the same key with another image
-        /// is 422 `idempotency_key_reused`. Keys belong to the tenant.
+        /// running, a retry is 409 `idempotency_in_progress`; the same key with another image,
+        /// mode or model set is 422 `idempotency_key_reused`. Keys belong to the tenant.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         /// `auto` (the default) reads an image shaped like a text line as one line and
@@ -551,19 +571,17 @@ impl OcrApi {
         model: Query<Option<OcrModel>>,
         input: OcrInput,
     ) -> ApiResult<OcrResponse> {
-        // Each choice once: the framework reads the first of repeated values, which a proxy
-        // or an SDK in front may read otherwise.
-        if let Some(name) = repeated_parameter(req) {
-            return Err(ApiError::coded(
-                Code::BadRequest,
-                format!("`{name}` may be given once"),
-                None,
-            ));
+        // Each choice once, and nothing else: the framework reads the first of repeated
+        // values and ignores names it does not know (`Model=`), either of which a proxy or an
+        // SDK in front may read otherwise.
+        if let Some(problem) = query_problem(req) {
+            return Err(ApiError::coded(Code::BadRequest, problem, None));
         }
         let mode = mode.0.unwrap_or(OcrMode::Auto);
-        let named = model.0.map(ModelSet::from);
-        let model = named.unwrap_or_else(|| state.ocr.default_model());
-        // A set this server does not serve is refused before anything is read or charged.
+        let model = model
+            .0
+            .map_or_else(|| state.ocr.default_model(), ModelSet::from);
+        // A set this server does not serve is refused before anything is charged.
         if !state.ocr.models().contains(&model) {
             return Err(ocr_error(OcrError::ModelNotLoaded(model.id())).into());
         }
@@ -607,7 +625,7 @@ impl OcrApi {
             .and_then(crate::middleware::Preadmitted::take_gate);
         let fingerprint = idempotency_key
             .as_ref()
-            .map(|_| self::fingerprint(mode, named, &bytes));
+            .map(|_| self::fingerprint(mode, model, &bytes));
         // A PDF is checked (and its pages counted against the plan's cap) before anything is
         // reserved: its pages are its units. A multipart file is a PDF by its header.
         let (pdf, bytes) = if declared_pdf || tollgate_ocr::pdf::is_pdf(&bytes) {

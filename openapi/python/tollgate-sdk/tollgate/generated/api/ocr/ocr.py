@@ -211,9 +211,12 @@ def sync_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image and mode) gets the first answer back and is not charged again;
-    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
-    key with another image or mode is 422 `idempotency_key_reused`.
+    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
+    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+
+    `mode` and `model` are the only query parameters, each at most once: any other name,
+    or one of them twice, is 400 `bad_request`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -290,9 +293,12 @@ def sync(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image and mode) gets the first answer back and is not charged again;
-    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
-    key with another image or mode is 422 `idempotency_key_reused`.
+    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
+    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+
+    `mode` and `model` are the only query parameters, each at most once: any other name,
+    or one of them twice, is 400 `bad_request`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -364,9 +370,12 @@ async def asyncio_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image and mode) gets the first answer back and is not charged again;
-    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
-    key with another image or mode is 422 `idempotency_key_reused`.
+    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
+    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+
+    `mode` and `model` are the only query parameters, each at most once: any other name,
+    or one of them twice, is 400 `bad_request`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
@@ -443,9 +452,12 @@ async def asyncio(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image and mode) gets the first answer back and is not charged again;
-    while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the same
-    key with another image or mode is 422 `idempotency_key_reused`.
+    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
+    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+
+    `mode` and `model` are the only query parameters, each at most once: any other name,
+    or one of them twice, is 400 `bad_request`.
 
     Credentials, rate limits and the concurrency cap are checked from the headers before
     the body is read: without valid credentials the answer is 401 (403 without
