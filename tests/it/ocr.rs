@@ -61,7 +61,7 @@ async fn fixtures_are_read_exactly() -> Result<()> {
             "{file}: {confidence}"
         );
         assert_eq!(lines[0]["box"].as_array().map(Vec::len), Some(4), "{file}");
-        assert_eq!(body["model"], "pp-ocrv4");
+        assert_eq!(body["model"], "pp-ocrv6");
         assert!(body["timing"]["inference_ms"]
             .as_f64()
             .is_some_and(|ms| ms > 0.0));
@@ -229,10 +229,11 @@ async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
     let events = srv.store().usage_events(tenant).await?;
     assert_eq!(events.len(), served, "{events:?}");
 
-    // A key is bound to the set that reads: the same image with another set is another
-    // request, and naming the default set is the same request as naming none.
+    // A key is bound to what the request says: a retry that names no set gets the first
+    // answer back (whatever the default is by then); naming a set, even the default, or
+    // another set, is another request.
     let default = models["model"].as_str().context("default")?.to_owned();
-    let (status, first) = send(format!("?model={default}"), Some("default-key")).await?;
+    let (status, first) = send(String::new(), Some("default-key")).await?;
     assert_eq!((status, &first["usage"]["units"]), (200, &Value::from(1)));
     let (status, again) = send(String::new(), Some("default-key")).await?;
     assert_eq!(
@@ -241,6 +242,12 @@ async fn the_model_parameter_picks_a_listed_set() -> Result<()> {
         "{again}"
     );
     assert_eq!(again["model"], default.as_str());
+    let (status, body) = send(format!("?model={default}"), Some("default-key")).await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("idempotency_key_reused")),
+        "{body}"
+    );
     let other = if default == "pp-ocrv5" {
         "pp-ocrv6"
     } else {

@@ -1,6 +1,6 @@
 //! The batching executor. Callers decode their image on the blocking pool, then queue it; one
-//! worker thread per device owns the model runner, takes whatever is queued (up to a batch)
-//! and reads those pages together, so concurrent callers share classification and
+//! worker thread owns a model runner per model set, takes whatever is queued (up to a batch)
+//! and reads the pages of each set together, so concurrent callers share classification and
 //! recognition batches. The queue is bounded: when it is full a caller is refused at once
 //! (the API answers 503 with `Retry-After`) instead of memory growing. Every job carries a
 //! deadline; the worker skips jobs whose deadline passed or whose caller went away.

@@ -40,13 +40,13 @@ fn gutter(boxes: &[Bounds], prev: Bounds, word: Bounds, tall: f32) -> bool {
     let quarter = (x1 - x0) / 4.0;
     let (free0, free1) = (x0 + quarter, x1 - quarter);
     let (top, bottom) = (prev[1].min(word[1]), prev[3].max(word[3]));
-    let middle = (top + bottom) / 2.0;
-    // Rows above (`false`) and below (`true`) the gap's line.
+    // Rows above (`false`) and below (`true`) the gap's line: boxes centred outside its
+    // vertical extent (its own words never count as rows around it).
     [false, true].into_iter().any(|below| {
         let (y0, y1) = if below {
-            (middle, bottom + GUTTER_ROWS * tall)
+            (bottom, bottom + GUTTER_ROWS * tall)
         } else {
-            (top - GUTTER_ROWS * tall, middle)
+            (top - GUTTER_ROWS * tall, top)
         };
         let (mut left, mut right) = (0, 0);
         for b in boxes {
@@ -313,6 +313,21 @@ mod tests {
             ("more", b(220.0, 90.0, 900.0, 148.0)),
         ];
         assert_eq!(texts(&justified), ["a wide", "space elsewhere", "and more"]);
+    }
+
+    /// A line of many words with wide spaces (a detector that boxes words, not phrases) is one
+    /// line: its own words are not rows that could make a space a gutter.
+    #[test]
+    fn a_line_of_spaced_words_alone_is_one_line() {
+        let words: Vec<(&str, Bounds)> = ["one", "two", "three", "four", "five", "six"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let x = 100.0 * i as f32;
+                (w, b(x, 10.0, x + 60.0, 50.0))
+            })
+            .collect();
+        assert_eq!(texts(&words), ["one two three four five six"]);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use crate::tensor::Tensor;
 #[error("model runner: {0}")]
 pub struct RunnerError(pub String);
 
-/// Runs the three PP-OCR models. One runner serves one device; the engine owns it on a single
-/// worker thread, so it needs to be `Send` but not `Sync`.
+/// Runs one model set's three PP-OCR models on one device; the engine owns one runner per set
+/// on a single worker thread, so it needs to be `Send` but not `Sync`.
 pub trait ModelRunner: Send {
     /// Detection: `[1, 3, H, W]` page → `[1, 1, H, W]` text probability map.
     fn detect(&mut self, page: &Tensor) -> Result<Tensor, RunnerError>;

@@ -235,16 +235,15 @@ fn idempotency_key(raw: Option<String>) -> Result<Option<String>, DomainError> {
     }
 }
 
-/// What an `Idempotency-Key` is bound to: the image, the mode when it is not `auto`, and the
-/// model set that reads it when that is not PP-OCRv4 (a retry that would be read otherwise is
-/// another request, whether it names the set or gets the default; `auto` and PP-OCRv4 keep
-/// the fingerprints stored before modes and model sets existed, which were all read so).
-fn fingerprint(mode: OcrMode, model: ModelSet, bytes: &[u8]) -> String {
+/// What an `Idempotency-Key` is bound to: what the request says — the image, the mode when it
+/// is not `auto`, and the model set when it names one. A retry that says the same gets the
+/// first answer back even when the default set has changed in between (a deploy, or a node
+/// that serves another default): the answer the key was first given. One that says otherwise
+/// (names a set it did not name, or another) is another request. `auto` and no set keep the
+/// fingerprints stored before modes and model sets existed.
+fn fingerprint(mode: OcrMode, named: Option<ModelSet>, bytes: &[u8]) -> String {
     let digest = tollgate_store::sha256_hex(bytes);
-    let model = match model {
-        ModelSet::V4 => String::new(),
-        other => format!("{}:", other.id()),
-    };
+    let model = named.map(|m| format!("{}:", m.id())).unwrap_or_default();
     match mode {
         OcrMode::Auto => format!("ocr:{model}{digest}"),
         OcrMode::Page => format!("ocr:page:{model}{digest}"),
@@ -528,9 +527,9 @@ impl OcrApi {
     /// `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     /// charged only when it succeeds, and every request that succeeds is charged and recorded
     /// (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    /// 24 hours, same image, mode and model set) gets the first answer back and is not charged
+    /// 24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
     /// again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-    /// same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    /// same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
     ///
     /// `mode` and `model` are the only query parameters, each at most once: any other name,
     /// or one of them twice, is 400 `bad_request`.
@@ -559,7 +558,7 @@ impl OcrApi {
         /// Makes retries safe: the same key and image within 24 hours is charged once, and a
         /// retry gets the first answer back (`Idempotent-Replayed: true`). While the first is
         /// running, a retry is 409 `idempotency_in_progress`; the same key with another image,
-        /// mode or model set is 422 `idempotency_key_reused`. Keys belong to the tenant.
+        /// `mode` or `model` is 422 `idempotency_key_reused`. Keys belong to the tenant.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         /// `auto` (the default) reads an image shaped like a text line as one line and
@@ -578,9 +577,8 @@ impl OcrApi {
             return Err(ApiError::coded(Code::BadRequest, problem, None));
         }
         let mode = mode.0.unwrap_or(OcrMode::Auto);
-        let model = model
-            .0
-            .map_or_else(|| state.ocr.default_model(), ModelSet::from);
+        let named = model.0.map(ModelSet::from);
+        let model = named.unwrap_or_else(|| state.ocr.default_model());
         // A set this server does not serve is refused before anything is charged.
         if !state.ocr.models().contains(&model) {
             return Err(ocr_error(OcrError::ModelNotLoaded(model.id())).into());
@@ -625,7 +623,7 @@ impl OcrApi {
             .and_then(crate::middleware::Preadmitted::take_gate);
         let fingerprint = idempotency_key
             .as_ref()
-            .map(|_| self::fingerprint(mode, model, &bytes));
+            .map(|_| self::fingerprint(mode, named, &bytes));
         // A PDF is checked (and its pages counted against the plan's cap) before anything is
         // reserved: its pages are its units. A multipart file is a PDF by its header.
         let (pdf, bytes) = if declared_pdf || tollgate_ocr::pdf::is_pdf(&bytes) {

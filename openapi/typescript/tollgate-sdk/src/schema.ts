@@ -621,9 +621,9 @@ export interface paths {
          *     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
          *     charged only when it succeeds, and every request that succeeds is charged and recorded
          *     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-         *     24 hours, same image, mode and model set) gets the first answer back and is not charged
+         *     24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
          *     again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-         *     same key with another image, mode or model set is 422 `idempotency_key_reused`.
+         *     same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
          *
          *     `mode` and `model` are the only query parameters, each at most once: any other name,
          *     or one of them twice, is 400 `bad_request`.
@@ -7206,7 +7206,7 @@ export interface operations {
                  * @description Makes retries safe: the same key and image within 24 hours is charged once, and a
                  *     retry gets the first answer back (`Idempotent-Replayed: true`). While the first is
                  *     running, a retry is 409 `idempotency_in_progress`; the same key with another image,
-                 *     mode or model set is 422 `idempotency_key_reused`. Keys belong to the tenant.
+                 *     `mode` or `model` is 422 `idempotency_key_reused`. Keys belong to the tenant.
                  */
                 "Idempotency-Key"?: string;
             };

@@ -211,9 +211,9 @@ def sync_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
     again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
 
     `mode` and `model` are the only query parameters, each at most once: any other name,
     or one of them twice, is 400 `bad_request`.
@@ -293,9 +293,9 @@ def sync(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
     again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
 
     `mode` and `model` are the only query parameters, each at most once: any other name,
     or one of them twice, is 400 `bad_request`.
@@ -370,9 +370,9 @@ async def asyncio_detailed(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
     again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
 
     `mode` and `model` are the only query parameters, each at most once: any other name,
     or one of them twice, is 400 `bad_request`.
@@ -452,9 +452,9 @@ async def asyncio(
     `RateLimit` and `Tollgate-Units` headers say where the caller stands. A request is
     charged only when it succeeds, and every request that succeeds is charged and recorded
     (`X-Request-Id` is for tracing only). A retry with the same `Idempotency-Key` (within
-    24 hours, same image, mode and model set) gets the first answer back and is not charged
+    24 hours, same image, `mode` and `model`) gets the first answer back and is not charged
     again; while the first runs it is 409 `idempotency_in_progress` with `Retry-After`; the
-    same key with another image, mode or model set is 422 `idempotency_key_reused`.
+    same key with another image, `mode` or `model` is 422 `idempotency_key_reused`.
 
     `mode` and `model` are the only query parameters, each at most once: any other name,
     or one of them twice, is 400 `bad_request`.
