@@ -16,7 +16,8 @@
 //! `--mode rec` reads line images with recognition only (no detection, no angle
 //! classification), like RapidOCR's rec-only row; `--mode full` runs the whole pipeline on
 //! lines and pages. `--limit N` uses the first N lines and N/10 pages; `--pages a.png,b.png`
-//! only those pages. Timing covers
+//! only those pages (with `OCR_EVAL_BOXES=1` in the environment, also the detector's boxes on
+//! each, to standard error). Timing covers
 //! inference only: each image is decoded before its clock starts.
 
 #![allow(
