@@ -69,14 +69,13 @@ impl std::str::FromStr for DeviceKind {
 /// Starts an engine on `device` with every model set the device runs, [`DEFAULT_MODEL`]
 /// first, each with the default pipeline.
 pub fn start(device: DeviceKind, config: EngineConfig) -> Result<Engine, RunnerError> {
-    let (factory, sets): (engine::RunnerFactory, Vec<ModelSet>) = match device {
+    let (factory, mut sets): (engine::RunnerFactory, Vec<ModelSet>) = match device {
         DeviceKind::Cpu => (
             Box::new(|set| Ok(Box::new(burn_runner::BurnRunner::cpu(set)) as Box<dyn ModelRunner>)),
             ModelSet::ALL.to_vec(),
         ),
         DeviceKind::Cuda => cuda_factory()?,
     };
-    let mut sets = sets;
     // The default first, when the device runs it.
     sets.sort_by_key(|s| *s != DEFAULT_MODEL);
     let models = sets

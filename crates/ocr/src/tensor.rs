@@ -62,26 +62,45 @@ pub fn write_bgr_chw_with(
 ) {
     let plane = target_h * target_w;
     let (w, h) = (img.width() as usize, img.height() as usize);
-    if *norm == HALF {
-        for y in 0..h.min(target_h) {
-            for x in 0..w.min(target_w) {
-                let p = img.get_pixel(x as u32, y as u32).0;
-                let at = y * target_w + x;
-                out[at] = normalise(p[2]);
-                out[plane + at] = normalise(p[1]);
-                out[2 * plane + at] = normalise(p[0]);
-            }
-        }
-        return;
-    }
-    let scale = norm.std.map(|s| 1.0 / (255.0 * s));
-    let shift = [0, 1, 2].map(|c| norm.mean[c] / norm.std[c]);
+    // Each channel's value for each byte, once: `x / (255 std) - mean / std`, which for
+    // [`HALF`] is exactly [`normalise`] (`x / 127.5 - 1`).
+    let table: [[f32; 256]; 3] = std::array::from_fn(|c| {
+        let (divisor, shift) = (255.0 * norm.std[c], norm.mean[c] / norm.std[c]);
+        std::array::from_fn(|v| f32::from(v as u8) / divisor - shift)
+    });
     for y in 0..h.min(target_h) {
         for x in 0..w.min(target_w) {
             let p = img.get_pixel(x as u32, y as u32).0;
             let at = y * target_w + x;
             for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
-                out[c * plane + at] = f32::from(v) * scale[c] - shift[c];
+                out[c * plane + at] = table[c][usize::from(v)];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general normalisation gives [`normalise`]'s values bit for bit under [`HALF`], so
+    /// the models that use it see exactly what they saw before normalisations were settable.
+    #[test]
+    fn half_is_normalise_exactly() {
+        let img = image::RgbImage::from_fn(256, 1, |x, _| {
+            let v = x as u8;
+            image::Rgb([v, v.wrapping_add(85), v.wrapping_add(170)])
+        });
+        let mut out = vec![0.0; 3 * 256];
+        write_bgr_chw(&img, &mut out, 1, 256);
+        for x in 0..256usize {
+            let p = img.get_pixel(x as u32, 0).0;
+            for (c, v) in [p[2], p[1], p[0]].into_iter().enumerate() {
+                assert_eq!(
+                    out[c * 256 + x].to_bits(),
+                    normalise(v).to_bits(),
+                    "{x} {c}"
+                );
             }
         }
     }
