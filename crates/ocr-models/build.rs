@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "src/fuse_src.rs"]
+mod fuse_src;
+
 const MODELS: [&str; 7] = ["det", "cls", "rec", "det_v5", "rec_v5", "det_v6", "rec_v6"];
 /// Each recogniser's dictionary, and the variable `lib.rs` finds it by.
 const KEYS: [(&str, &str); 3] = [
@@ -27,6 +30,11 @@ fn main() {
     // second) and fetches again what is missing or altered, so a truncated or swapped model
     // is never embedded.
     fetch(&root, &dir);
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("crates/ocr-models/src/fuse_src.rs").display()
+    );
+    let mut counts = Vec::new();
     for m in MODELS {
         let path = dir.join(format!("{m}.onnx"));
         println!("cargo:rerun-if-changed={}", path.display());
@@ -35,7 +43,14 @@ fn main() {
             .out_dir("model/")
             .load_strategy(burn_onnx::LoadStrategy::Embedded)
             .run_from_script();
+        let (chains, convs) = fuse(m);
+        counts.push(format!("(\"{m}\", {chains}, {convs})"));
     }
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    write(
+        &out.join("model/fused_counts.rs"),
+        &format!("[{}]", counts.join(", ")),
+    );
     for (file, var) in KEYS {
         let keys = dir.join(file);
         println!("cargo:rerun-if-changed={}", keys.display());
@@ -59,4 +74,22 @@ fn fetch(root: &Path, dir: &Path) {
             script.display()
         ),
     }
+}
+
+/// Rewrites the generated `model/<m>.rs` in place (see `src/fuse_src.rs`); returns how many
+/// element-wise chains became one fused call and how many convolutions were routed.
+#[expect(clippy::panic, reason = "a build script reports failure by panicking")]
+fn fuse(m: &str) -> (usize, usize) {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let path = out.join(format!("model/{m}.rs"));
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading the generated {}: {e}", path.display()));
+    let rewritten = fuse_src::rewrite(&source);
+    write(&path, &rewritten.source);
+    (rewritten.fused, rewritten.convs)
+}
+
+#[expect(clippy::panic, reason = "a build script reports failure by panicking")]
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }

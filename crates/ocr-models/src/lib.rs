@@ -41,6 +41,17 @@ mod generated {
 pub use burn;
 use burn::tensor::{Device, Tensor};
 
+#[cfg(test)]
+#[path = "fuse_src.rs"]
+#[allow(dead_code)]
+mod fuse_src;
+pub mod fused;
+
+/// For each generated model file: how many element-wise chains `build.rs` fused, and how many
+/// convolutions it routed through [`fused::conv2d`].
+pub const REWRITES: [(&str, usize, usize); 7] =
+    include!(concat!(env!("OUT_DIR"), "/model/fused_counts.rs"));
+
 /// A PP-OCR generation: which detector, recogniser and dictionary a model set uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Version {
@@ -181,6 +192,30 @@ impl PpOcr {
             det,
             cls: Classifier::from_embedded(device),
             rec,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::REWRITES;
+
+    /// The PP-LCNetV3 models (v4's detector and recogniser, the classifier) have their
+    /// activations fused and their convolutions routed; a burn-onnx upgrade that changes the
+    /// generated source's shape fails here instead of silently losing the speed.
+    #[test]
+    fn the_v4_models_are_rewritten() {
+        for (model, chains, convs) in [("det", 23, 0), ("cls", 18, 0), ("rec", 24, 0)] {
+            let (_, got_chains, got_convs) = REWRITES
+                .iter()
+                .copied()
+                .find(|(m, _, _)| *m == model)
+                .unwrap_or_default();
+            assert_eq!(got_chains, chains, "{model}");
+            assert!(
+                got_convs > convs,
+                "{model}: {got_convs} convolutions routed"
+            );
         }
     }
 }

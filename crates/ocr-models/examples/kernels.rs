@@ -1,0 +1,143 @@
+//! Times this crate's kernels against Burn's own operations on the shapes PP-OCRv4's
+//! recogniser runs (one 48×320 line): each depthwise convolution, and the fused hard-swish
+//! against the eight operations it replaces. Medians of interleaved runs, one thread:
+//!
+//! ```sh
+//! RAYON_NUM_THREADS=1 cargo run --release -p tollgate-ocr-models --example kernels
+//! ```
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a bench binary fails loudly"
+)]
+
+use std::time::Instant;
+use tollgate_ocr_models::burn::module::Param;
+use tollgate_ocr_models::burn::nn::conv::Conv2dConfig;
+use tollgate_ocr_models::burn::nn::PaddingConfig2d;
+use tollgate_ocr_models::burn::tensor::{Device, Distribution, Tensor, TensorData};
+use tollgate_ocr_models::fused;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median microseconds of `a` and of `b`, run alternately `rounds` times, each on a fresh
+/// copy of `x` that it owns (as in the model, where each layer's input is the last one's
+/// output), made before the clock starts.
+fn race(
+    rounds: usize,
+    x: &Tensor<4>,
+    mut a: impl FnMut(Tensor<4>),
+    mut b: impl FnMut(Tensor<4>),
+) -> (f64, f64) {
+    let device = x.device();
+    let data = x.to_data();
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let input = Tensor::from_data(data.clone(), &device);
+        let t = Instant::now();
+        a(input);
+        ta.push(t.elapsed().as_secs_f64() * 1e6);
+        let input = Tensor::from_data(data.clone(), &device);
+        let t = Instant::now();
+        b(input);
+        tb.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    (median(ta), median(tb))
+}
+
+fn main() {
+    let device = Device::flex();
+    if std::env::args().any(|a| a == "--rec") {
+        return rec_only(&device);
+    }
+    // (channels, h, w, kernel, stride): PP-OCRv4 rec's depthwise layers at width 320.
+    let layers = [
+        (16, 24, 160, 3, [1, 1]),
+        (32, 24, 160, 3, [1, 1]),
+        (64, 24, 160, 3, [1, 1]),
+        (64, 24, 160, 3, [2, 1]),
+        (128, 12, 160, 3, [1, 1]),
+        (128, 12, 160, 3, [1, 2]),
+        (240, 12, 80, 5, [1, 1]),
+        (240, 12, 80, 5, [2, 1]),
+        (480, 6, 80, 5, [1, 1]),
+        (480, 6, 80, 5, [2, 1]),
+        (480, 3, 80, 5, [1, 1]),
+    ];
+    let (mut sum_burn, mut sum_ours) = (0.0, 0.0);
+    println!("depthwise layer            burn µs   ours µs   speed-up");
+    for (c, h, w, k, stride) in layers {
+        let p = k / 2;
+        let conv = Conv2dConfig::new([c, c], [k, k])
+            .with_groups(c)
+            .with_stride(stride)
+            .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+            .init(&device);
+        let x: Tensor<4> = Tensor::random([1, c, h, w], Distribution::Default, &device);
+        let (tb, to) = race(
+            200,
+            &x,
+            |x| drop(conv.forward(x).into_data()),
+            |x| drop(fused::conv2d(&conv, x).into_data()),
+        );
+        sum_burn += tb;
+        sum_ours += to;
+        println!(
+            "{c:>4}x{h:>2}x{w:>3} k{k} s{stride:?}   {tb:>9.1} {to:>9.1}   {:>6.2}x",
+            tb / to
+        );
+    }
+    println!(
+        "all depthwise              {sum_burn:>9.1} {sum_ours:>9.1}   {:>6.2}x",
+        sum_burn / sum_ours
+    );
+
+    let k = |v: f32| {
+        Param::from_tensor(Tensor::<1>::from_data(
+            TensorData::new(vec![v], [1]),
+            &device,
+        ))
+    };
+    let (k1, k2, k3, k4, k5, k6) = (k(0.9), k(0.1), k(3.0), k(6.0), k(1.1), k(-0.2));
+    let x: Tensor<4> = Tensor::random([1, 240, 12, 80], Distribution::Default, &device);
+    let b = |p: &Param<Tensor<1>>| p.val().reshape([1, 1, 1, 1]);
+    let (tb, to) = race(
+        200,
+        &x,
+        |x| {
+            let a = b(&k1).mul(x).add(b(&k2));
+            let d = a.clone().add(b(&k3)).clamp(0.0, 6.0);
+            drop(b(&k5).mul(a.mul(d).div(b(&k4))).add(b(&k6)).into_data());
+        },
+        |x| {
+            let y = fused::hard_swish(x, Some((&k1, &k2)), &k3, 0.0, 6.0, &k4, Some((&k5, &k6)));
+            drop(y.into_data());
+        },
+    );
+    println!(
+        "hard-swish 240x12x80       {tb:>9.1} {to:>9.1}   {:>6.2}x",
+        tb / to
+    );
+}
+
+/// `--rec`: PP-OCRv4's recogniser on one 48×320 line, median milliseconds of 50 forwards
+/// (the shape `/tmp`-free comparisons with onnxruntime use).
+fn rec_only(device: &Device) {
+    let models = tollgate_ocr_models::PpOcr::load(tollgate_ocr_models::Version::V4, device);
+    let x: Tensor<4> = Tensor::random([1, 3, 48, 320], Distribution::Default, device);
+    let mut times = Vec::new();
+    for _ in 0..60 {
+        let input = x.clone();
+        let t = Instant::now();
+        drop(models.rec.forward(input).into_data());
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "rec v4 1x3x48x320: {:.2} ms median",
+        median(times.split_off(10))
+    );
+}
