@@ -189,6 +189,8 @@ fn run<'a>(
 }
 
 fn main() {
+    // The server's allocator settings (see tollgate_ocr::malloc), so speed is the server's.
+    tollgate_ocr::malloc::tune();
     let a = args();
     let started = Instant::now();
     let mut compare = a.compare.as_deref().map(|other| Compare {

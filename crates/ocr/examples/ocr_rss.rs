@@ -60,6 +60,7 @@ fn page(side: u32, blank: bool) -> Vec<u8> {
 
 #[tokio::main]
 async fn main() {
+    tollgate_ocr::malloc::tune(); // the server's allocator settings
     let side = flag("--side", 6300);
     let parallel = flag("--parallel", 1) as usize;
     // `--blank 1`: no strokes, so only decoding and detection run (no crops to read).

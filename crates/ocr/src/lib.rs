@@ -14,6 +14,7 @@ pub mod detect;
 pub mod engine;
 pub mod geometry;
 pub mod layout;
+pub mod malloc;
 pub mod pdf;
 pub mod pdf_worker;
 pub mod pipeline;

@@ -3,6 +3,9 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // First, before any thread: the allocator settings the OCR models need (a re-exec with
+    // GLIBC_TUNABLES set, unless the operator set it; see tollgate_ocr::malloc).
+    tollgate_ocr::malloc::tune();
     // The PDF worker (see tollgate_ocr::pdf_worker): a child this executable starts for each
     // PDF it parses or renders. Not a command for people, so not in --help; dispatched before
     // anything else starts (no runtime, no logging: its output is its answer).
