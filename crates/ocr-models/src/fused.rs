@@ -206,7 +206,8 @@ impl Depthwise {
             && stride_h >= 1
             && stride_w >= 1;
         let (pad_h, pad_w) = (in_h + top + bottom, in_w + left + right);
-        if !depthwise || pad_h < k_h || pad_w < k_w {
+        let empty = [batch, channels, in_h, in_w, k_h, k_w].contains(&0);
+        if !depthwise || empty || pad_h < k_h || pad_w < k_w {
             return None;
         }
         Some(Self {
@@ -544,12 +545,22 @@ mod tests {
             (6, 12, 33, 3, [1, 2], 1, true),
             (4, 3, 20, 5, [1, 1], 2, true),
             (4, 7, 9, 3, [2, 2], 0, true),
+            // Asymmetric (pad 7 and up): (top, left, bottom, right) = (p, p + 1, p + 2, p / 2),
+            // p = pad - 6.
+            (5, 9, 21, 3, [1, 1], 7, true),
+            (5, 9, 21, 5, [2, 1], 9, false),
         ];
         for (c, h, w, k, stride, pad, bias) in cases {
+            let padding = if pad >= 7 {
+                let p = pad - 6;
+                PaddingConfig2d::Explicit(p, p + 1, p + 2, p / 2)
+            } else {
+                PaddingConfig2d::Explicit(pad, pad, pad, pad)
+            };
             let conv = Conv2dConfig::new([c, c], [k, k])
                 .with_groups(c)
                 .with_stride(stride)
-                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .with_padding(padding)
                 .with_bias(bias)
                 .init(&device);
             assert!(Depthwise::of(&conv, &Tensor::zeros([2, c, h, w], &device)).is_some());

@@ -58,9 +58,14 @@ fn page(side: u32, blank: bool) -> Vec<u8> {
     out
 }
 
+fn main() {
+    // The server's allocator settings, before the runtime starts its threads.
+    tollgate_ocr::malloc::tune();
+    run();
+}
+
 #[tokio::main]
-async fn main() {
-    tollgate_ocr::malloc::tune(); // the server's allocator settings
+async fn run() {
     let side = flag("--side", 6300);
     let parallel = flag("--parallel", 1) as usize;
     // `--blank 1`: no strokes, so only decoding and detection run (no crops to read).

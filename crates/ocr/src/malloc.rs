@@ -9,13 +9,20 @@
 //! (176 MB before, 170 MB after).
 //!
 //! glibc reads its tunables only when a process starts, so [`tune`] restarts the process
-//! (the same executable, arguments and process id: `exec`) with `GLIBC_TUNABLES` set. It does
-//! nothing when `GLIBC_TUNABLES` is already set (the operator's choice stands), off glibc, or
-//! if `exec` fails (the process carries on untuned).
+//! (the same executable, arguments, `argv[0]` and process id: `exec`) with `GLIBC_TUNABLES`
+//! set. It does nothing when `GLIBC_TUNABLES` is already set (the operator's choice stands),
+//! off glibc, or if `exec` fails (the process carries on untuned). It restarts at most once:
+//! the restarted process also carries `TOLLGATE_MALLOC_TUNED`, because glibc removes
+//! `GLIBC_TUNABLES` from a setuid or file-capability binary's environment (secure mode), and
+//! without the marker such a binary would restart forever. (`mallopt` would need no restart,
+//! but calling it is `unsafe`, which this workspace forbids.)
 
 /// The tunables `tune` sets.
 pub const TUNABLES: &str =
     "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728";
+
+/// Set in the restarted process: never restart twice.
+const MARKER: &str = "TOLLGATE_MALLOC_TUNED";
 
 /// Restarts this process with [`TUNABLES`] unless `GLIBC_TUNABLES` is set; call it first
 /// thing in `main`, before any thread starts. Returns only when it did not restart.
@@ -23,15 +30,19 @@ pub fn tune() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
-        if std::env::var_os("GLIBC_TUNABLES").is_some() {
+        if std::env::var_os("GLIBC_TUNABLES").is_some() || std::env::var_os(MARKER).is_some() {
             return;
         }
         let Ok(exe) = std::env::current_exe() else {
             return;
         };
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
+        let mut args = std::env::args_os();
+        let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        let err = std::process::Command::new(&exe)
+            .arg0(arg0)
+            .args(args)
             .env("GLIBC_TUNABLES", TUNABLES)
+            .env(MARKER, "1")
             .exec();
         eprintln!("note: running without the allocator settings for tensors: {err}");
     }

@@ -3,9 +3,6 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    // First, before any thread: the allocator settings the OCR models need (a re-exec with
-    // GLIBC_TUNABLES set, unless the operator set it; see tollgate_ocr::malloc).
-    tollgate_ocr::malloc::tune();
     // The PDF worker (see tollgate_ocr::pdf_worker): a child this executable starts for each
     // PDF it parses or renders. Not a command for people, so not in --help; dispatched before
     // anything else starts (no runtime, no logging: its output is its answer).
@@ -14,6 +11,10 @@ fn main() -> std::process::ExitCode {
         let code = tollgate_ocr::pdf_worker::main(&args[1..]);
         return std::process::ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    // Before any thread starts: the allocator settings the OCR models need (a re-exec with
+    // GLIBC_TUNABLES set, unless the operator set it; see tollgate_ocr::malloc). Not for the
+    // PDF worker above, which runs no model and starts once per document.
+    tollgate_ocr::malloc::tune();
     serve()
 }
 
