@@ -50,6 +50,13 @@ fn race(
 }
 
 fn main() {
+    // Inside a rayon pool, as the server's OCR worker runs (`tollgate_ocr::Engine`): the
+    // kernels' parallel loops then start on the calling thread instead of waking a worker.
+    let pool = rayon::ThreadPoolBuilder::new().build().expect("rayon pool");
+    pool.install(layers);
+}
+
+fn layers() {
     let device = Device::flex();
     if std::env::args().any(|a| a == "--rec") {
         return rec_only(&device);

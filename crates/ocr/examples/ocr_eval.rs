@@ -191,6 +191,16 @@ fn run<'a>(
 fn main() {
     // The server's allocator settings (see tollgate_ocr::malloc), so speed is the server's.
     tollgate_ocr::malloc::tune();
+    // And its threads: the engine runs the models inside its own rayon pool, so the kernels'
+    // parallel loops start on the calling thread (`RAYON_NUM_THREADS` sets the size).
+    rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("ocr-kernel-{i}"))
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start the OCR thread pool: {e}"))
+        .install(eval);
+}
+
+fn eval() {
     let a = args();
     let started = Instant::now();
     let mut compare = a.compare.as_deref().map(|other| Compare {
