@@ -34,6 +34,8 @@ pub struct Rewritten {
     pub fused: usize,
     /// How many `Conv2d` calls now go through [`crate::fused::conv2d`].
     pub convs: usize,
+    /// How many softmaxes now go through [`crate::fused::softmax`].
+    pub softmaxes: usize,
 }
 
 /// One `let NAME = EXPR;` statement of the generated source: its lines and its text with all
@@ -49,6 +51,8 @@ struct Stmt {
 /// time (generated functions reuse names: a submodule's result and its caller's variable).
 pub fn rewrite(source: &str) -> Rewritten {
     let (source, convs) = route_convs(source);
+    let softmaxes = source.matches(SOFTMAX).count();
+    let source = source.replace(SOFTMAX, "crate::fused::softmax(");
     let source = source.as_str();
     let lines: Vec<&str> = source.lines().collect();
     let starts: Vec<usize> = lines
@@ -112,8 +116,12 @@ pub fn rewrite(source: &str) -> Rewritten {
         source: out,
         fused,
         convs,
+        softmaxes,
     }
 }
+
+/// How burn-onnx writes an ONNX `Softmax`.
+const SOFTMAX: &str = "burn::tensor::activation::softmax(";
 
 /// `self.FIELD.forward(` → `crate::fused::conv2d(&self.FIELD, ` for every field declared
 /// `FIELD: Conv2d,` (which picks the kernel per call).

@@ -151,22 +151,126 @@ fn reference<const D: usize>(
     h
 }
 
+/// `burn::tensor::activation::softmax(x, dim)` over the last dimension (the recogniser's
+/// 40 × 6625 class scores, the classifier's two): per row, the maximum, `exp(v - max)` and
+/// their sum, then each divided by the sum, as Burn computes it, in one vectorised pass per
+/// step instead of four tensor operations with a scalar `expf`. [`exp`] is within 2 ulp of
+/// `f32::exp`, so the probabilities differ from Burn's in their last bits (the evaluation's
+/// text is unchanged, `eval/README.md`). Any other dimension is Burn's.
+pub fn softmax<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
+    let n = x.dims()[D - 1];
+    if dim + 1 != D || n == 0 {
+        return burn::tensor::activation::softmax(x, dim);
+    }
+    let device = x.device();
+    let mut data = x.into_data();
+    let Ok(values) = data.as_mut_slice::<f32>() else {
+        return burn::tensor::activation::softmax(Tensor::from_data(data, &device), dim);
+    };
+    pulp::Arch::new().dispatch(Softmax { values, n });
+    Tensor::from_data(data, &device)
+}
+
+/// The softmax of each `n` values of `values`, in place.
+struct Softmax<'a> {
+    values: &'a mut [f32],
+    n: usize,
+}
+
+impl pulp::WithSimd for Softmax<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        for row in self.values.chunks_exact_mut(self.n) {
+            // Sixteen running maxima and sums, so that the loops vectorise (a NaN is skipped
+            // by the maximum and spreads through the sum, as in Burn's).
+            let mut max = [f32::NEG_INFINITY; L];
+            let mut chunks = row.chunks_exact(L);
+            for c in &mut chunks {
+                for (m, &v) in max.iter_mut().zip(c) {
+                    *m = if v > *m { v } else { *m };
+                }
+            }
+            let tail = chunks.remainder().iter();
+            let max = tail.chain(&max).fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            let mut sum = [0.0f32; L];
+            let mut chunks = row.chunks_exact_mut(L);
+            for c in &mut chunks {
+                for (s, v) in sum.iter_mut().zip(c) {
+                    *v = exp(*v - max);
+                    *s += *v;
+                }
+            }
+            let mut total: f32 = sum.iter().sum();
+            for v in chunks.into_remainder() {
+                *v = exp(*v - max);
+                total += *v;
+            }
+            for v in row.iter_mut() {
+                *v /= total;
+            }
+        }
+    }
+}
+
+/// `e^x` for `f32`, written so that a loop of it vectorises: `x = k ln 2 + r` with `k` an
+/// integer and `|r| <= ln 2 / 2`, `e^r` by its Taylor series to `r^7` (truncation below
+/// `1e-8` relative there), times `2^k` built in the exponent bits. `x` is clamped to
+/// `[-87, 88]`, where `2^k` stays a normal number: below, the result is `e^-87` (about
+/// `1.6e-38`, against a sum of at least 1 in a softmax) rather than a subnormal or zero.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    // ln 2 split so that `k * LN2_HI` is exact for every `k` used here.
+    const LN2_HI: f32 = f32::from_bits(0x3f31_7200);
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    let x = x.clamp(-87.0, 88.0);
+    let k = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 5040.0;
+    for c in [
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "k is an integer in [-126, 127], so k + 127 is a valid biased exponent"
+    )]
+    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    p * scale
+}
+
 /// `conv.forward(x)`, with depthwise convolutions (one filter per channel, PP-LCNetV3's
 /// 3×3 and 5×5) computed here and everything else by Burn.
 ///
 /// Burn's depthwise path walks each output row once per filter tap with the padding cut out
 /// of the row, so on these planes (80 or 160 wide, 3 to 24 high) much of it runs in scalar
-/// remainder loops. Here each channel is copied once into a zero-padded plane, and every
-/// 16 outputs of a row are accumulated in registers over all taps. The sums are Burn's: the
-/// same products added in the same order (taps row by row, from zero, bias last), so the
-/// output is the same to the bit wherever no padding is involved; a padded tap adds a zero
-/// product where Burn skips it, which changes at most the sign of a zero.
+/// remainder loops. Here each channel is copied once into a zero-padded plane (split into
+/// one plane per column phase when the column stride is above 1, so that every tap reads
+/// contiguous columns), and blocks of 3 rows × 2 vectors of outputs are accumulated in
+/// registers over all taps. The products are Burn's, added in Burn's order (taps row by row,
+/// from zero, bias last), but each multiply-add is fused (rounded once, where Burn rounds
+/// the product and the sum), so the outputs differ from Burn's in their last bits; the
+/// evaluation's text is unchanged (`eval/README.md`).
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     match Depthwise::of(conv, &x) {
         Some(dw) => dw.run(conv, x),
         None => conv.forward(x),
     }
 }
+
+/// Output columns each padded row holds beyond the last output, rounded up to a whole
+/// number of the widest vector (AVX-512's 16 `f32`), so that a block's last, partial vector
+/// is loaded whole from zeros and stored in part.
+const L: usize = 16;
 
 /// The geometry of a depthwise convolution this module computes.
 #[derive(Debug, Clone, Copy)]
@@ -183,9 +287,11 @@ struct Depthwise {
     left: usize,
     out_h: usize,
     out_w: usize,
-    /// The padded plane's width and height.
-    pad_w: usize,
+    /// The padded plane's height (top and bottom padding included).
     pad_h: usize,
+    /// Columns per row of each phase plane: padded column `c` is at `c / stride_w` of phase
+    /// `c % stride_w`. Wide enough that every vector a block loads is inside the row.
+    row_len: usize,
 }
 
 impl Depthwise {
@@ -210,6 +316,7 @@ impl Depthwise {
         if !depthwise || empty || pad_h < k_h || pad_w < k_w {
             return None;
         }
+        let out_w = (pad_w - k_w) / stride_w + 1;
         Some(Self {
             batch,
             channels,
@@ -222,9 +329,9 @@ impl Depthwise {
             top,
             left,
             out_h: (pad_h - k_h) / stride_h + 1,
-            out_w: (pad_w - k_w) / stride_w + 1,
-            pad_w,
+            out_w,
             pad_h,
+            row_len: out_w.div_ceil(L) * L + (k_w - 1) / stride_w,
         })
     }
 
@@ -249,6 +356,14 @@ impl Depthwise {
             self.out_h * self.out_w,
             self.k_h * self.k_w,
         );
+        // Where each tap's first input is, relative to its output row's first padded row.
+        let phase_len = self.pad_h * self.row_len;
+        let offsets: Vec<usize> = (0..taps)
+            .map(|t| {
+                let (i, j) = (t / self.k_w, t % self.k_w);
+                (j % self.stride_w) * phase_len + i * self.row_len + j / self.stride_w
+            })
+            .collect();
         let mut out = vec![0.0f32; self.batch * self.channels * plane_out];
         out.par_chunks_mut(plane_out.max(1))
             .enumerate()
@@ -256,13 +371,12 @@ impl Depthwise {
                 let c = plane % self.channels;
                 let src = &input_values[plane * plane_in..(plane + 1) * plane_in];
                 self.pad(src, padded);
-                let w = &weights[c * taps..(c + 1) * taps];
-                let b = biases.map(|b| b[c]);
                 pulp::Arch::new().dispatch(Plane {
                     dw: &self,
                     padded,
-                    w,
-                    bias: b,
+                    offsets: &offsets,
+                    w: &weights[c * taps..(c + 1) * taps],
+                    bias: biases.map(|b| b[c]),
                     out: out_plane,
                 });
             });
@@ -272,208 +386,45 @@ impl Depthwise {
         )
     }
 
-    /// `src` (one channel) into `padded`, zeros around it.
+    /// `src` (one channel) into `padded`, zeros around it: one plane of `pad_h` rows per
+    /// column phase (one plane when the column stride is 1). Every plane of one convolution
+    /// writes the same positions, so a buffer already of the right size keeps its zeros.
     fn pad(&self, src: &[f32], padded: &mut Vec<f32>) {
-        padded.clear();
-        padded.resize(self.pad_h * self.pad_w, 0.0);
+        let phase_len = self.pad_h * self.row_len;
+        if padded.len() != self.stride_w * phase_len {
+            padded.clear();
+            padded.resize(self.stride_w * phase_len, 0.0);
+        }
         for (y, row) in src.chunks_exact(self.in_w).enumerate() {
-            let at = (y + self.top) * self.pad_w + self.left;
-            padded[at..at + self.in_w].copy_from_slice(row);
-        }
-    }
-
-    /// One output plane from one padded input plane.
-    #[inline(always)]
-    fn plane(&self, padded: &[f32], w: &[f32], bias: Option<f32>, out: &mut [f32]) {
-        match (self.stride_w, self.k_w) {
-            (1, 3) => self.plane_k::<3>(padded, w, bias, out),
-            (1, 5) => self.plane_k::<5>(padded, w, bias, out),
-            (1, _) => self.plane_with::<true>(padded, w, bias, out),
-            _ => self.plane_with::<false>(padded, w, bias, out),
-        }
-    }
-
-    /// A filter `KW` wide at column stride 1 (PP-LCNetV3's 3×3 and 5×5), with the tap loop
-    /// unrolled and each input window sliced once per row and filter row.
-    #[inline(always)]
-    fn plane_k<const KW: usize>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-    ) {
-        const ROWS: usize = 3;
-        let mut y = 0;
-        while y < self.out_h {
-            if y + ROWS <= self.out_h {
-                self.rows_k::<ROWS, KW>(padded, w, bias, out, y);
-                y += ROWS;
-            } else {
-                self.rows_k::<1, KW>(padded, w, bias, out, y);
-                y += 1;
+            let line = (y + self.top) * self.row_len;
+            if self.stride_w == 1 {
+                padded[line + self.left..line + self.left + row.len()].copy_from_slice(row);
+                continue;
             }
-        }
-    }
-
-    #[inline(always)]
-    fn rows_k<const R: usize, const KW: usize>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-        y: usize,
-    ) {
-        let mut x0 = 0;
-        while x0 + 2 * L <= self.out_w {
-            self.block_k::<R, { 2 * L }, KW>(padded, w, bias, out, y, x0);
-            x0 += 2 * L;
-        }
-        if x0 + L <= self.out_w {
-            self.block_k::<R, L, KW>(padded, w, bias, out, y, x0);
-            x0 += L;
-        }
-        while x0 < self.out_w {
-            self.block_k::<R, 1, KW>(padded, w, bias, out, y, x0);
-            x0 += 1;
-        }
-    }
-
-    /// Outputs `x0..x0 + N` of rows `y..y + R`. Each output's products are added in the
-    /// order `block` adds them (filter row by row, tap by tap).
-    #[inline(always)]
-    fn block_k<const R: usize, const N: usize, const KW: usize>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-        y: usize,
-        x0: usize,
-    ) {
-        let mut acc = [[0.0f32; N]; R];
-        for i in 0..self.k_h {
-            let taps = &w[i * KW..(i + 1) * KW];
-            for (r, sums) in acc.iter_mut().enumerate() {
-                let at = ((y + r) * self.stride_h + i) * self.pad_w + x0;
-                let window = &padded[at..at + N + KW - 1];
-                for (j, &wv) in taps.iter().enumerate() {
-                    let src = &window[j..j + N];
-                    for l in 0..N {
-                        sums[l] += src[l] * wv;
-                    }
+            // Column `left + x` is at `(left + x) / stride_w` of phase `(left + x) % stride_w`.
+            let (mut phase, mut at) = (self.left % self.stride_w, self.left / self.stride_w);
+            for &v in row {
+                if at >= self.row_len {
+                    break;
+                }
+                padded[phase * phase_len + line + at] = v;
+                phase += 1;
+                if phase == self.stride_w {
+                    phase = 0;
+                    at += 1;
                 }
             }
         }
-        for (r, sums) in acc.iter().enumerate() {
-            let at = (y + r) * self.out_w + x0;
-            store(&mut out[at..at + N], sums, bias);
-        }
-    }
-
-    /// Blocks of `ROWS` rows by `L` columns (then narrower), so that several independent sums
-    /// are in flight: one block's sums each wait on their previous tap.
-    #[inline(always)]
-    fn plane_with<const UNIT: bool>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-    ) {
-        const ROWS: usize = 3;
-        let mut y = 0;
-        while y < self.out_h {
-            if y + ROWS <= self.out_h {
-                self.row_block::<ROWS, UNIT>(padded, w, bias, out, y);
-                y += ROWS;
-            } else {
-                self.row_block::<1, UNIT>(padded, w, bias, out, y);
-                y += 1;
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn row_block<const R: usize, const UNIT: bool>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-        y: usize,
-    ) {
-        let mut x0 = 0;
-        while x0 + 2 * L <= self.out_w {
-            self.block::<R, { 2 * L }, UNIT>(padded, w, bias, out, y, x0);
-            x0 += 2 * L;
-        }
-        if x0 + L <= self.out_w {
-            self.block::<R, L, UNIT>(padded, w, bias, out, y, x0);
-            x0 += L;
-        }
-        while x0 < self.out_w {
-            self.block::<R, 1, UNIT>(padded, w, bias, out, y, x0);
-            x0 += 1;
-        }
-    }
-
-    /// Outputs `x0..x0 + N` of rows `y..y + R`: their sums over every tap, then the bias.
-    #[inline(always)]
-    fn block<const R: usize, const N: usize, const UNIT: bool>(
-        &self,
-        padded: &[f32],
-        w: &[f32],
-        bias: Option<f32>,
-        out: &mut [f32],
-        y: usize,
-        x0: usize,
-    ) {
-        let mut acc = [[0.0f32; N]; R];
-        for i in 0..self.k_h {
-            for j in 0..self.k_w {
-                let wv = w[i * self.k_w + j];
-                for (r, sums) in acc.iter_mut().enumerate() {
-                    let line = ((y + r) * self.stride_h + i) * self.pad_w;
-                    if UNIT {
-                        let src = &padded[line + x0 + j..line + x0 + j + N];
-                        for l in 0..N {
-                            sums[l] += src[l] * wv;
-                        }
-                    } else {
-                        let prow = &padded[line..line + self.pad_w];
-                        for (l, a) in sums.iter_mut().enumerate() {
-                            *a += prow[(x0 + l) * self.stride_w + j] * wv;
-                        }
-                    }
-                }
-            }
-        }
-        for (r, sums) in acc.iter().enumerate() {
-            let at = (y + r) * self.out_w + x0;
-            store(&mut out[at..at + N], sums, bias);
-        }
-    }
-}
-
-/// Outputs per register block: one AVX-512 vector of `f32`.
-const L: usize = 16;
-
-/// The bias added last, as Burn adds it.
-#[inline(always)]
-fn store(dst: &mut [f32], acc: &[f32], bias: Option<f32>) {
-    match bias {
-        Some(b) => dst.iter_mut().zip(acc).for_each(|(d, a)| *d = *a + b),
-        None => dst.iter_mut().zip(acc).for_each(|(d, a)| *d = *a),
     }
 }
 
 /// One plane's work, run by `pulp` with the best instruction set the CPU has (AVX-512 here):
-/// `with_simd` is inlined into a function compiled for it, so the loops above vectorise.
+/// `with_simd` is inlined into a function compiled for it.
 struct Plane<'a> {
     dw: &'a Depthwise,
     padded: &'a [f32],
+    /// Each tap's input offset from its output row's first padded row (all phases).
+    offsets: &'a [usize],
     w: &'a [f32],
     bias: Option<f32>,
     out: &'a mut [f32],
@@ -483,8 +434,79 @@ impl pulp::WithSimd for Plane<'_> {
     type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        self.dw.plane(self.padded, self.w, self.bias, self.out);
+    fn with_simd<S: pulp::Simd>(mut self, simd: S) {
+        // Rows three at a time: with two vectors per row, six independent sums are in flight
+        // (each waits on its own previous tap).
+        let mut y = 0;
+        while y < self.dw.out_h {
+            y += match self.dw.out_h - y {
+                1 => self.rows::<S, 1>(simd, y),
+                2 => self.rows::<S, 2>(simd, y),
+                _ => self.rows::<S, 3>(simd, y),
+            };
+        }
+    }
+}
+
+impl Plane<'_> {
+    /// Rows `y..y + R`, two vectors of columns at a time, then one (the last maybe partial).
+    #[inline(always)]
+    fn rows<S: pulp::Simd, const R: usize>(&mut self, simd: S, y: usize) -> usize {
+        let (lanes, out_w) = (S::F32_LANES, self.dw.out_w);
+        let mut x0 = 0;
+        while x0 + 2 * lanes <= out_w {
+            self.block::<S, R, 2>(simd, y, x0);
+            x0 += 2 * lanes;
+        }
+        while x0 < out_w {
+            self.block::<S, R, 1>(simd, y, x0);
+            x0 += lanes;
+        }
+        R
+    }
+
+    /// Outputs `x0..x0 + V` vectors of rows `y..y + R`: their sums over every tap (filter row
+    /// by row, tap by tap, from zero), then the bias. Columns past `out_w` are computed from
+    /// the padding and not stored.
+    #[inline(always)]
+    fn block<S: pulp::Simd, const R: usize, const V: usize>(
+        &mut self,
+        simd: S,
+        y: usize,
+        x0: usize,
+    ) {
+        let dw = self.dw;
+        let lanes = S::F32_LANES;
+        let rows: [usize; R] = std::array::from_fn(|r| (y + r) * dw.stride_h * dw.row_len + x0);
+        let mut acc = [[simd.splat_f32s(0.0); V]; R];
+        for (&off, &w) in self.offsets.iter().zip(self.w) {
+            let wv = simd.splat_f32s(w);
+            for (sums, &row) in acc.iter_mut().zip(&rows) {
+                let src = &self.padded[row + off..row + off + V * lanes];
+                for (sum, x) in sums.iter_mut().zip(src.chunks_exact(lanes)) {
+                    let x: S::f32s =
+                        pulp::bytemuck::pod_read_unaligned(pulp::bytemuck::cast_slice(x));
+                    *sum = simd.mul_add_f32s(x, wv, *sum);
+                }
+            }
+        }
+        for (r, sums) in acc.iter().enumerate() {
+            for (v, &sum) in sums.iter().enumerate() {
+                let col = x0 + v * lanes;
+                let value = match self.bias {
+                    Some(b) => simd.add_f32s(sum, simd.splat_f32s(b)),
+                    None => sum,
+                };
+                let at = (y + r) * dw.out_w + col;
+                let n = lanes.min(dw.out_w - col);
+                if n == lanes {
+                    self.out[at..at + n]
+                        .copy_from_slice(pulp::bytemuck::cast_slice(std::slice::from_ref(&value)));
+                } else {
+                    simd.partial_store_f32s(&mut self.out[at..at + n], value);
+                }
+            }
+        }
     }
 }
 
@@ -530,9 +552,11 @@ mod tests {
         }
     }
 
-    /// Burn's depthwise convolution and this module's agree to the bit (zeros' signs aside)
-    /// over the shapes PP-LCNetV3 uses and ragged ones: 3×3 and 5×5, strides of 2 in either
-    /// direction, widths that are not a multiple of 16, with and without bias.
+    /// Burn's depthwise convolution and this module's agree over the shapes PP-LCNetV3 uses
+    /// and ragged ones: 3×3 and 5×5, strides of 2 in either direction, widths that are not a
+    /// multiple of 16, with and without bias. Not to the bit: this kernel fuses each
+    /// multiply-add (one rounding where Burn rounds twice), so the sums differ in their last
+    /// bits; a wrong tap, offset or padding would differ in the first.
     #[test]
     fn depthwise_matches_burn() {
         use burn::nn::conv::Conv2dConfig;
@@ -566,14 +590,74 @@ mod tests {
             assert!(Depthwise::of(&conv, &Tensor::zeros([2, c, h, w], &device)).is_some());
             let x: Tensor<4> =
                 Tensor::random([2, c, h, w], Distribution::Uniform(-2.0, 2.0), &device);
-            let zero_sign = |b: u32| if b == 0x8000_0000 { 0 } else { b };
-            let want: Vec<u32> = bits(conv.forward(x.clone()))
-                .into_iter()
-                .map(zero_sign)
-                .collect();
-            let got: Vec<u32> = bits(conv2d(&conv, x)).into_iter().map(zero_sign).collect();
+            let values = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+            let want = values(conv.forward(x.clone()));
+            let got = values(conv2d(&conv, x));
             assert!(!want.is_empty());
-            assert_eq!(got, want, "{c}x{h}x{w} k{k} stride {stride:?} pad {pad}");
+            assert_eq!(got.len(), want.len());
+            let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let worst = got
+                .iter()
+                .zip(&want)
+                .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()));
+            assert!(
+                worst <= 1e-5 * scale,
+                "{c}x{h}x{w} k{k} stride {stride:?} pad {pad}: off by {worst} of {scale}"
+            );
+        }
+    }
+
+    /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2 ulp
+    /// wherever the result is a normal `f32`; the clamp's floor below.
+    #[test]
+    fn exp_is_within_two_ulp() {
+        let mut worst = 0.0f64;
+        for i in 0..=2_000_000 {
+            let x = -87.0 + 175.0 * f64::from(i) / 2e6;
+            let got = f64::from(exp(x as f32));
+            let want = f64::from(x as f32).exp();
+            worst = worst.max((got - want).abs() / want);
+        }
+        assert!(
+            worst <= 2.0 * f64::from(f32::EPSILON),
+            "relative error {worst}"
+        );
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(-1000.0), exp(-87.0));
+        assert!(exp(f32::NAN).is_nan());
+    }
+
+    /// The fused softmax against an `f64` one, on the recogniser's shape (with scores up to
+    /// ±40) and on rows that are not a multiple of 16 long: within a few parts in a million
+    /// (the sum of 6625 terms carries most of that, in Burn's too); other dimensions are
+    /// Burn's own.
+    #[test]
+    fn softmax_matches_f64() {
+        let device = Device::flex();
+        for (shape, spread) in [([1, 40, 6625], 40.0), ([3, 5, 37], 8.0), ([2, 4, 2], 3.0)] {
+            let x: Tensor<3> =
+                Tensor::random(shape, Distribution::Uniform(-spread, spread), &device);
+            let values = |t: Tensor<3>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+            let input = values(x.clone());
+            let got = values(softmax(x.clone(), 2));
+            assert_eq!(got.len(), input.len());
+            for (row, out) in input.chunks(shape[2]).zip(got.chunks(shape[2])) {
+                let max = row
+                    .iter()
+                    .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+                let sum: f64 = row.iter().map(|&v| (f64::from(v) - max).exp()).sum();
+                for (&v, &g) in row.iter().zip(out) {
+                    let want = (f64::from(v) - max).exp() / sum;
+                    // `v - max` is rounded to f32 first, as in Burn: e^(that rounding) adds
+                    // up to |v - max| ulp.
+                    let ulp = f64::from(f32::EPSILON);
+                    let tol = (4e-6 + ulp * (f64::from(v) - max).abs()) * want;
+                    let err = (f64::from(g) - want).abs();
+                    assert!(err <= tol + 1e-37, "{shape:?}: {g} against {want}");
+                }
+            }
+            let other = values(softmax(x.clone(), 1));
+            assert_eq!(other, values(burn::tensor::activation::softmax(x, 1)));
         }
     }
 
