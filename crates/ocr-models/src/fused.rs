@@ -1,6 +1,6 @@
 //! Kernels for what Burn's CPU backend does slowly on these models, called from the generated
 //! source as `build.rs` rewrites it (see `fuse_src.rs`): element-wise chains fused into one
-//! pass, and depthwise convolution.
+//! pass, depthwise convolution, and the softmax over the last dimension.
 
 use burn::module::Param;
 use burn::nn::conv::Conv2d;
@@ -154,7 +154,7 @@ fn reference<const D: usize>(
 /// `burn::tensor::activation::softmax(x, dim)` over the last dimension (the recogniser's
 /// 40 × 6625 class scores, the classifier's two): per row, the maximum, `exp(v - max)` and
 /// their sum, then each divided by the sum, as Burn computes it, in one vectorised pass per
-/// step instead of four tensor operations with a scalar `expf`. [`exp`] is within 2 ulp of
+/// step instead of four tensor operations with a scalar `expf`. [`exp`] is within 2ε relative of
 /// `f32::exp`, so the probabilities differ from Burn's in their last bits (the evaluation's
 /// text is unchanged, `eval/README.md`). Any other dimension is Burn's.
 pub fn softmax<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
@@ -262,14 +262,14 @@ pub fn exp(x: f32) -> f32 {
 /// evaluation's text is unchanged (`eval/README.md`).
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     match Depthwise::of(conv, &x) {
-        Some(dw) => dw.run(conv, x),
+        Some(dw) => dw.run(conv, x, |plane| pulp::Arch::new().dispatch(plane)),
         None => conv.forward(x),
     }
 }
 
-/// Output columns each padded row holds beyond the last output, rounded up to a whole
-/// number of the widest vector (AVX-512's 16 `f32`), so that a block's last, partial vector
-/// is loaded whole from zeros and stored in part.
+/// Each padded row holds the outputs' columns rounded up to a whole number of the widest
+/// vector (AVX-512's 16 `f32`), so that a block's last, partial vector is loaded whole (from
+/// padding or input columns no output needs) and stored in part.
 const L: usize = 16;
 
 /// The geometry of a depthwise convolution this module computes.
@@ -335,7 +335,9 @@ impl Depthwise {
         })
     }
 
-    fn run(self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    /// The convolution, each plane computed by `kernel` (the CPU's best instruction set;
+    /// the tests run each one).
+    fn run(self, conv: &Conv2d, x: Tensor<4>, kernel: impl Fn(Plane<'_>) + Sync) -> Tensor<4> {
         let device = x.device();
         let input = x.into_data();
         let weight = conv.weight.val().into_data();
@@ -371,7 +373,7 @@ impl Depthwise {
                 let c = plane % self.channels;
                 let src = &input_values[plane * plane_in..(plane + 1) * plane_in];
                 self.pad(src, padded);
-                pulp::Arch::new().dispatch(Plane {
+                kernel(Plane {
                     dw: &self,
                     padded,
                     offsets: &offsets,
@@ -388,7 +390,8 @@ impl Depthwise {
 
     /// `src` (one channel) into `padded`, zeros around it: one plane of `pad_h` rows per
     /// column phase (one plane when the column stride is 1). Every plane of one convolution
-    /// writes the same positions, so a buffer already of the right size keeps its zeros.
+    /// writes the same positions, so a buffer already of the right size (one per rayon split
+    /// of one convolution) keeps its zeros.
     fn pad(&self, src: &[f32], padded: &mut Vec<f32>) {
         let phase_len = self.pad_h * self.row_len;
         if padded.len() != self.stride_w * phase_len {
@@ -514,6 +517,7 @@ impl Plane<'_> {
 mod tests {
     use super::*;
     use burn::tensor::{Device, Distribution};
+    use pulp::Simd;
 
     fn konst(v: f32, device: &Device) -> Const {
         Param::from_tensor(Tensor::from_data(TensorData::new(vec![v], [1]), device))
@@ -573,6 +577,10 @@ mod tests {
             // p = pad - 6.
             (5, 9, 21, 3, [1, 1], 7, true),
             (5, 9, 21, 5, [2, 1], 9, false),
+            // Strides wider than the filter; a 1×1 filter; a row longer than the phase rows hold.
+            (4, 9, 30, 3, [2, 4], 1, false),
+            (6, 5, 23, 1, [1, 3], 0, true),
+            (3, 4, 65, 2, [1, 2], 0, true),
         ];
         for (c, h, w, k, stride, pad, bias) in cases {
             let padding = if pad >= 7 {
@@ -592,22 +600,38 @@ mod tests {
                 Tensor::random([2, c, h, w], Distribution::Uniform(-2.0, 2.0), &device);
             let values = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
             let want = values(conv.forward(x.clone()));
-            let got = values(conv2d(&conv, x));
+            let dw = Depthwise::of(&conv, &x).unwrap_or_else(|| unreachable!());
+            // The dispatched kernel, and each instruction set's (one lane, AVX2's eight).
+            let mut runs = vec![
+                ("dispatched", values(conv2d(&conv, x.clone()))),
+                (
+                    "scalar",
+                    values(dw.run(&conv, x.clone(), |p| pulp::Scalar::new().vectorize(p))),
+                ),
+            ];
+            if let Some(v3) = pulp::x86::V3::try_new() {
+                runs.push((
+                    "avx2",
+                    values(dw.run(&conv, x.clone(), |p| Simd::vectorize(v3, p))),
+                ));
+            }
             assert!(!want.is_empty());
-            assert_eq!(got.len(), want.len());
             let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let worst = got
-                .iter()
-                .zip(&want)
-                .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()));
-            assert!(
-                worst <= 1e-5 * scale,
-                "{c}x{h}x{w} k{k} stride {stride:?} pad {pad}: off by {worst} of {scale}"
-            );
+            for (kernel, got) in runs {
+                assert_eq!(got.len(), want.len());
+                let worst = got
+                    .iter()
+                    .zip(&want)
+                    .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()));
+                assert!(
+                    worst <= 1e-5 * scale,
+                    "{kernel} {c}x{h}x{w} k{k} stride {stride:?} pad {pad}: off by {worst} of {scale}"
+                );
+            }
         }
     }
 
-    /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2 ulp
+    /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2ε
     /// wherever the result is a normal `f32`; the clamp's floor below.
     #[test]
     fn exp_is_within_two_ulp() {
