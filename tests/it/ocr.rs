@@ -431,14 +431,14 @@ fn a_large_page_reads_the_same_in_tiles() -> Result<()> {
         image::imageops::FilterType::Triangle,
     );
     let mut runner = BurnRunner::cpu(DEFAULT_MODEL);
-    let mut read = |tile: usize| {
+    let mut read = |tile_pixels: usize| {
         let mut config = PipelineConfig::default();
-        config.det.tile = tile;
+        config.det.tile_pixels = tile_pixels;
         Pipeline::new(config, Charset::from_dictionary(DEFAULT_MODEL.dictionary()))
             .read(&mut runner, &[&big])
     };
     let whole = read(0)?.remove(0);
-    let tiled = read(1024)?.remove(0);
+    let tiled = read(1024 * 1024)?.remove(0);
     assert!(whole.lines.len() >= 3, "{whole:?}");
     let texts = |p: &tollgate_ocr::PageText| -> Vec<String> {
         p.lines.iter().map(|l| l.text.clone()).collect()

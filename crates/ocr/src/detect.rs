@@ -25,10 +25,10 @@ pub struct DetParams {
     pub unclip_ratio: f32,
     /// Most boxes considered per page.
     pub max_candidates: usize,
-    /// Detector inputs with a side longer than this run in overlapping tiles of this side
-    /// (a multiple of 32), so the detector's memory is bounded by a tile, not by the page.
-    /// 0: never tile.
-    pub tile: usize,
+    /// Detector inputs of more pixels than this run in overlapping tiles of at most this many
+    /// pixels (sides multiples of 32), so the detector's memory is bounded by a tile, not by
+    /// the page. 0: never tile.
+    pub tile_pixels: usize,
     /// How the page's pixels are normalised for the model.
     pub normalisation: Normalisation,
 }
@@ -43,7 +43,9 @@ impl Default for DetParams {
             box_thresh: 0.5,
             unclip_ratio: 1.6,
             max_candidates: 1000,
-            tile: 1024,
+            // 1.5 Mpx: an A4 or letter page at the 1000 px working side (992 × 1408 here)
+            // runs whole, as onnxruntime's pipeline runs it; a 2000 px page in two tiles.
+            tile_pixels: 1536 * 1024,
             normalisation: HALF,
         }
     }
@@ -95,6 +97,52 @@ pub fn prepare(img: &RgbImage, p: &DetParams) -> DetInput {
 /// tile and not used: the detector sees past a tile's edge only as padding.
 const TILE_MARGIN: usize = 64;
 
+/// Neighbouring tiles overlap by at least this much: a margin on each side of their seam,
+/// and 32 of slack for aligning their starts to 32.
+const TILE_OVERLAP: usize = 2 * TILE_MARGIN + 32;
+
+/// The shortest tile side: one that overlaps its neighbours and still moves on.
+const MIN_TILE: usize = TILE_OVERLAP + 32;
+
+/// The side of each of `n` tiles covering `len` (a multiple of 32) with overlaps of
+/// [`TILE_OVERLAP`]: as short as that allows, a multiple of 32.
+fn tile_side(len: usize, n: usize) -> usize {
+    if n <= 1 {
+        return len;
+    }
+    ((len + (n - 1) * TILE_OVERLAP).div_ceil(n).div_ceil(32) * 32)
+        .max(MIN_TILE)
+        .min(len)
+}
+
+/// The tile shape `(height, width)` the detector runs an `h` × `w` input in: the whole input
+/// when it has at most `p.tile_pixels` pixels (or tiling is off); otherwise the grid of
+/// tiles, each within the budget, that makes the detector do the least work (the fewest
+/// pixels over all tiles, overlaps counted twice). A budget below [`MIN_TILE`]² is taken as
+/// that.
+pub fn tile_shape(h: usize, w: usize, p: &DetParams) -> (usize, usize) {
+    if p.tile_pixels == 0 || h * w <= p.tile_pixels {
+        return (h, w);
+    }
+    let budget = p.tile_pixels.max(MIN_TILE * MIN_TILE);
+    let mut best = (usize::MAX, h.min(MIN_TILE), w.min(MIN_TILE));
+    for ny in 1..=h.div_ceil(32) {
+        let th = tile_side(h, ny);
+        for nx in 1..=w.div_ceil(32) {
+            let tw = tile_side(w, nx);
+            if th * tw > budget {
+                continue;
+            }
+            let work = tile_starts(h, th).len() * tile_starts(w, tw).len() * th * tw;
+            if work < best.0 {
+                best = (work, th, tw);
+            }
+            break; // more columns only add work
+        }
+    }
+    (best.1, best.2)
+}
+
 /// Tile starts along an axis of `len` (a multiple of 32) for tiles of `tile`: the first at
 /// 0, the last ending at `len`, 32-aligned, neighbours overlapping by at least twice
 /// [`TILE_MARGIN`].
@@ -103,7 +151,7 @@ fn tile_starts(len: usize, tile: usize) -> Vec<usize> {
         return vec![0];
     }
     // 32 of slack for the alignment below.
-    let step = tile.saturating_sub(2 * TILE_MARGIN + 32).max(32);
+    let step = tile.saturating_sub(TILE_OVERLAP).max(32);
     let n = (len - tile).div_ceil(step) + 1;
     (0..n)
         .map(|i| {
@@ -128,20 +176,21 @@ fn tile_span(starts: &[usize], i: usize, tile: usize, len: usize) -> (usize, usi
     (lo, hi)
 }
 
-/// Runs `detect` on the `[1, 3, H, W]` input whole, or — when a side is longer than
-/// `p.tile` — tile by tile, stitching the `[1, 1, H, W]` probability map from the middle of
-/// each tile. The detector's activations then never exceed one tile's.
+/// Runs `detect` on the `[1, 3, H, W]` input whole, or — when it has more than
+/// `p.tile_pixels` pixels — tile by tile ([`tile_shape`]), stitching the `[1, 1, H, W]`
+/// probability map from the middle of each tile. The detector's activations then never
+/// exceed one tile's.
 pub fn run(
     input: &Tensor,
     p: &DetParams,
     mut detect: impl FnMut(&Tensor) -> Result<Tensor, crate::runner::RunnerError>,
 ) -> Result<Tensor, crate::runner::RunnerError> {
     let (h, w) = (input.shape[2], input.shape[3]);
-    if p.tile == 0 || (h <= p.tile && w <= p.tile) {
+    let (th, tw) = tile_shape(h, w, p);
+    if (th, tw) == (h, w) {
         return detect(input);
     }
-    let (ys, xs) = (tile_starts(h, p.tile), tile_starts(w, p.tile));
-    let (th, tw) = (h.min(p.tile), w.min(p.tile));
+    let (ys, xs) = (tile_starts(h, th), tile_starts(w, tw));
     let mut map = vec![0.0f32; h * w];
     let mut tile = vec![0.0f32; 3 * th * tw];
     for (iy, &y0) in ys.iter().enumerate() {
@@ -442,6 +491,58 @@ mod tests {
     }
 
     #[test]
+    fn tiles_stay_in_the_budget_and_waste_little() {
+        let p = DetParams::default();
+        // A page at the 1000 px working side runs whole.
+        assert_eq!(tile_shape(1408, 992, &p), (1408, 992));
+        assert_eq!(
+            tile_shape(
+                1408,
+                1408,
+                &DetParams {
+                    tile_pixels: 0,
+                    ..p
+                }
+            ),
+            (1408, 1408)
+        );
+        // Just over the budget: two tiles, not two tiles of the budget's side.
+        assert_eq!(tile_shape(2016, 1408, &p), (1088, 1408));
+        for (h, w) in [
+            (2016, 1408),
+            (1408, 2016),
+            (2016, 2016),
+            (4096, 4096),
+            (1344, 2080),
+        ] {
+            for budget in [512 * 512, 1024 * 1024, p.tile_pixels] {
+                let q = DetParams {
+                    tile_pixels: budget,
+                    ..p
+                };
+                let (th, tw) = tile_shape(h, w, &q);
+                assert!(th * tw <= budget, "{h}x{w} in {budget}: {th}x{tw}");
+                assert!(th % 32 == 0 && tw % 32 == 0 && th <= h && tw <= w);
+                let work = tile_starts(h, th).len() * tile_starts(w, tw).len() * th * tw;
+                // Overlaps cost at most one overlap strip per tile on each axis.
+                let tiles = (tile_starts(h, th).len() * tile_starts(w, tw).len()) as f64;
+                let bound = (h * w) as f64 + tiles * (th + tw) as f64 * TILE_OVERLAP as f64;
+                assert!(
+                    work as f64 <= bound,
+                    "{h}x{w} in {budget}: {th}x{tw} {work}"
+                );
+            }
+        }
+        // A budget below the shortest tile is taken as the shortest tile.
+        let tiny = DetParams {
+            tile_pixels: 1,
+            ..p
+        };
+        assert_eq!(tile_shape(1024, 1024, &tiny), (MIN_TILE, MIN_TILE));
+        assert_eq!(tile_shape(64, 4096, &tiny), (64, MIN_TILE * MIN_TILE / 64));
+    }
+
+    #[test]
     fn a_tiled_map_equals_the_whole_map_for_a_local_detector() {
         // A detector whose output at a pixel depends on that pixel alone: stitching must
         // reproduce the untiled map exactly.
@@ -463,7 +564,7 @@ mod tests {
         let p = DetParams::default();
         let tiled = run(&input, &p, |t| {
             calls += 1;
-            assert!(t.shape[2] <= 1024 && t.shape[3] <= 1024, "a tile at most");
+            assert!(t.shape[2] * t.shape[3] <= p.tile_pixels, "a tile at most");
             local(t)
         })
         .unwrap();

@@ -14,7 +14,7 @@
 //! being shrunk; detection runs in tiles, so its activations are bounded by a tile.
 
 use crate::decode::{self, ImageError, ImageLimits, Probe};
-use crate::detect::{input_size, DetParams};
+use crate::detect::{input_size, tile_shape, DetParams};
 use crate::pdf::{self, CheckedPdf, PdfError};
 use crate::pdf_worker::{self, PageContent, PdfWorker, WorkerError};
 use crate::pipeline::{Mode, PageText, Pipeline};
@@ -219,14 +219,8 @@ pub fn page_cost(p: &Probe, working_side: u32, det: &DetParams) -> usize {
     // detector's height; the input tensor and probability map are whole; the activations are
     // a tile's at most.
     let resize = ww as usize * dh * 16;
-    let tile = |side: usize| {
-        if det.tile == 0 {
-            side
-        } else {
-            side.min(det.tile)
-        }
-    };
-    let detect = dw * dh * 16 + tile(dw) * tile(dh) * DET_BYTES_PER_PIXEL;
+    let (th, tw) = tile_shape(dh, dw, det);
+    let detect = dw * dh * 16 + th * tw * DET_BYTES_PER_PIXEL;
     (decoded + working).max(working + resize.max(detect))
 }
 
