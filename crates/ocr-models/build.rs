@@ -43,8 +43,11 @@ fn main() {
             .out_dir("model/")
             .load_strategy(burn_onnx::LoadStrategy::Embedded)
             .run_from_script();
-        let (chains, convs, softmaxes) = fuse(m);
-        counts.push(format!("(\"{m}\", {chains}, {convs}, {softmaxes})"));
+        let r = fuse(m);
+        counts.push(format!(
+            "Rewrites {{ model: \"{m}\", chains: {}, convs: {}, softmaxes: {}, others: {} }}",
+            r.fused, r.convs, r.softmaxes, r.others
+        ));
     }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     write(
@@ -76,18 +79,17 @@ fn fetch(root: &Path, dir: &Path) {
     }
 }
 
-/// Rewrites the generated `model/<m>.rs` in place (see `src/fuse_src.rs`); returns how many
-/// element-wise chains became one fused call, and how many convolutions and softmaxes were
-/// routed.
+/// Rewrites the generated `model/<m>.rs` in place (see `src/fuse_src.rs`); returns what was
+/// fused and routed (the source it returns is already written).
 #[expect(clippy::panic, reason = "a build script reports failure by panicking")]
-fn fuse(m: &str) -> (usize, usize, usize) {
+fn fuse(m: &str) -> fuse_src::Rewritten {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
     let path = out.join(format!("model/{m}.rs"));
     let source = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading the generated {}: {e}", path.display()));
     let rewritten = fuse_src::rewrite(&source);
     write(&path, &rewritten.source);
-    (rewritten.fused, rewritten.convs, rewritten.softmaxes)
+    rewritten
 }
 
 #[expect(clippy::panic, reason = "a build script reports failure by panicking")]

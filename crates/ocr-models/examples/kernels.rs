@@ -5,6 +5,10 @@
 //! ```sh
 //! RAYON_NUM_THREADS=1 cargo run --release -p tollgate-ocr-models --example kernels
 //! ```
+//!
+//! `--dense`: the detector's one-group 3×3 convolutions, Burn's against ours. `--rec` and
+//! `--det`: the whole v4 recogniser on one line, the whole detector on one page (compare
+//! with onnxruntime on the same shapes, as `eval/README.md` shows).
 
 #![allow(
     clippy::expect_used,
@@ -60,6 +64,12 @@ fn layers() {
     let device = Device::flex();
     if std::env::args().any(|a| a == "--rec") {
         return rec_only(&device);
+    }
+    if std::env::args().any(|a| a == "--det") {
+        return det_only(&device);
+    }
+    if std::env::args().any(|a| a == "--dense") {
+        return dense(&device);
     }
     // (channels, h, w, kernel, stride): PP-OCRv4 rec's depthwise layers at width 320.
     let layers = [
@@ -147,4 +157,53 @@ fn rec_only(device: &Device) {
         "rec v4 1x3x48x320: {:.2} ms median",
         median(times.split_off(10))
     );
+}
+
+/// `--det`: PP-OCRv4's detector on one 992×1408 page (a 1000×1400 page at the working side,
+/// as the evaluation's pages reach it), median milliseconds of 10 forwards.
+fn det_only(device: &Device) {
+    let models = tollgate_ocr_models::PpOcr::load(tollgate_ocr_models::Version::V4, device);
+    let x: Tensor<4> = Tensor::random([1, 3, 1408, 992], Distribution::Default, device);
+    let mut times = Vec::new();
+    for _ in 0..12 {
+        let input = x.clone();
+        let t = Instant::now();
+        drop(models.det.forward(input).into_data());
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "det v4 1x3x1408x992: {:.1} ms median",
+        median(times.split_off(2))
+    );
+}
+
+/// `--dense`: the detector's one-group convolutions that are not pointwise (on a 992×1408
+/// page), Burn's against ours.
+fn dense(device: &Device) {
+    // (c_in, c_out, h, w, kernel, stride)
+    let layers = [
+        (3, 16, 1408, 992, 3, 2),
+        (96, 24, 352, 248, 3, 1),
+        (96, 24, 176, 124, 3, 1),
+    ];
+    println!("dense layer                  burn ms   ours ms   speed-up");
+    for (c_in, c_out, h, w, k, stride) in layers {
+        let conv = Conv2dConfig::new([c_in, c_out], [k, k])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(device);
+        let x: Tensor<4> = Tensor::random([1, c_in, h, w], Distribution::Default, device);
+        let (tb, to) = race(
+            10,
+            &x,
+            |x| drop(conv.forward(x).into_data()),
+            |x| drop(fused::conv2d(&conv, x).into_data()),
+        );
+        println!(
+            "{c_in:>3}->{c_out:<3} {h:>4}x{w:<4} k{k} s{stride}   {:>9.1} {:>9.1}   {:>6.2}x",
+            tb / 1e3,
+            to / 1e3,
+            tb / to
+        );
+    }
 }

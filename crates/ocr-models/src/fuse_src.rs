@@ -36,7 +36,19 @@ pub struct Rewritten {
     pub convs: usize,
     /// How many softmaxes now go through [`crate::fused::softmax`].
     pub softmaxes: usize,
+    /// How many calls of the other layers in [`ROUTES`] and of the sigmoid were routed.
+    pub others: usize,
 }
+
+/// Layers whose `self.FIELD.forward(` calls go to a function of [`crate::fused`] that takes
+/// the layer and its input (and picks Burn's own path for what it does not handle): the
+/// field's declared type, and the function.
+pub const ROUTES: [(&str, &str); 4] = [
+    ("Conv2d", "conv2d"),
+    ("BatchNorm", "batch_norm"),
+    ("AdaptiveAvgPool2d", "adaptive_avg_pool2d"),
+    ("ConvTranspose2d", "conv_transpose2d"),
+];
 
 /// One `let NAME = EXPR;` statement of the generated source: its lines and its text with all
 /// whitespace removed.
@@ -50,9 +62,21 @@ struct Stmt {
 /// Rewrites every matched chain of `source`. Chains are matched within one function at a
 /// time (generated functions reuse names: a submodule's result and its caller's variable).
 pub fn rewrite(source: &str) -> Rewritten {
-    let (source, convs) = route_convs(source);
+    let (mut source, mut convs, mut others) = (source.to_owned(), 0, 0);
+    for (ty, function) in ROUTES {
+        let routed;
+        (source, routed) = route(&source, ty, function);
+        if ty == "Conv2d" {
+            convs = routed;
+        } else {
+            others += routed;
+        }
+    }
     let softmaxes = source.matches(SOFTMAX).count();
-    let source = source.replace(SOFTMAX, "crate::fused::softmax(");
+    others += source.matches(SIGMOID).count();
+    let source = source
+        .replace(SOFTMAX, "crate::fused::softmax(")
+        .replace(SIGMOID, "crate::fused::sigmoid(");
     let source = source.as_str();
     let lines: Vec<&str> = source.lines().collect();
     let starts: Vec<usize> = lines
@@ -117,27 +141,72 @@ pub fn rewrite(source: &str) -> Rewritten {
         fused,
         convs,
         softmaxes,
+        others,
     }
 }
 
 /// How burn-onnx writes an ONNX `Softmax`.
 const SOFTMAX: &str = "burn::tensor::activation::softmax(";
 
-/// `self.FIELD.forward(` → `crate::fused::conv2d(&self.FIELD, ` for every field declared
-/// `FIELD: Conv2d,` (which picks the kernel per call).
-fn route_convs(source: &str) -> (String, usize) {
+/// How burn-onnx writes an ONNX `Sigmoid`.
+const SIGMOID: &str = "burn::tensor::activation::sigmoid(";
+
+/// `self.FIELD.forward(` → `crate::fused::FUNCTION(&self.FIELD, ` for every field declared
+/// `FIELD: TY,` (the function picks the kernel per call).
+fn route(source: &str, ty: &str, function: &str) -> (String, usize) {
+    let declared = format!(": {ty},");
     let fields: Vec<&str> = source
         .lines()
-        .filter_map(|l| l.trim().strip_suffix(": Conv2d,"))
+        .filter_map(|l| l.trim().strip_suffix(declared.as_str()))
         .filter(|f| is_ident(f))
         .collect();
     let mut out = source.to_owned();
     let mut n = 0;
     for f in fields {
-        let call = format!("self.{f}.forward(");
-        n += out.matches(&call).count();
-        out = out.replace(&call, &format!("crate::fused::conv2d(&self.{f}, "));
+        let routed;
+        (out, routed) = replace_call(&out, f, &format!("crate::fused::{function}(&self.{f}, "));
+        n += routed;
     }
+    (out, n)
+}
+
+/// Every `self.FIELD.forward(` in `source`, with any whitespace between its tokens (rustfmt
+/// breaks a long call as `self\n.field\n.forward(`), replaced by `with`.
+fn replace_call(source: &str, field: &str, with: &str) -> (String, usize) {
+    let tokens = ["self", ".", field, ".", "forward("];
+    let mut out = String::with_capacity(source.len());
+    let (mut rest, mut n) = (source, 0);
+    while let Some(at) = rest.find("self") {
+        // `self` must start a token (not end `myself`).
+        let starts = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let mut tail = &rest[at..];
+        let matched = starts
+            && tokens.iter().enumerate().all(|(i, t)| {
+                if i > 0 {
+                    tail = tail.trim_start();
+                }
+                match tail.strip_prefix(t) {
+                    Some(after) => {
+                        tail = after;
+                        true
+                    }
+                    None => false,
+                }
+            });
+        if matched {
+            out.push_str(&rest[..at]);
+            out.push_str(with);
+            rest = tail;
+            n += 1;
+        } else {
+            out.push_str(&rest[..at + 4]);
+            rest = &rest[at + 4..];
+        }
+    }
+    out.push_str(rest);
     (out, n)
 }
 
@@ -407,6 +476,41 @@ mod tests {
             .source
             .contains("let conv2d3_out1 = crate::fused::conv2d(&self.conv2d3, add3_out1);"));
         assert!(!r.source.contains(".forward("));
+    }
+
+    #[test]
+    fn other_layers_and_the_sigmoid_are_routed() {
+        let src = "pub struct Model {
+    batchnormalization1: BatchNorm,
+    globalaveragepool1: AdaptiveAvgPool2d,
+    convtranspose2d1: ConvTranspose2d,
+    resize1: Interpolate2d,
+}
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let a = self.batchnormalization1.forward(x);
+        let b = self
+            .globalaveragepool1
+            .forward(a);
+        let c = self.convtranspose2d1.forward(b);
+        let d = self.resize1.forward(c);
+        let e = burn::tensor::activation::sigmoid(d);
+        let f = self.batchnormalization10.forward(e);
+        f
+    }
+";
+        let r = rewrite(src);
+        assert_eq!((r.convs, r.softmaxes, r.others), (0, 0, 4));
+        for call in [
+            "let a = crate::fused::batch_norm(&self.batchnormalization1, x);",
+            "let b = crate::fused::adaptive_avg_pool2d(&self.globalaveragepool1, a);",
+            "let c = crate::fused::conv_transpose2d(&self.convtranspose2d1, b);",
+            "let d = self.resize1.forward(c);",
+            "let e = crate::fused::sigmoid(d);",
+            // Not a declared field: `batchnormalization1` is a prefix of it, no more.
+            "let f = self.batchnormalization10.forward(e);",
+        ] {
+            assert!(r.source.contains(call), "{call}\n{}", r.source);
+        }
     }
 
     #[test]

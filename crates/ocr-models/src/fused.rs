@@ -3,8 +3,9 @@
 //! pass, depthwise convolution, and the softmax over the last dimension.
 
 use burn::module::Param;
-use burn::nn::conv::Conv2d;
-use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::pool::AdaptiveAvgPool2d;
+use burn::nn::{BatchNorm, PaddingConfig2d};
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
@@ -260,10 +261,453 @@ pub fn exp(x: f32) -> f32 {
 /// from zero, bias last), but each multiply-add is fused (rounded once, where Burn rounds
 /// the product and the sum), so the outputs differ from Burn's in their last bits; the
 /// evaluation's text is unchanged (`eval/README.md`).
+///
+/// A convolution with one group and a filter larger than 1×1, or a stride, goes through
+/// [`Dense`]: im2col of a few output rows at a time (a block that stays in cache) and one
+/// matrix product per block. Burn's path for these either converts the whole input to
+/// channels-last and builds an im2col of the whole output (hundreds of MB for the detector's
+/// 3×3 convolutions over 96 channels at a quarter of the page), or, for three input channels
+/// (the stem), runs a direct loop that does not vectorise across a stride of 2. Pointwise
+/// convolutions stay Burn's: they are one matrix product there already.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    match Depthwise::of(conv, &x) {
-        Some(dw) => dw.run(conv, x, |plane| pulp::Arch::new().dispatch(plane)),
+    if let Some(dw) = Depthwise::of(conv, &x) {
+        return dw.run(conv, x, |plane| pulp::Arch::new().dispatch(plane));
+    }
+    match Dense::of(conv, &x) {
+        Some(dense) => dense.run(conv, x),
         None => conv.forward(x),
+    }
+}
+
+/// A tensor's values as `f32`, or `None` for another element type.
+fn floats<const D: usize>(t: Tensor<D>) -> Option<Vec<f32>> {
+    t.into_data().try_into_vec::<f32>().ok()
+}
+
+/// `bn.forward(x)` at inference, `x` of shape `[n, c, …]`: per channel
+/// `x · (γ / √(var + ε)) + (β − mean · γ / √(var + ε))`, one fused multiply-add per value, in
+/// place. Burn's computes the same affine as four broadcast operations (a pass each); the
+/// results differ in their last bits. On a device that records gradients, Burn's.
+pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    let device = x.device();
+    let dims = x.dims();
+    let [channels] = bn.gamma.dims();
+    if D < 2 || dims[1] != channels || device.is_autodiff() {
+        return bn.forward(x);
+    }
+    let (Some(gamma), Some(beta), Some(mean), Some(var)) = (
+        floats(bn.gamma.val()),
+        floats(bn.beta.val()),
+        floats(bn.running_mean.value()),
+        floats(bn.running_var.value()),
+    ) else {
+        return bn.forward(x);
+    };
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the model's epsilon (1e-5) is an f32 value"
+    )]
+    let eps = bn.epsilon as f32;
+    let mut data = x.into_data();
+    let Ok(values) = data.as_mut_slice::<f32>() else {
+        return bn.forward(Tensor::from_data(data, &device));
+    };
+    let scale: Vec<f32> = (0..channels)
+        .map(|c| gamma[c] / (var[c] + eps).sqrt())
+        .collect();
+    let shift: Vec<f32> = (0..channels)
+        .map(|c| beta[c] - mean[c] * scale[c])
+        .collect();
+    let plane: usize = dims[2..].iter().product();
+    pulp::Arch::new().dispatch(Affine {
+        values,
+        plane: plane.max(1),
+        scale: &scale,
+        shift: &shift,
+    });
+    Tensor::from_data(data, &device)
+}
+
+/// `v · scale[c] + shift[c]` (fused) for every value `v` of channel `c`, in place: planes of
+/// `plane` values, channel by channel, batch after batch.
+struct Affine<'a> {
+    values: &'a mut [f32],
+    plane: usize,
+    scale: &'a [f32],
+    shift: &'a [f32],
+}
+
+impl pulp::WithSimd for Affine<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let channels = self.scale.len();
+        for (i, chunk) in self.values.chunks_exact_mut(self.plane).enumerate() {
+            let (scale, shift) = (self.scale[i % channels], self.shift[i % channels]);
+            for v in chunk {
+                *v = v.mul_add(scale, shift);
+            }
+        }
+    }
+}
+
+/// `pool.forward(x)`: for a `[1, 1]` output (a global average, as in every squeeze-excite
+/// block), Burn's mean over each plane viewed as one row, which reads the input where it is
+/// (the squeeze-excite block keeps using it) in one vectorised pass; Burn's adaptive pool
+/// walks each output cell's window. Any other output size is Burn's pool.
+pub fn adaptive_avg_pool2d(pool: &AdaptiveAvgPool2d, x: Tensor<4>) -> Tensor<4> {
+    let [n, c, h, w] = x.dims();
+    if pool.output_size != [1, 1] || h * w == 0 {
+        return pool.forward(x);
+    }
+    x.reshape([n, c, h * w]).mean_dim(2).reshape([n, c, 1, 1])
+}
+
+/// `burn::tensor::activation::sigmoid(x)`: `1 / (1 + e^−x)` with [`exp`], one vectorised
+/// pass in place (Burn's CPU backend calls the scalar `expf` behind a branch per value).
+/// [`exp`] clamps its argument, so `e^−x` is never infinite or zero: the result stays in
+/// `(0, 1]`, and below `x = −87` it is about `6e-39` rather than smaller.
+pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let device = x.device();
+    let mut data = x.into_data();
+    let Ok(values) = data.as_mut_slice::<f32>() else {
+        return burn::tensor::activation::sigmoid(Tensor::from_data(data, &device));
+    };
+    pulp::Arch::new().dispatch(Sigmoid { values });
+    Tensor::from_data(data, &device)
+}
+
+/// The sigmoid of each value, in place.
+struct Sigmoid<'a> {
+    values: &'a mut [f32],
+}
+
+impl pulp::WithSimd for Sigmoid<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        for v in self.values.iter_mut() {
+            *v = 1.0 / (1.0 + exp(-*v));
+        }
+    }
+}
+
+/// `conv.forward(x)` for a transposed convolution whose filter is as large as its stride, with
+/// no padding, dilation or groups (the detector's two upsampling layers, 2×2 with stride 2):
+/// every output pixel then comes from exactly one input pixel, so the layer is one matrix
+/// product `[c_out·k_h·k_w, c_in] · [c_in, h·w]` whose rows are scattered into the output.
+/// Anything else is Burn's, and so is a layer with fewer than 8 output channels: its product
+/// has too few rows for the matrix kernel (the detector's last layer, one channel: 20 ms this
+/// way against Burn's 7 ms; its 24-channel one: 19 ms against 25).
+pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let [n, c_in, h, w] = x.dims();
+    let [w_in, c_out, k_h, k_w] = conv.weight.dims();
+    let simple = conv.kernel_size == conv.stride
+        && conv.stride == [k_h, k_w]
+        && conv.padding == [0, 0]
+        && conv.padding_out == [0, 0]
+        && conv.dilation == [1, 1]
+        && conv.groups == 1
+        && w_in == c_in
+        && c_out >= 8;
+    if !simple || [n, c_in, h, w, c_out, k_h, k_w].contains(&0) {
+        return conv.forward(x);
+    }
+    let device = x.device();
+    let taps = k_h * k_w;
+    let filters = conv.weight.val().reshape([c_in, c_out * taps]).transpose();
+    let bias = match &conv.bias {
+        Some(b) => match floats(b.val()) {
+            Some(v) => Some(v),
+            None => return conv.forward(x),
+        },
+        None => None,
+    };
+    let Some(input) = floats(x.clone()) else {
+        return conv.forward(x);
+    };
+    let (plane, out_w) = (h * w, w * k_w);
+    // Input rows per block: the block's input and its product at most 256 KiB and 1 MiB,
+    // so that both are built, multiplied and scattered while in cache.
+    let rows = (4 * BLOCK / (c_out * taps * w))
+        .min(BLOCK / (c_in * w))
+        .clamp(1, h);
+    let mut out = vec![0.0f32; n * c_out * plane * taps];
+    for (b, image) in out.chunks_exact_mut(c_out * plane * taps).enumerate() {
+        let channels = &input[b * c_in * plane..(b + 1) * c_in * plane];
+        for r0 in (0..h).step_by(rows) {
+            let r1 = (r0 + rows).min(h);
+            let cols = (r1 - r0) * w;
+            let mut block = Vec::with_capacity(c_in * cols);
+            for channel in channels.chunks_exact(plane) {
+                block.extend_from_slice(&channel[r0 * w..r1 * w]);
+            }
+            let block = Tensor::<2>::from_data(TensorData::new(block, [c_in, cols]), &device);
+            let Some(product) = floats(filters.clone().matmul(block)) else {
+                return conv.forward(x);
+            };
+            // Row `(co, i, j)` of the product is output channel `co`'s pixels
+            // `(y·k_h + i, x·k_w + j)` for the block's input pixels `(y, x)`.
+            for (co, dst) in image.chunks_exact_mut(plane * taps).enumerate() {
+                let bias = bias.as_ref().map_or(0.0, |v| v[co]);
+                let dst = &mut dst[r0 * k_h * out_w..r1 * k_h * out_w];
+                for (y, rows) in dst.chunks_exact_mut(out_w * k_h).enumerate() {
+                    for (i, row) in rows.chunks_exact_mut(out_w).enumerate() {
+                        let src =
+                            |j: usize| &product[((co * k_h + i) * k_w + j) * cols + y * w..][..w];
+                        if k_w == 2 {
+                            // The detector's case, written so that it vectorises.
+                            let (a, b) = (src(0), src(1));
+                            for ((d, &a), &b) in row.chunks_exact_mut(2).zip(a).zip(b) {
+                                d[0] = a + bias;
+                                d[1] = b + bias;
+                            }
+                            continue;
+                        }
+                        for j in 0..k_w {
+                            for (d, &v) in row[j..].iter_mut().step_by(k_w).zip(src(j)) {
+                                *d = v + bias;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Tensor::from_data(TensorData::new(out, [n, c_out, h * k_h, out_w]), &device)
+}
+
+/// Values of the im2col matrix a block of output rows aims at: 64 Ki `f32` (256 KiB, or one
+/// output row's matrix when that is larger: 864 KiB for the detector's 3×3 convolutions over
+/// 96 channels), so that a block is built, multiplied and copied out while it is in the
+/// core's cache.
+const BLOCK: usize = 64 * 1024;
+
+/// The geometry of a one-group convolution that is not a plain pointwise product.
+#[derive(Debug, Clone, Copy)]
+struct Dense {
+    batch: usize,
+    c_in: usize,
+    in_h: usize,
+    in_w: usize,
+    c_out: usize,
+    k_h: usize,
+    k_w: usize,
+    stride_h: usize,
+    stride_w: usize,
+    top: usize,
+    left: usize,
+    out_h: usize,
+    out_w: usize,
+}
+
+impl Dense {
+    fn of(conv: &Conv2d, x: &Tensor<4>) -> Option<Self> {
+        let [batch, c_in, in_h, in_w] = x.dims();
+        let [c_out, per_group, k_h, k_w] = conv.weight.dims();
+        let (top, left, bottom, right) = match conv.padding {
+            PaddingConfig2d::Explicit(t, l, b, r) => (t, l, b, r),
+            PaddingConfig2d::Valid => (0, 0, 0, 0),
+            PaddingConfig2d::Same => return None,
+        };
+        let [stride_h, stride_w] = conv.stride;
+        let (pad_h, pad_w) = (in_h + top + bottom, in_w + left + right);
+        let pointwise = k_h == 1 && k_w == 1 && conv.stride == [1, 1] && pad_h == in_h;
+        let dense = conv.groups == 1
+            && per_group == c_in
+            && conv.dilation == [1, 1]
+            && stride_h >= 1
+            && stride_w >= 1
+            && !(pointwise && pad_w == in_w);
+        let empty = [batch, c_in, in_h, in_w, c_out, k_h, k_w].contains(&0);
+        if !dense || empty || pad_h < k_h || pad_w < k_w {
+            return None;
+        }
+        Some(Self {
+            batch,
+            c_in,
+            in_h,
+            in_w,
+            c_out,
+            k_h,
+            k_w,
+            stride_h,
+            stride_w,
+            top,
+            left,
+            out_h: (pad_h - k_h) / stride_h + 1,
+            out_w: (pad_w - k_w) / stride_w + 1,
+        })
+    }
+
+    /// The convolution: per image, blocks of output rows, each one im2col matrix
+    /// `[c_in·k_h·k_w, rows·out_w]` multiplied by the filters `[c_out, c_in·k_h·k_w]`
+    /// (Burn's matrix product), then copied into the output with the bias added.
+    fn run(self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        let device = x.device();
+        let k = self.c_in * self.k_h * self.k_w;
+        let input = x.into_data();
+        let bias = conv.bias.as_ref().map(|b| b.val().into_data());
+        let Ok(input_values) = input.as_slice::<f32>() else {
+            return conv.forward(Tensor::from_data(input, &device));
+        };
+        let biases = match &bias {
+            Some(b) => match b.as_slice::<f32>() {
+                Ok(v) => Some(v),
+                Err(_) => return conv.forward(Tensor::from_data(input, &device)),
+            },
+            None => None,
+        };
+        // `[c_out, k]`. (The product's output is row-major, so gemm computes it transposed,
+        // tiling the long side, the output positions, by its 64-row kernel; writing the
+        // transpose here instead measured slower: 83 against 74 ms on the detector's neck.)
+        let filters = conv.weight.val().reshape([self.c_out, k]);
+        let rows = (BLOCK / (k * self.out_w).max(1)).clamp(1, self.out_h);
+        let (plane_in, plane_out) = (self.in_h * self.in_w, self.out_h * self.out_w);
+        let blocks: Vec<(usize, usize)> = (0..self.batch)
+            .flat_map(|b| (0..self.out_h).step_by(rows).map(move |r0| (b, r0)))
+            .collect();
+        let products: Vec<Option<Vec<f32>>> = blocks
+            .par_iter()
+            .map(|&(b, r0)| {
+                let r1 = (r0 + rows).min(self.out_h);
+                let cols = (r1 - r0) * self.out_w;
+                let image = &input_values[b * self.c_in * plane_in..(b + 1) * self.c_in * plane_in];
+                let mut col = vec![0.0f32; k * cols];
+                self.im2col(image, r0, r1, &mut col);
+                let col = Tensor::<2>::from_data(TensorData::new(col, [k, cols]), &device);
+                filters
+                    .clone()
+                    .matmul(col)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .ok()
+            })
+            .collect();
+        let Some(products) = products.into_iter().collect::<Option<Vec<_>>>() else {
+            return conv.forward(Tensor::from_data(input, &device));
+        };
+        let mut out = vec![0.0f32; self.batch * self.c_out * plane_out];
+        for (&(b, r0), product) in blocks.iter().zip(&products) {
+            // `product` is `[c_out, cols]`: each output channel's values of rows `r0..`.
+            let cols = product.len() / self.c_out;
+            for c in 0..self.c_out {
+                let at = (b * self.c_out + c) * plane_out + r0 * self.out_w;
+                let dst = &mut out[at..at + cols];
+                let values = product[c * cols..(c + 1) * cols].iter();
+                let bias = biases.map_or(0.0, |bias| bias[c]);
+                for (d, &v) in dst.iter_mut().zip(values) {
+                    *d = v + bias;
+                }
+            }
+        }
+        Tensor::from_data(
+            TensorData::new(out, [self.batch, self.c_out, self.out_h, self.out_w]),
+            &device,
+        )
+    }
+
+    /// The im2col matrix of output rows `r0..r1` of one image: row `(ci, i, j)` holds, for
+    /// each output position, the input the filter's tap `(i, j)` of channel `ci` sees there
+    /// (zero in the padding). Each input row a filter row reads is first laid out padded and
+    /// split by column phase (`phase_row`), so that every tap copies a contiguous run.
+    fn im2col(&self, image: &[f32], r0: usize, r1: usize, col: &mut [f32]) {
+        let cols = (r1 - r0) * self.out_w;
+        let plane = self.in_h * self.in_w;
+        let s = self.stride_w;
+        // Phase `ph` holds padded columns `ph, ph + s, ph + 2s, …`; tap `j` reads
+        // `out_w` of them from `j / s` in phase `j % s`.
+        let phase_len = self.out_w + (self.k_w - 1) / s;
+        let mut phases = vec![0.0f32; s * phase_len];
+        for ci in 0..self.c_in {
+            let channel = &image[ci * plane..(ci + 1) * plane];
+            for i in 0..self.k_h {
+                let first_row = (ci * self.k_h + i) * self.k_w;
+                for r in r0..r1 {
+                    let y = (r * self.stride_h + i).checked_sub(self.top);
+                    let line = y.and_then(|y| channel.get(y * self.in_w..(y + 1) * self.in_w));
+                    self.phase_row(line, &mut phases, phase_len);
+                    let at = (r - r0) * self.out_w;
+                    for j in 0..self.k_w {
+                        let src = (j % s) * phase_len + j / s;
+                        col[(first_row + j) * cols + at..][..self.out_w]
+                            .copy_from_slice(&phases[src..src + self.out_w]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One input row (`None`: a row of padding) laid out padded, split into `stride_w`
+    /// phases of `phase_len`: padded column `c` at `c / stride_w` of phase `c % stride_w`.
+    /// Every input row writes the same positions, so only a row of padding clears them.
+    fn phase_row(&self, line: Option<&[f32]>, phases: &mut [f32], phase_len: usize) {
+        match line {
+            Some(line) => split_row(line, self.left, self.stride_w, phases, phase_len, phase_len),
+            None => phases.fill(0.0),
+        }
+    }
+}
+
+/// Puts `line`, as the columns `left..` of a padded row, into the `s` phase rows of `dst`:
+/// padded column `c` at `c / s` of phase `c % s`, phase `p`'s row at `p · phase_stride`,
+/// `len` long (columns past it are dropped). Writes nothing else: the padding around the
+/// line is whatever `dst` held. A stride of 2 (every strided layer of these models) is
+/// split in pairs, which vectorises; a wider one column by column.
+fn split_row(
+    line: &[f32],
+    left: usize,
+    s: usize,
+    dst: &mut [f32],
+    phase_stride: usize,
+    len: usize,
+) {
+    if s == 1 {
+        let at = left.min(len);
+        let n = line.len().min(len - at);
+        dst[at..at + n].copy_from_slice(&line[..n]);
+        return;
+    }
+    if s == 2 {
+        let (even, odd) = dst.split_at_mut(phase_stride);
+        let (even, odd) = (&mut even[..len], &mut odd[..len]);
+        // With `left` odd, the line's first value starts the odd phase alone.
+        let skip = left % 2;
+        if skip == 1 {
+            if let (Some(d), Some(&v)) = (odd.get_mut(left / 2), line.first()) {
+                *d = v;
+            }
+        }
+        let base = ((left + skip) / 2).min(len);
+        let rest = line.get(skip..).unwrap_or_default();
+        let mut pairs = rest.chunks_exact(2);
+        let (even_rest, odd_rest) = (&mut even[base..], &mut odd[base..]);
+        let mut n = 0;
+        for ((e, o), pair) in even_rest
+            .iter_mut()
+            .zip(odd_rest.iter_mut())
+            .zip(&mut pairs)
+        {
+            *e = pair[0];
+            *o = pair[1];
+            n += 1;
+        }
+        if let (Some(d), [v]) = (even_rest.get_mut(n), pairs.remainder()) {
+            *d = *v;
+        }
+        return;
+    }
+    for phase in 0..s {
+        // The first input column in this phase, and where it goes.
+        let first = (phase + s - left % s) % s;
+        let at = ((left + first) / s).min(len);
+        let row = &mut dst[phase * phase_stride..][at..len];
+        let src = line.get(first..).unwrap_or_default();
+        for (d, &v) in row.iter_mut().zip(src.iter().step_by(s)) {
+            *d = v;
+        }
     }
 }
 
@@ -400,23 +844,14 @@ impl Depthwise {
         }
         for (y, row) in src.chunks_exact(self.in_w).enumerate() {
             let line = (y + self.top) * self.row_len;
-            if self.stride_w == 1 {
-                padded[line + self.left..line + self.left + row.len()].copy_from_slice(row);
-                continue;
-            }
-            // Column `left + x` is at `(left + x) / stride_w` of phase `(left + x) % stride_w`.
-            let (mut phase, mut at) = (self.left % self.stride_w, self.left / self.stride_w);
-            for &v in row {
-                if at >= self.row_len {
-                    break;
-                }
-                padded[phase * phase_len + line + at] = v;
-                phase += 1;
-                if phase == self.stride_w {
-                    phase = 0;
-                    at += 1;
-                }
-            }
+            split_row(
+                row,
+                self.left,
+                self.stride_w,
+                &mut padded[line..],
+                phase_len,
+                self.row_len,
+            );
         }
     }
 }
@@ -581,6 +1016,10 @@ mod tests {
             (4, 9, 30, 3, [2, 4], 1, false),
             (6, 5, 23, 1, [1, 3], 0, true),
             (3, 4, 65, 2, [1, 2], 0, true),
+            // Column stride 2 with an odd and an even left padding (the detector's layers).
+            (4, 9, 31, 3, [2, 2], 1, true),
+            (5, 9, 21, 3, [1, 2], 8, true),
+            (3, 6, 26, 5, [2, 2], 8, false),
         ];
         for (c, h, w, k, stride, pad, bias) in cases {
             let padding = if pad >= 7 {
@@ -633,6 +1072,171 @@ mod tests {
 
     /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2ε
     /// wherever the result is a normal `f32`; the clamp's floor below.
+    #[test]
+    fn dense_matches_burn() {
+        use burn::nn::conv::Conv2dConfig;
+        let device = Device::flex();
+        let cases = [
+            // (c_in, c_out, h, w, kernel [h, w], stride, padding (t, l, b, r), bias, batch)
+            (3, 16, 48, 320, [3, 3], [2, 2], (1, 1, 1, 1), false, 1), // the stem
+            (96, 24, 22, 31, [3, 3], [1, 1], (1, 1, 1, 1), true, 1),  // the detector's neck
+            (3, 8, 37, 29, [3, 3], [2, 2], (1, 1, 1, 1), true, 2),
+            (5, 7, 9, 40, [3, 5], [1, 2], (0, 2, 1, 3), true, 2),
+            (4, 6, 8, 9, [1, 1], [2, 2], (0, 0, 0, 0), true, 1), // strided pointwise
+            (4, 6, 8, 9, [1, 1], [1, 1], (1, 0, 1, 0), false, 1), // padded pointwise
+            (2, 3, 5, 6, [5, 5], [3, 4], (2, 2, 2, 2), true, 3),
+            (6, 5, 300, 7, [3, 3], [1, 1], (1, 1, 1, 1), true, 1), // several row blocks
+        ];
+        for (c_in, c_out, h, w, kernel, stride, (t, l, b, r), bias, n) in cases {
+            let conv = Conv2dConfig::new([c_in, c_out], kernel)
+                .with_stride(stride)
+                .with_padding(PaddingConfig2d::Explicit(t, l, b, r))
+                .with_bias(bias)
+                .init(&device);
+            let x: Tensor<4> =
+                Tensor::random([n, c_in, h, w], Distribution::Uniform(-2.0, 2.0), &device);
+            assert!(Dense::of(&conv, &x).is_some(), "{c_in}->{c_out} {kernel:?}");
+            let values = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+            let want = conv.forward(x.clone());
+            let got = conv2d(&conv, x);
+            assert_eq!(got.dims(), want.dims());
+            let (got, want) = (values(got), values(want));
+            assert!(!want.is_empty());
+            let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let worst = got
+                .iter()
+                .zip(&want)
+                .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()));
+            assert!(
+                worst <= 1e-5 * scale,
+                "{c_in}->{c_out} {h}x{w} k{kernel:?} s{stride:?}: off by {worst} of {scale}"
+            );
+        }
+        // A plain pointwise convolution is Burn's own (one matrix product there already).
+        let conv = Conv2dConfig::new([4, 6], [1, 1]).init(&device);
+        assert!(Dense::of(&conv, &Tensor::zeros([1, 4, 8, 8], &device)).is_none());
+    }
+
+    /// The largest difference between `got` and `want`, and `want`'s largest magnitude.
+    fn off<const D: usize>(got: Tensor<D>, want: Tensor<D>) -> (f32, f32) {
+        assert_eq!(got.dims(), want.dims());
+        let values = |t: Tensor<D>| t.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let (got, want) = (values(got), values(want));
+        assert!(!want.is_empty() && got.len() == want.len());
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let worst = got
+            .iter()
+            .zip(&want)
+            .fold(0.0f32, |m, (g, w)| m.max((g - w).abs()));
+        (worst, scale)
+    }
+
+    #[test]
+    fn batch_norm_matches_burn() {
+        use burn::module::Param;
+        use burn::nn::BatchNormConfig;
+        let device = Device::flex();
+        let c = 5;
+        let mut bn = BatchNormConfig::new(c).init(&device);
+        let random = |lo, hi| Tensor::<1>::random([c], Distribution::Uniform(lo, hi), &device);
+        bn.gamma = Param::from_tensor(random(-2.0, 2.0));
+        bn.beta = Param::from_tensor(random(-1.0, 1.0));
+        bn.running_mean = burn::module::RunningState::new(random(-1.0, 1.0));
+        bn.running_var = burn::module::RunningState::new(random(0.1, 3.0));
+        for dims in [[2, c, 7, 9], [1, c, 1, 1]] {
+            let x: Tensor<4> = Tensor::random(dims, Distribution::Uniform(-3.0, 3.0), &device);
+            let (worst, scale) = off(batch_norm(&bn, x.clone()), bn.forward(x));
+            assert!(
+                worst <= 4.0 * f32::EPSILON * scale,
+                "{dims:?}: {worst} of {scale}"
+            );
+        }
+    }
+
+    #[test]
+    fn global_average_pool_matches_burn() {
+        use burn::nn::pool::AdaptiveAvgPool2dConfig;
+        let device = Device::flex();
+        let global = AdaptiveAvgPool2dConfig::new([1, 1]).init();
+        for dims in [[2, 3, 37, 41], [1, 4, 1, 1], [1, 2, 3, 5], [1, 1, 400, 400]] {
+            let x: Tensor<4> = Tensor::random(dims, Distribution::Uniform(-1.0, 3.0), &device);
+            // Against the means in f64 (Burn's own sum is off by about as much as ours).
+            let values = x.to_data().try_to_vec::<f32>().unwrap_or_default();
+            let exact: Vec<f32> = values
+                .chunks_exact(dims[2] * dims[3])
+                .map(|p| (p.iter().map(|&v| f64::from(v)).sum::<f64>() / p.len() as f64) as f32)
+                .collect();
+            let exact =
+                Tensor::from_data(TensorData::new(exact, [dims[0], dims[1], 1, 1]), &device);
+            let (worst, scale) = off(adaptive_avg_pool2d(&global, x), exact);
+            assert!(worst <= 1e-6 * scale, "{dims:?}: {worst} of {scale}");
+        }
+        // Another output size is Burn's own.
+        let pool = AdaptiveAvgPool2dConfig::new([2, 3]).init();
+        let x: Tensor<4> = Tensor::random([1, 2, 8, 9], Distribution::Default, &device);
+        assert_eq!(
+            bits(adaptive_avg_pool2d(&pool, x.clone())),
+            bits(pool.forward(x))
+        );
+    }
+
+    #[test]
+    fn sigmoid_matches_f64() {
+        let device = Device::flex();
+        let xs: Vec<f32> = (-2000..=2000).map(|i| i as f32 * 0.05).collect();
+        let n = xs.len();
+        let got = sigmoid(Tensor::<1>::from_data(
+            TensorData::new(xs.clone(), [n]),
+            &device,
+        ));
+        let got = got.into_data().try_to_vec::<f32>().unwrap_or_default();
+        assert_eq!(got.len(), n);
+        for (&x, &g) in xs.iter().zip(&got) {
+            let want = 1.0 / (1.0 + (-f64::from(x)).exp());
+            // Below x = −87, `exp` is clamped: the result is about 6e-39, not smaller.
+            let tolerance = (4.0 * f64::from(f32::EPSILON) * want).max(1e-38);
+            assert!(
+                (f64::from(g) - want).abs() <= tolerance,
+                "sigmoid({x}) = {g}, want {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn conv_transpose_matches_burn() {
+        use burn::nn::conv::ConvTranspose2dConfig;
+        let device = Device::flex();
+        // (c_in, c_out, kernel, stride, padding, bias, batch, h, w): the first four are ours.
+        let cases = [
+            (24, 24, [2, 2], [2, 2], [0, 0], false, 1, 5, 7),
+            (24, 24, [2, 2], [2, 2], [0, 0], true, 2, 41, 300), // several row blocks
+            (6, 8, [2, 2], [2, 2], [0, 0], true, 2, 5, 7),
+            (3, 9, [3, 2], [3, 2], [0, 0], true, 1, 5, 7),
+            (6, 1, [2, 2], [2, 2], [0, 0], true, 1, 5, 7), // one output channel
+            (3, 4, [3, 3], [2, 2], [0, 0], true, 1, 5, 7),
+            (3, 4, [2, 2], [2, 2], [1, 1], true, 1, 5, 7),
+        ];
+        for (i, (c_in, c_out, kernel, stride, padding, bias, n, h, w)) in
+            cases.into_iter().enumerate()
+        {
+            let conv = ConvTranspose2dConfig::new([c_in, c_out], kernel)
+                .with_stride(stride)
+                .with_padding(padding)
+                .with_bias(bias)
+                .init(&device);
+            let x: Tensor<4> =
+                Tensor::random([n, c_in, h, w], Distribution::Uniform(-2.0, 2.0), &device);
+            let got = conv_transpose2d(&conv, x.clone());
+            let want = conv.forward(x);
+            if i >= 4 {
+                assert_eq!(bits(got), bits(want), "case {i} is Burn's");
+                continue;
+            }
+            let (worst, scale) = off(got, want);
+            assert!(worst <= 1e-5 * scale, "case {i}: {worst} of {scale}");
+        }
+    }
+
     #[test]
     fn exp_is_within_two_ulp() {
         let mut worst = 0.0f64;
@@ -689,12 +1293,20 @@ mod tests {
     fn other_convolutions_are_burns() {
         use burn::nn::conv::Conv2dConfig;
         let device = Device::flex();
-        let conv = Conv2dConfig::new([4, 8], [3, 3])
+        let x: Tensor<4> = Tensor::random([1, 4, 6, 10], Distribution::Default, &device);
+        // Grouped but not depthwise; pointwise.
+        let grouped = Conv2dConfig::new([4, 8], [3, 3])
+            .with_groups(2)
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
             .init(&device);
-        let x: Tensor<4> = Tensor::random([1, 4, 6, 10], Distribution::Default, &device);
-        assert!(Depthwise::of(&conv, &x).is_none());
-        assert_eq!(bits(conv2d(&conv, x.clone())), bits(conv.forward(x)));
+        let pointwise = Conv2dConfig::new([4, 8], [1, 1]).init(&device);
+        for conv in [grouped, pointwise] {
+            assert!(Depthwise::of(&conv, &x).is_none() && Dense::of(&conv, &x).is_none());
+            assert_eq!(
+                bits(conv2d(&conv, x.clone())),
+                bits(conv.forward(x.clone()))
+            );
+        }
     }
 
     #[test]

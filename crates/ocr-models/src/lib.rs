@@ -47,10 +47,23 @@ use burn::tensor::{Device, Tensor};
 mod fuse_src;
 pub mod fused;
 
-/// For each generated model file: how many element-wise chains `build.rs` fused, and how many
-/// convolutions and softmaxes it routed through [`fused::conv2d`] and [`fused::softmax`].
-pub const REWRITES: [(&str, usize, usize, usize); 7] =
-    include!(concat!(env!("OUT_DIR"), "/model/fused_counts.rs"));
+/// What `build.rs` rewrote in one generated model file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewrites {
+    /// The model file (`det`, `rec_v5`, …).
+    pub model: &'static str,
+    /// Element-wise chains fused into one call.
+    pub chains: usize,
+    /// Convolutions routed through [`fused::conv2d`].
+    pub convs: usize,
+    /// Softmaxes routed through [`fused::softmax`].
+    pub softmaxes: usize,
+    /// Batch norms, pools, transposed convolutions and sigmoids routed through [`fused`].
+    pub others: usize,
+}
+
+/// For each generated model file, what `build.rs` rewrote.
+pub const REWRITES: [Rewrites; 7] = include!(concat!(env!("OUT_DIR"), "/model/fused_counts.rs"));
 
 /// A PP-OCR generation: which detector, recogniser and dictionary a model set uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,15 +218,18 @@ mod tests {
     /// generated source's shape fails here instead of silently losing the speed.
     #[test]
     fn the_v4_models_are_rewritten() {
-        for (model, chains, softmaxes) in [("det", 23, 0), ("cls", 18, 1), ("rec", 24, 1)] {
-            let (_, got_chains, got_convs, got_softmaxes) = REWRITES
+        for (model, chains, softmaxes, others) in
+            [("det", 23, 0, 16), ("cls", 18, 1, 45), ("rec", 24, 1, 15)]
+        {
+            let r = REWRITES
                 .iter()
                 .copied()
-                .find(|(m, ..)| *m == model)
+                .find(|r| r.model == model)
                 .unwrap_or_default();
-            assert_eq!(got_chains, chains, "{model}");
-            assert!(got_convs > 0, "{model}: {got_convs} convolutions routed");
-            assert_eq!(got_softmaxes, softmaxes, "{model}: softmaxes routed");
+            assert_eq!(r.chains, chains, "{model}");
+            assert!(r.convs > 0, "{model}: {} convolutions routed", r.convs);
+            assert_eq!(r.softmaxes, softmaxes, "{model}: softmaxes routed");
+            assert_eq!(r.others, others, "{model}: other layers routed");
         }
     }
 }
