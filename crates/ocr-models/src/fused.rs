@@ -1,6 +1,8 @@
 //! Kernels for what Burn's CPU backend does slowly on these models, called from the generated
 //! source as `build.rs` rewrites it (see `fuse_src.rs`): element-wise chains fused into one
-//! pass, depthwise convolution, and the softmax over the last dimension.
+//! pass, depthwise and one-group convolutions, batch norm, global average pooling, the
+//! sigmoid, 2×2 transposed convolutions, and the softmax over the last dimension. Each takes
+//! what Burn's layer takes and falls back to Burn's for any shape or type it does not handle.
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
@@ -367,7 +369,7 @@ pub fn adaptive_avg_pool2d(pool: &AdaptiveAvgPool2d, x: Tensor<4>) -> Tensor<4> 
 /// `burn::tensor::activation::sigmoid(x)`: `1 / (1 + e^−x)` with [`exp`], one vectorised
 /// pass in place (Burn's CPU backend calls the scalar `expf` behind a branch per value).
 /// [`exp`] clamps its argument, so `e^−x` is never infinite or zero: the result stays in
-/// `(0, 1]`, and below `x = −87` it is about `6e-39` rather than smaller.
+/// `(0, 1]`, and below `x = −88` it is about `6e-39` rather than smaller.
 pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
     let mut data = x.into_data();
@@ -425,58 +427,105 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         },
         None => None,
     };
-    let Some(input) = floats(x.clone()) else {
-        return conv.forward(x);
+    let data = x.into_data();
+    let out = match data.as_slice::<f32>() {
+        Ok(input) => TransposeGeometry {
+            n,
+            c_in,
+            h,
+            w,
+            c_out,
+            k_h,
+            k_w,
+        }
+        .run(input, &filters, bias.as_deref(), &device),
+        Err(_) => None,
     };
-    let (plane, out_w) = (h * w, w * k_w);
-    // Input rows per block: the block's input and its product at most 256 KiB and 1 MiB,
-    // so that both are built, multiplied and scattered while in cache.
-    let rows = (4 * BLOCK / (c_out * taps * w))
-        .min(BLOCK / (c_in * w))
-        .clamp(1, h);
-    let mut out = vec![0.0f32; n * c_out * plane * taps];
-    for (b, image) in out.chunks_exact_mut(c_out * plane * taps).enumerate() {
-        let channels = &input[b * c_in * plane..(b + 1) * c_in * plane];
-        for r0 in (0..h).step_by(rows) {
-            let r1 = (r0 + rows).min(h);
-            let cols = (r1 - r0) * w;
-            let mut block = Vec::with_capacity(c_in * cols);
-            for channel in channels.chunks_exact(plane) {
-                block.extend_from_slice(&channel[r0 * w..r1 * w]);
-            }
-            let block = Tensor::<2>::from_data(TensorData::new(block, [c_in, cols]), &device);
-            let Some(product) = floats(filters.clone().matmul(block)) else {
-                return conv.forward(x);
-            };
-            // Row `(co, i, j)` of the product is output channel `co`'s pixels
-            // `(y·k_h + i, x·k_w + j)` for the block's input pixels `(y, x)`.
-            for (co, dst) in image.chunks_exact_mut(plane * taps).enumerate() {
-                let bias = bias.as_ref().map_or(0.0, |v| v[co]);
-                let dst = &mut dst[r0 * k_h * out_w..r1 * k_h * out_w];
-                for (y, rows) in dst.chunks_exact_mut(out_w * k_h).enumerate() {
-                    for (i, row) in rows.chunks_exact_mut(out_w).enumerate() {
-                        let src =
-                            |j: usize| &product[((co * k_h + i) * k_w + j) * cols + y * w..][..w];
-                        if k_w == 2 {
-                            // The detector's case, written so that it vectorises.
-                            let (a, b) = (src(0), src(1));
-                            for ((d, &a), &b) in row.chunks_exact_mut(2).zip(a).zip(b) {
-                                d[0] = a + bias;
-                                d[1] = b + bias;
+    match out {
+        Some(out) => Tensor::from_data(TensorData::new(out, [n, c_out, h * k_h, w * k_w]), &device),
+        None => conv.forward(Tensor::from_data(data, &device)),
+    }
+}
+
+/// The shapes of a transposed convolution [`conv_transpose2d`] computes.
+struct TransposeGeometry {
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    k_h: usize,
+    k_w: usize,
+}
+
+impl TransposeGeometry {
+    /// The output's values, or `None` if a product is not `f32`.
+    fn run(
+        &self,
+        input: &[f32],
+        filters: &Tensor<2>,
+        bias: Option<&[f32]>,
+        device: &burn::tensor::Device,
+    ) -> Option<Vec<f32>> {
+        let Self {
+            n,
+            c_in,
+            h,
+            w,
+            c_out,
+            k_h,
+            k_w,
+        } = *self;
+        let taps = k_h * k_w;
+        let (plane, out_w) = (h * w, w * k_w);
+        // Input rows per block: the block's input and its product at most 256 KiB and 1 MiB,
+        // so that both are built, multiplied and scattered while in cache.
+        let rows = (4 * BLOCK / (c_out * taps * w))
+            .min(BLOCK / (c_in * w))
+            .clamp(1, h);
+        let mut out = vec![0.0f32; n * c_out * plane * taps];
+        for (b, image) in out.chunks_exact_mut(c_out * plane * taps).enumerate() {
+            let channels = &input[b * c_in * plane..(b + 1) * c_in * plane];
+            for r0 in (0..h).step_by(rows) {
+                let r1 = (r0 + rows).min(h);
+                let cols = (r1 - r0) * w;
+                let mut block = Vec::with_capacity(c_in * cols);
+                for channel in channels.chunks_exact(plane) {
+                    block.extend_from_slice(&channel[r0 * w..r1 * w]);
+                }
+                let block = Tensor::<2>::from_data(TensorData::new(block, [c_in, cols]), device);
+                let product = floats(filters.clone().matmul(block))?;
+                // Row `(co, i, j)` of the product is output channel `co`'s pixels
+                // `(y·k_h + i, x·k_w + j)` for the block's input pixels `(y, x)`.
+                for (co, dst) in image.chunks_exact_mut(plane * taps).enumerate() {
+                    let bias = bias.map_or(0.0, |v| v[co]);
+                    let dst = &mut dst[r0 * k_h * out_w..r1 * k_h * out_w];
+                    for (y, rows) in dst.chunks_exact_mut(out_w * k_h).enumerate() {
+                        for (i, row) in rows.chunks_exact_mut(out_w).enumerate() {
+                            let src = |j: usize| {
+                                &product[((co * k_h + i) * k_w + j) * cols + y * w..][..w]
+                            };
+                            if k_w == 2 {
+                                // The detector's case, written so that it vectorises.
+                                let (a, b) = (src(0), src(1));
+                                for ((d, &a), &b) in row.chunks_exact_mut(2).zip(a).zip(b) {
+                                    d[0] = a + bias;
+                                    d[1] = b + bias;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
-                        for j in 0..k_w {
-                            for (d, &v) in row[j..].iter_mut().step_by(k_w).zip(src(j)) {
-                                *d = v + bias;
+                            for j in 0..k_w {
+                                for (d, &v) in row[j..].iter_mut().step_by(k_w).zip(src(j)) {
+                                    *d = v + bias;
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        Some(out)
     }
-    Tensor::from_data(TensorData::new(out, [n, c_out, h * k_h, out_w]), &device)
 }
 
 /// Values of the im2col matrix a block of output rows aims at: 64 Ki `f32` (256 KiB, or one
@@ -569,37 +618,37 @@ impl Dense {
         let blocks: Vec<(usize, usize)> = (0..self.batch)
             .flat_map(|b| (0..self.out_h).step_by(rows).map(move |r0| (b, r0)))
             .collect();
-        let products: Vec<Option<Vec<f32>>> = blocks
-            .par_iter()
-            .map(|&(b, r0)| {
-                let r1 = (r0 + rows).min(self.out_h);
-                let cols = (r1 - r0) * self.out_w;
-                let image = &input_values[b * self.c_in * plane_in..(b + 1) * self.c_in * plane_in];
-                let mut col = vec![0.0f32; k * cols];
-                self.im2col(image, r0, r1, &mut col);
-                let col = Tensor::<2>::from_data(TensorData::new(col, [k, cols]), &device);
-                filters
-                    .clone()
-                    .matmul(col)
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .ok()
-            })
-            .collect();
-        let Some(products) = products.into_iter().collect::<Option<Vec<_>>>() else {
-            return conv.forward(Tensor::from_data(input, &device));
-        };
         let mut out = vec![0.0f32; self.batch * self.c_out * plane_out];
-        for (&(b, r0), product) in blocks.iter().zip(&products) {
-            // `product` is `[c_out, cols]`: each output channel's values of rows `r0..`.
-            let cols = product.len() / self.c_out;
-            for c in 0..self.c_out {
-                let at = (b * self.c_out + c) * plane_out + r0 * self.out_w;
-                let dst = &mut out[at..at + cols];
-                let values = product[c * cols..(c + 1) * cols].iter();
-                let bias = biases.map_or(0.0, |bias| bias[c]);
-                for (d, &v) in dst.iter_mut().zip(values) {
-                    *d = v + bias;
+        // Blocks in waves of two per thread, each wave's products copied out before the next
+        // is computed: the products held at once stay a few blocks, not a second output.
+        for wave in blocks.chunks(2 * rayon::current_num_threads().max(1)) {
+            let products: Vec<Option<Vec<f32>>> = wave
+                .par_iter()
+                .map(|&(b, r0)| {
+                    let r1 = (r0 + rows).min(self.out_h);
+                    let cols = (r1 - r0) * self.out_w;
+                    let image =
+                        &input_values[b * self.c_in * plane_in..(b + 1) * self.c_in * plane_in];
+                    let mut col = vec![0.0f32; k * cols];
+                    self.im2col(image, r0, r1, &mut col);
+                    let col = Tensor::<2>::from_data(TensorData::new(col, [k, cols]), &device);
+                    floats(filters.clone().matmul(col))
+                })
+                .collect();
+            for (&(b, r0), product) in wave.iter().zip(products) {
+                let Some(product) = product else {
+                    return conv.forward(Tensor::from_data(input, &device));
+                };
+                // `product` is `[c_out, cols]`: each output channel's values of rows `r0..`.
+                let cols = product.len() / self.c_out;
+                for c in 0..self.c_out {
+                    let at = (b * self.c_out + c) * plane_out + r0 * self.out_w;
+                    let dst = &mut out[at..at + cols];
+                    let values = product[c * cols..(c + 1) * cols].iter();
+                    let bias = biases.map_or(0.0, |bias| bias[c]);
+                    for (d, &v) in dst.iter_mut().zip(values) {
+                        *d = v + bias;
+                    }
                 }
             }
         }
@@ -1070,8 +1119,6 @@ mod tests {
         }
     }
 
-    /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2ε
-    /// wherever the result is a normal `f32`; the clamp's floor below.
     #[test]
     fn dense_matches_burn() {
         use burn::nn::conv::Conv2dConfig;
@@ -1151,6 +1198,19 @@ mod tests {
                 "{dims:?}: {worst} of {scale}"
             );
         }
+        // Two and three dimensions (a sequence's channels).
+        let x: Tensor<2> = Tensor::random([4, c], Distribution::Uniform(-3.0, 3.0), &device);
+        let (worst, scale) = off(batch_norm(&bn, x.clone()), bn.forward(x));
+        assert!(
+            worst <= 4.0 * f32::EPSILON * scale,
+            "2-D: {worst} of {scale}"
+        );
+        let x: Tensor<3> = Tensor::random([2, c, 11], Distribution::Uniform(-3.0, 3.0), &device);
+        let (worst, scale) = off(batch_norm(&bn, x.clone()), bn.forward(x));
+        assert!(
+            worst <= 4.0 * f32::EPSILON * scale,
+            "3-D: {worst} of {scale}"
+        );
     }
 
     #[test]
@@ -1193,7 +1253,7 @@ mod tests {
         assert_eq!(got.len(), n);
         for (&x, &g) in xs.iter().zip(&got) {
             let want = 1.0 / (1.0 + (-f64::from(x)).exp());
-            // Below x = −87, `exp` is clamped: the result is about 6e-39, not smaller.
+            // Below x = −88, `exp` is clamped: the result is about 6e-39, not smaller.
             let tolerance = (4.0 * f64::from(f32::EPSILON) * want).max(1e-38);
             assert!(
                 (f64::from(g) - want).abs() <= tolerance,
@@ -1211,7 +1271,7 @@ mod tests {
             (24, 24, [2, 2], [2, 2], [0, 0], false, 1, 5, 7),
             (24, 24, [2, 2], [2, 2], [0, 0], true, 2, 41, 300), // several row blocks
             (6, 8, [2, 2], [2, 2], [0, 0], true, 2, 5, 7),
-            (3, 9, [3, 2], [3, 2], [0, 0], true, 1, 5, 7),
+            (3, 9, [2, 3], [2, 3], [0, 0], true, 1, 5, 7), // three columns per pixel
             (6, 1, [2, 2], [2, 2], [0, 0], true, 1, 5, 7), // one output channel
             (3, 4, [3, 3], [2, 2], [0, 0], true, 1, 5, 7),
             (3, 4, [2, 2], [2, 2], [1, 1], true, 1, 5, 7),
@@ -1237,6 +1297,8 @@ mod tests {
         }
     }
 
+    /// [`exp`] against `f64`'s over the range a softmax feeds it (and past it): within 2ε
+    /// wherever the result is a normal `f32`; the clamp's floor below.
     #[test]
     fn exp_is_within_two_ulp() {
         let mut worst = 0.0f64;
@@ -1316,6 +1378,9 @@ mod tests {
         let before = bits(x.clone());
         let k: Vec<Const> = [3.0, 6.0].into_iter().map(|v| konst(v, &device)).collect();
         let _ = hard_swish(x.clone(), None, &k[0], 0.0, 6.0, &k[1], None);
+        let _ = sigmoid(x.clone());
+        let bn = burn::nn::BatchNormConfig::new(2).init(&device);
+        let _ = batch_norm(&bn, x.clone());
         assert_eq!(bits(x), before);
     }
 }

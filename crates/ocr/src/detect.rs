@@ -27,7 +27,7 @@ pub struct DetParams {
     pub max_candidates: usize,
     /// Detector inputs of more pixels than this run in overlapping tiles of at most this many
     /// pixels (sides multiples of 32), so the detector's memory is bounded by a tile, not by
-    /// the page. 0: never tile.
+    /// the page. 0: never tile; a budget below the shortest tile (192 × 192) is taken as that.
     pub tile_pixels: usize,
     /// How the page's pixels are normalised for the model.
     pub normalisation: Normalisation,
@@ -43,8 +43,8 @@ impl Default for DetParams {
             box_thresh: 0.5,
             unclip_ratio: 1.6,
             max_candidates: 1000,
-            // 1.5 Mpx: an A4 or letter page at the 1000 px working side (992 × 1408 here)
-            // runs whole, as onnxruntime's pipeline runs it; a 2000 px page in two tiles.
+            // 1.5 Mpx: an A4 or letter page 1000 px wide (992 × 1408 at the detector) runs
+            // whole, as onnxruntime's pipeline runs it; one 1400 × 2000 in two tiles.
             tile_pixels: 1536 * 1024,
             normalisation: HALF,
         }
@@ -560,15 +560,21 @@ mod tests {
             Ok(Tensor::new(out, vec![1, 1, th, tw]))
         };
         let whole = local(&input).unwrap();
-        let mut calls = 0;
-        let p = DetParams::default();
-        let tiled = run(&input, &p, |t| {
-            calls += 1;
-            assert!(t.shape[2] * t.shape[3] <= p.tile_pixels, "a tile at most");
-            local(t)
-        })
-        .unwrap();
-        assert!(calls > 1);
-        assert_eq!(tiled, whole);
+        // One row of tiles (the default budget) and a grid of them (rows and columns).
+        for (tile_pixels, at_least) in [(DetParams::default().tile_pixels, 2), (512 * 512, 12)] {
+            let p = DetParams {
+                tile_pixels,
+                ..DetParams::default()
+            };
+            let mut calls = 0;
+            let tiled = run(&input, &p, |t| {
+                calls += 1;
+                assert!(t.shape[2] * t.shape[3] <= p.tile_pixels, "a tile at most");
+                local(t)
+            })
+            .unwrap();
+            assert!(calls >= at_least, "{calls} tiles in {tile_pixels}");
+            assert_eq!(tiled, whole);
+        }
     }
 }

@@ -171,8 +171,10 @@ const FAILED: u8 = 2;
 pub const PDF_CHECK_BYTES_PER_BYTE: usize = 64;
 
 /// Bytes the detector holds per pixel of its (tile's) input while it runs, its activations
-/// with some room: `examples/ocr_rss.rs --blank 1` measured about 90 at 1000 and 2000 px.
-const DET_BYTES_PER_PIXEL: usize = 120;
+/// and the tile's own copies: `examples/ocr_rss.rs --blank 1` (the default model set) measured,
+/// over everything else `page_cost` counts, about 109 per pixel on a 1216 px page read whole
+/// and 175 on a 2000 px page read in four tiles of 1088 × 1088.
+const DET_BYTES_PER_PIXEL: usize = 180;
 
 /// Time allowed, beyond its own deadline, for a PDF worker to be started and reaped.
 const WORKER_MARGIN: Duration = Duration::from_secs(2);
