@@ -417,9 +417,10 @@ async fn ocr_needs_the_ocr_read_scope() -> Result<()> {
 }
 
 /// Detection in tiles (what bounds its memory on large pages) reads a large page as the
-/// whole-page detector does, with the real models: the same lines, their corners within 8 px
-/// on a 2080 px page (the minimum-area box of a line crossing a tile edge moves a little;
-/// measured: at most 6 px).
+/// whole-page detector does, with the real models: the same lines, their corners within 12 px
+/// on a 2080 px page (the minimum-area box of a line crossing a tile edge turns a little;
+/// measured: at most 6 px with tiles of 1024 × 1024, 9.5 px at the far end of a 1300 px line
+/// with the two tiles a 1 Mpx budget makes).
 #[test]
 fn a_large_page_reads_the_same_in_tiles() -> Result<()> {
     use tollgate_ocr::{burn_runner::BurnRunner, Charset, Pipeline, PipelineConfig, DEFAULT_MODEL};
@@ -447,7 +448,7 @@ fn a_large_page_reads_the_same_in_tiles() -> Result<()> {
     for (t, w) in tiled.lines.iter().zip(&whole.lines) {
         for (a, b) in t.polygon.iter().zip(&w.polygon) {
             assert!(
-                (a[0] - b[0]).abs() <= 8.0 && (a[1] - b[1]).abs() <= 8.0,
+                (a[0] - b[0]).abs() <= 12.0 && (a[1] - b[1]).abs() <= 12.0,
                 "{:?} vs {:?}",
                 t.polygon,
                 w.polygon

@@ -21,12 +21,19 @@
 //! `fused` checks it against Burn's own operations).
 //!
 //! The rewrite only touches a chain it matches completely, whose intermediate values nothing
-//! else reads; anything else is left as generated. This file is shared by `build.rs` (through
-//! `#[path]`) and the crate's unit tests, so it depends on nothing but `std`.
+//! else reads; anything else is left as generated.
+//!
+//! It also routes layers through [`crate::fused`]: every `self.FIELD.forward(` of a field
+//! declared as one of the [`ROUTES`] types (convolutions, batch norms, global pools,
+//! transposed convolutions), and every softmax and sigmoid. Each routed function takes what
+//! Burn's layer takes and picks its own kernel or Burn's per call.
+//!
+//! This file is shared by `build.rs` (through `#[path]`) and the crate's unit tests, so it
+//! depends on nothing but `std`.
 
 use std::collections::HashMap;
 
-/// The rewritten source and how many chains were fused.
+/// The rewritten source, how many chains were fused and how many calls were routed.
 pub struct Rewritten {
     /// The model source with each matched chain replaced.
     pub source: String,
