@@ -141,22 +141,26 @@ fn layers() {
     );
 }
 
+/// Median milliseconds of `runs` calls of `forward`, each on a fresh copy of `x` made before
+/// its clock starts, after `warm` calls that are not counted.
+fn median_ms(x: &Tensor<4>, warm: usize, runs: usize, forward: impl Fn(Tensor<4>)) -> f64 {
+    let mut times = Vec::new();
+    for _ in 0..warm + runs {
+        let input = x.clone();
+        let t = Instant::now();
+        forward(input);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    median(times.split_off(warm))
+}
+
 /// `--rec`: PP-OCRv4's recogniser on one 48×320 line, median milliseconds of 50 forwards
 /// (the shape `/tmp`-free comparisons with onnxruntime use).
 fn rec_only(device: &Device) {
     let models = tollgate_ocr_models::PpOcr::load(tollgate_ocr_models::Version::V4, device);
     let x: Tensor<4> = Tensor::random([1, 3, 48, 320], Distribution::Default, device);
-    let mut times = Vec::new();
-    for _ in 0..60 {
-        let input = x.clone();
-        let t = Instant::now();
-        drop(models.rec.forward(input).into_data());
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    println!(
-        "rec v4 1x3x48x320: {:.2} ms median",
-        median(times.split_off(10))
-    );
+    let ms = median_ms(&x, 10, 50, |x| drop(models.rec.forward(x).into_data()));
+    println!("rec v4 1x3x48x320: {ms:.2} ms median");
 }
 
 /// `--det`: PP-OCRv4's detector on one 992×1408 page (a 1000×1400 page at the working side,
@@ -164,17 +168,8 @@ fn rec_only(device: &Device) {
 fn det_only(device: &Device) {
     let models = tollgate_ocr_models::PpOcr::load(tollgate_ocr_models::Version::V4, device);
     let x: Tensor<4> = Tensor::random([1, 3, 1408, 992], Distribution::Default, device);
-    let mut times = Vec::new();
-    for _ in 0..12 {
-        let input = x.clone();
-        let t = Instant::now();
-        drop(models.det.forward(input).into_data());
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    println!(
-        "det v4 1x3x1408x992: {:.1} ms median",
-        median(times.split_off(2))
-    );
+    let ms = median_ms(&x, 2, 10, |x| drop(models.det.forward(x).into_data()));
+    println!("det v4 1x3x1408x992: {ms:.1} ms median");
 }
 
 /// `--dense`: the detector's one-group convolutions that are not pointwise (on a 992×1408

@@ -534,25 +534,32 @@ impl TransposeGeometry {
 /// core's cache.
 const BLOCK: usize = 64 * 1024;
 
-/// The geometry of a one-group convolution that is not a plain pointwise product.
+/// The shapes of one convolution: input, filter, stride, the padding before the input (the
+/// padding after it only sizes the output), the padded input and the output.
 #[derive(Debug, Clone, Copy)]
-struct Dense {
+struct Shape {
     batch: usize,
     c_in: usize,
     in_h: usize,
     in_w: usize,
     c_out: usize,
+    /// Input channels each filter sees (`c_in / groups`).
+    per_group: usize,
     k_h: usize,
     k_w: usize,
     stride_h: usize,
     stride_w: usize,
     top: usize,
     left: usize,
+    pad_h: usize,
+    pad_w: usize,
     out_h: usize,
     out_w: usize,
 }
 
-impl Dense {
+impl Shape {
+    /// `None` for what the kernels here do not take: `Same` padding, dilation, a zero stride
+    /// or dimension, a filter larger than the padded input.
     fn of(conv: &Conv2d, x: &Tensor<4>) -> Option<Self> {
         let [batch, c_in, in_h, in_w] = x.dims();
         let [c_out, per_group, k_h, k_w] = conv.weight.dims();
@@ -563,15 +570,9 @@ impl Dense {
         };
         let [stride_h, stride_w] = conv.stride;
         let (pad_h, pad_w) = (in_h + top + bottom, in_w + left + right);
-        let pointwise = k_h == 1 && k_w == 1 && conv.stride == [1, 1] && pad_h == in_h;
-        let dense = conv.groups == 1
-            && per_group == c_in
-            && conv.dilation == [1, 1]
-            && stride_h >= 1
-            && stride_w >= 1
-            && !(pointwise && pad_w == in_w);
         let empty = [batch, c_in, in_h, in_w, c_out, k_h, k_w].contains(&0);
-        if !dense || empty || pad_h < k_h || pad_w < k_w {
+        let strided = stride_h >= 1 && stride_w >= 1;
+        if conv.dilation != [1, 1] || !strided || empty || pad_h < k_h || pad_w < k_w {
             return None;
         }
         Some(Self {
@@ -580,15 +581,36 @@ impl Dense {
             in_h,
             in_w,
             c_out,
+            per_group,
             k_h,
             k_w,
             stride_h,
             stride_w,
             top,
             left,
+            pad_h,
+            pad_w,
             out_h: (pad_h - k_h) / stride_h + 1,
             out_w: (pad_w - k_w) / stride_w + 1,
         })
+    }
+}
+
+/// A one-group convolution that is not a plain pointwise product.
+#[derive(Debug, Clone, Copy)]
+struct Dense {
+    s: Shape,
+}
+
+impl Dense {
+    fn of(conv: &Conv2d, x: &Tensor<4>) -> Option<Self> {
+        let s = Shape::of(conv, x)?;
+        let pointwise = s.k_h == 1
+            && s.k_w == 1
+            && conv.stride == [1, 1]
+            && s.pad_h == s.in_h
+            && s.pad_w == s.in_w;
+        (conv.groups == 1 && s.per_group == s.c_in && !pointwise).then_some(Self { s })
     }
 
     /// The convolution: per image, blocks of output rows, each one im2col matrix
@@ -596,7 +618,7 @@ impl Dense {
     /// (Burn's matrix product), then copied into the output with the bias added.
     fn run(self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         let device = x.device();
-        let k = self.c_in * self.k_h * self.k_w;
+        let k = self.s.c_in * self.s.k_h * self.s.k_w;
         let input = x.into_data();
         let bias = conv.bias.as_ref().map(|b| b.val().into_data());
         let Ok(input_values) = input.as_slice::<f32>() else {
@@ -612,23 +634,23 @@ impl Dense {
         // `[c_out, k]`. (The product's output is row-major, so gemm computes it transposed,
         // tiling the long side, the output positions, by its 64-row kernel; writing the
         // transpose here instead measured slower: 83 against 74 ms on the detector's neck.)
-        let filters = conv.weight.val().reshape([self.c_out, k]);
-        let rows = (BLOCK / (k * self.out_w).max(1)).clamp(1, self.out_h);
-        let (plane_in, plane_out) = (self.in_h * self.in_w, self.out_h * self.out_w);
-        let blocks: Vec<(usize, usize)> = (0..self.batch)
-            .flat_map(|b| (0..self.out_h).step_by(rows).map(move |r0| (b, r0)))
+        let filters = conv.weight.val().reshape([self.s.c_out, k]);
+        let rows = (BLOCK / (k * self.s.out_w).max(1)).clamp(1, self.s.out_h);
+        let (plane_in, plane_out) = (self.s.in_h * self.s.in_w, self.s.out_h * self.s.out_w);
+        let blocks: Vec<(usize, usize)> = (0..self.s.batch)
+            .flat_map(|b| (0..self.s.out_h).step_by(rows).map(move |r0| (b, r0)))
             .collect();
-        let mut out = vec![0.0f32; self.batch * self.c_out * plane_out];
+        let mut out = vec![0.0f32; self.s.batch * self.s.c_out * plane_out];
         // Blocks in waves of two per thread, each wave's products copied out before the next
         // is computed: the products held at once stay a few blocks, not a second output.
         for wave in blocks.chunks(2 * rayon::current_num_threads().max(1)) {
             let products: Vec<Option<Vec<f32>>> = wave
                 .par_iter()
                 .map(|&(b, r0)| {
-                    let r1 = (r0 + rows).min(self.out_h);
-                    let cols = (r1 - r0) * self.out_w;
+                    let r1 = (r0 + rows).min(self.s.out_h);
+                    let cols = (r1 - r0) * self.s.out_w;
                     let image =
-                        &input_values[b * self.c_in * plane_in..(b + 1) * self.c_in * plane_in];
+                        &input_values[b * self.s.c_in * plane_in..(b + 1) * self.s.c_in * plane_in];
                     let mut col = vec![0.0f32; k * cols];
                     self.im2col(image, r0, r1, &mut col);
                     let col = Tensor::<2>::from_data(TensorData::new(col, [k, cols]), &device);
@@ -640,9 +662,9 @@ impl Dense {
                     return conv.forward(Tensor::from_data(input, &device));
                 };
                 // `product` is `[c_out, cols]`: each output channel's values of rows `r0..`.
-                let cols = product.len() / self.c_out;
-                for c in 0..self.c_out {
-                    let at = (b * self.c_out + c) * plane_out + r0 * self.out_w;
+                let cols = product.len() / self.s.c_out;
+                for c in 0..self.s.c_out {
+                    let at = (b * self.s.c_out + c) * plane_out + r0 * self.s.out_w;
                     let dst = &mut out[at..at + cols];
                     let values = product[c * cols..(c + 1) * cols].iter();
                     let bias = biases.map_or(0.0, |bias| bias[c]);
@@ -653,7 +675,10 @@ impl Dense {
             }
         }
         Tensor::from_data(
-            TensorData::new(out, [self.batch, self.c_out, self.out_h, self.out_w]),
+            TensorData::new(
+                out,
+                [self.s.batch, self.s.c_out, self.s.out_h, self.s.out_w],
+            ),
             &device,
         )
     }
@@ -663,26 +688,26 @@ impl Dense {
     /// (zero in the padding). Each input row a filter row reads is first laid out padded and
     /// split by column phase (`phase_row`), so that every tap copies a contiguous run.
     fn im2col(&self, image: &[f32], r0: usize, r1: usize, col: &mut [f32]) {
-        let cols = (r1 - r0) * self.out_w;
-        let plane = self.in_h * self.in_w;
-        let s = self.stride_w;
+        let cols = (r1 - r0) * self.s.out_w;
+        let plane = self.s.in_h * self.s.in_w;
+        let s = self.s.stride_w;
         // Phase `ph` holds padded columns `ph, ph + s, ph + 2s, …`; tap `j` reads
         // `out_w` of them from `j / s` in phase `j % s`.
-        let phase_len = self.out_w + (self.k_w - 1) / s;
+        let phase_len = self.s.out_w + (self.s.k_w - 1) / s;
         let mut phases = vec![0.0f32; s * phase_len];
-        for ci in 0..self.c_in {
+        for ci in 0..self.s.c_in {
             let channel = &image[ci * plane..(ci + 1) * plane];
-            for i in 0..self.k_h {
-                let first_row = (ci * self.k_h + i) * self.k_w;
+            for i in 0..self.s.k_h {
+                let first_row = (ci * self.s.k_h + i) * self.s.k_w;
                 for r in r0..r1 {
-                    let y = (r * self.stride_h + i).checked_sub(self.top);
-                    let line = y.and_then(|y| channel.get(y * self.in_w..(y + 1) * self.in_w));
+                    let y = (r * self.s.stride_h + i).checked_sub(self.s.top);
+                    let line = y.and_then(|y| channel.get(y * self.s.in_w..(y + 1) * self.s.in_w));
                     self.phase_row(line, &mut phases, phase_len);
-                    let at = (r - r0) * self.out_w;
-                    for j in 0..self.k_w {
+                    let at = (r - r0) * self.s.out_w;
+                    for j in 0..self.s.k_w {
                         let src = (j % s) * phase_len + j / s;
-                        col[(first_row + j) * cols + at..][..self.out_w]
-                            .copy_from_slice(&phases[src..src + self.out_w]);
+                        col[(first_row + j) * cols + at..][..self.s.out_w]
+                            .copy_from_slice(&phases[src..src + self.s.out_w]);
                     }
                 }
             }
@@ -694,7 +719,14 @@ impl Dense {
     /// Every input row writes the same positions, so only a row of padding clears them.
     fn phase_row(&self, line: Option<&[f32]>, phases: &mut [f32], phase_len: usize) {
         match line {
-            Some(line) => split_row(line, self.left, self.stride_w, phases, phase_len, phase_len),
+            Some(line) => split_row(
+                line,
+                self.s.left,
+                self.s.stride_w,
+                phases,
+                phase_len,
+                phase_len,
+            ),
             None => phases.fill(0.0),
         }
     }
@@ -765,23 +797,10 @@ fn split_row(
 /// padding or input columns no output needs) and stored in part.
 const L: usize = 16;
 
-/// The geometry of a depthwise convolution this module computes.
+/// A depthwise convolution this module computes.
 #[derive(Debug, Clone, Copy)]
 struct Depthwise {
-    batch: usize,
-    channels: usize,
-    in_h: usize,
-    in_w: usize,
-    k_h: usize,
-    k_w: usize,
-    stride_h: usize,
-    stride_w: usize,
-    top: usize,
-    left: usize,
-    out_h: usize,
-    out_w: usize,
-    /// The padded plane's height (top and bottom padding included).
-    pad_h: usize,
+    s: Shape,
     /// Columns per row of each phase plane: padded column `c` is at `c / stride_w` of phase
     /// `c % stride_w`. Wide enough that every vector a block loads is inside the row.
     row_len: usize,
@@ -789,42 +808,12 @@ struct Depthwise {
 
 impl Depthwise {
     fn of(conv: &Conv2d, x: &Tensor<4>) -> Option<Self> {
-        let [batch, channels, in_h, in_w] = x.dims();
-        let [c_out, per_group, k_h, k_w] = conv.weight.dims();
-        let (top, left, bottom, right) = match conv.padding {
-            PaddingConfig2d::Explicit(t, l, b, r) => (t, l, b, r),
-            PaddingConfig2d::Valid => (0, 0, 0, 0),
-            PaddingConfig2d::Same => return None,
-        };
-        let [stride_h, stride_w] = conv.stride;
-        let depthwise = conv.groups == channels
-            && c_out == channels
-            && per_group == 1
-            && channels > 1
-            && conv.dilation == [1, 1]
-            && stride_h >= 1
-            && stride_w >= 1;
-        let (pad_h, pad_w) = (in_h + top + bottom, in_w + left + right);
-        let empty = [batch, channels, in_h, in_w, k_h, k_w].contains(&0);
-        if !depthwise || empty || pad_h < k_h || pad_w < k_w {
-            return None;
-        }
-        let out_w = (pad_w - k_w) / stride_w + 1;
-        Some(Self {
-            batch,
-            channels,
-            in_h,
-            in_w,
-            k_h,
-            k_w,
-            stride_h,
-            stride_w,
-            top,
-            left,
-            out_h: (pad_h - k_h) / stride_h + 1,
-            out_w,
-            pad_h,
-            row_len: out_w.div_ceil(L) * L + (k_w - 1) / stride_w,
+        let s = Shape::of(conv, x)?;
+        let depthwise =
+            conv.groups == s.c_in && s.c_out == s.c_in && s.per_group == 1 && s.c_in > 1;
+        depthwise.then_some(Self {
+            s,
+            row_len: s.out_w.div_ceil(L) * L + (s.k_w - 1) / s.stride_w,
         })
     }
 
@@ -847,23 +836,23 @@ impl Depthwise {
             None => None,
         };
         let (plane_in, plane_out, taps) = (
-            self.in_h * self.in_w,
-            self.out_h * self.out_w,
-            self.k_h * self.k_w,
+            self.s.in_h * self.s.in_w,
+            self.s.out_h * self.s.out_w,
+            self.s.k_h * self.s.k_w,
         );
         // Where each tap's first input is, relative to its output row's first padded row.
-        let phase_len = self.pad_h * self.row_len;
+        let phase_len = self.s.pad_h * self.row_len;
         let offsets: Vec<usize> = (0..taps)
             .map(|t| {
-                let (i, j) = (t / self.k_w, t % self.k_w);
-                (j % self.stride_w) * phase_len + i * self.row_len + j / self.stride_w
+                let (i, j) = (t / self.s.k_w, t % self.s.k_w);
+                (j % self.s.stride_w) * phase_len + i * self.row_len + j / self.s.stride_w
             })
             .collect();
-        let mut out = vec![0.0f32; self.batch * self.channels * plane_out];
+        let mut out = vec![0.0f32; self.s.batch * self.s.c_in * plane_out];
         out.par_chunks_mut(plane_out.max(1))
             .enumerate()
             .for_each_init(Vec::new, |padded, (plane, out_plane)| {
-                let c = plane % self.channels;
+                let c = plane % self.s.c_in;
                 let src = &input_values[plane * plane_in..(plane + 1) * plane_in];
                 self.pad(src, padded);
                 kernel(Plane {
@@ -876,7 +865,7 @@ impl Depthwise {
                 });
             });
         Tensor::from_data(
-            TensorData::new(out, [self.batch, self.channels, self.out_h, self.out_w]),
+            TensorData::new(out, [self.s.batch, self.s.c_in, self.s.out_h, self.s.out_w]),
             &device,
         )
     }
@@ -886,17 +875,17 @@ impl Depthwise {
     /// writes the same positions, so a buffer already of the right size (one per rayon split
     /// of one convolution) keeps its zeros.
     fn pad(&self, src: &[f32], padded: &mut Vec<f32>) {
-        let phase_len = self.pad_h * self.row_len;
-        if padded.len() != self.stride_w * phase_len {
+        let phase_len = self.s.pad_h * self.row_len;
+        if padded.len() != self.s.stride_w * phase_len {
             padded.clear();
-            padded.resize(self.stride_w * phase_len, 0.0);
+            padded.resize(self.s.stride_w * phase_len, 0.0);
         }
-        for (y, row) in src.chunks_exact(self.in_w).enumerate() {
-            let line = (y + self.top) * self.row_len;
+        for (y, row) in src.chunks_exact(self.s.in_w).enumerate() {
+            let line = (y + self.s.top) * self.row_len;
             split_row(
                 row,
-                self.left,
-                self.stride_w,
+                self.s.left,
+                self.s.stride_w,
                 &mut padded[line..],
                 phase_len,
                 self.row_len,
@@ -925,8 +914,8 @@ impl pulp::WithSimd for Plane<'_> {
         // Rows three at a time: with two vectors per row, six independent sums are in flight
         // (each waits on its own previous tap).
         let mut y = 0;
-        while y < self.dw.out_h {
-            y += match self.dw.out_h - y {
+        while y < self.dw.s.out_h {
+            y += match self.dw.s.out_h - y {
                 1 => self.rows::<S, 1>(simd, y),
                 2 => self.rows::<S, 2>(simd, y),
                 _ => self.rows::<S, 3>(simd, y),
@@ -939,7 +928,7 @@ impl Plane<'_> {
     /// Rows `y..y + R`, two vectors of columns at a time, then one (the last maybe partial).
     #[inline(always)]
     fn rows<S: pulp::Simd, const R: usize>(&mut self, simd: S, y: usize) -> usize {
-        let (lanes, out_w) = (S::F32_LANES, self.dw.out_w);
+        let (lanes, out_w) = (S::F32_LANES, self.dw.s.out_w);
         let mut x0 = 0;
         while x0 + 2 * lanes <= out_w {
             self.block::<S, R, 2>(simd, y, x0);
@@ -964,7 +953,7 @@ impl Plane<'_> {
     ) {
         let dw = self.dw;
         let lanes = S::F32_LANES;
-        let rows: [usize; R] = std::array::from_fn(|r| (y + r) * dw.stride_h * dw.row_len + x0);
+        let rows: [usize; R] = std::array::from_fn(|r| (y + r) * dw.s.stride_h * dw.row_len + x0);
         let mut acc = [[simd.splat_f32s(0.0); V]; R];
         for (&off, &w) in self.offsets.iter().zip(self.w) {
             let wv = simd.splat_f32s(w);
@@ -984,8 +973,8 @@ impl Plane<'_> {
                     Some(b) => simd.add_f32s(sum, simd.splat_f32s(b)),
                     None => sum,
                 };
-                let at = (y + r) * dw.out_w + col;
-                let n = lanes.min(dw.out_w - col);
+                let at = (y + r) * dw.s.out_w + col;
+                let n = lanes.min(dw.s.out_w - col);
                 if n == lanes {
                     self.out[at..at + n]
                         .copy_from_slice(pulp::bytemuck::cast_slice(std::slice::from_ref(&value)));

@@ -523,10 +523,10 @@ mod tests {
                 let (th, tw) = tile_shape(h, w, &q);
                 assert!(th * tw <= budget, "{h}x{w} in {budget}: {th}x{tw}");
                 assert!(th % 32 == 0 && tw % 32 == 0 && th <= h && tw <= w);
-                let work = tile_starts(h, th).len() * tile_starts(w, tw).len() * th * tw;
+                let tiles = tile_starts(h, th).len() * tile_starts(w, tw).len();
+                let work = tiles * th * tw;
                 // Overlaps cost at most one overlap strip per tile on each axis.
-                let tiles = (tile_starts(h, th).len() * tile_starts(w, tw).len()) as f64;
-                let bound = (h * w) as f64 + tiles * (th + tw) as f64 * TILE_OVERLAP as f64;
+                let bound = (h * w) as f64 + tiles as f64 * (th + tw) as f64 * TILE_OVERLAP as f64;
                 assert!(
                     work as f64 <= bound,
                     "{h}x{w} in {budget}: {th}x{tw} {work}"
