@@ -1,7 +1,9 @@
-//! The usage recorder: group commit. Callers hand over an event and wait; writer tasks take
-//! whatever is queued (up to a few hundred events) — the events that arrived while the
-//! previous batch was being written — write them in one multi-row insert that skips
-//! duplicates, and only then answer each caller. So a response is sent only after its event
+//! The usage recorder: group commit that adapts to the queue. Callers hand over an event and
+//! wait; each writer task takes whatever is queued (up to `max_batch`) — the events that
+//! arrived while the previous batches were being written, so a batch is one event when the
+//! server is quiet and thousands when it is busy, with no timer adding latency — writes them
+//! in one statement that skips duplicates (PostgreSQL: arrays through `UNNEST`), and only
+//! then answers each caller. So a response is sent only after its event
 //! is durable, and hundreds of events cost one statement. On shutdown whatever is queued is
 //! written before the recorder stops.
 
@@ -26,7 +28,7 @@ pub struct RecorderConfig {
 impl Default for RecorderConfig {
     fn default() -> Self {
         Self {
-            max_batch: 500,
+            max_batch: 2_000,
             writers: 4,
             queue: 20_000,
         }
@@ -155,32 +157,41 @@ async fn write(store: &Store, batch: Vec<Pending>) {
     if batch.is_empty() {
         return;
     }
+    let (events, dones): (Vec<UsageEvent>, Vec<_>) =
+        batch.into_iter().map(|p| (p.event, p.done)).unzip();
     // The same id twice in one batch (a client retrying at once): the first is the event,
     // the others are duplicates.
-    let mut seen = std::collections::HashSet::new();
-    let first: Vec<bool> = batch
+    let keys: Vec<(uuid::Uuid, String)> = events
         .iter()
-        .map(|p| seen.insert((p.event.tenant_id, p.event.event_id.clone())))
+        .map(|e| (e.tenant_id, e.event_id.clone()))
         .collect();
-    let events: Vec<UsageEvent> = batch
-        .iter()
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    let first: Vec<bool> = keys.iter().map(|k| seen.insert(k)).collect();
+    let unique = seen.len();
+    let events: Vec<UsageEvent> = events
+        .into_iter()
         .zip(&first)
-        .filter(|(_, f)| **f)
-        .map(|(p, _)| p.event.clone())
+        .filter_map(|(e, f)| f.then_some(e))
         .collect();
+    let n = dones.len();
     match store.insert_usage_events(events).await {
         Ok(inserted) => {
-            let inserted: std::collections::HashSet<(uuid::Uuid, String)> =
-                inserted.into_iter().collect();
-            for (p, first) in batch.into_iter().zip(first) {
-                let key = (p.event.tenant_id, p.event.event_id.clone());
-                let _ = p.done.send(Ok(first && inserted.contains(&key)));
+            // Usually every event is new (ids are the server's); only otherwise is each one
+            // looked up among the rows inserted.
+            let all = inserted.len() == unique;
+            let inserted: std::collections::HashSet<(uuid::Uuid, String)> = if all {
+                Default::default()
+            } else {
+                inserted.into_iter().collect()
+            };
+            for ((done, first), key) in dones.into_iter().zip(first).zip(&keys) {
+                let _ = done.send(Ok(first && (all || inserted.contains(key))));
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, events = batch.len(), "usage events could not be written");
-            for p in batch {
-                let _ = p.done.send(Err(MeterError::Database(
+            tracing::error!(error = %e, events = n, "usage events could not be written");
+            for done in dones {
+                let _ = done.send(Err(MeterError::Database(
                     "usage events could not be written".into(),
                 )));
             }

@@ -38,6 +38,69 @@ pub struct UsageBucket {
     pub calls: i64,
 }
 
+/// A failure of a statement sent through the pool directly, as sea-orm would report it (a
+/// lost or exhausted connection is the database being unavailable).
+fn sqlx_err(e: sqlx::Error) -> DomainError {
+    use sea_orm::{DbErr, RuntimeErr};
+    let conn = matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+    );
+    let e = RuntimeErr::SqlxError(e);
+    map_db_err(if conn {
+        DbErr::Conn(e)
+    } else {
+        DbErr::Query(e)
+    })
+}
+
+/// Rows per SQLite insert: 12 columns each, under SQLite's 32766 bind parameters.
+const SQLITE_ROWS_PER_INSERT: usize = 2_000;
+
+/// A batch of usage events inserted as one array per column (PostgreSQL).
+const INSERT_UNNEST: &str = "INSERT INTO usage_events (tenant_id, event_id, principal_kind, \
+     principal_id, operation, units, status, latency_ms, fingerprint, period, hour_epoch, \
+     created_at) \
+     SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], \
+     $6::int8[], $7::int4[], $8::int4[], $9::text[], $10::text[], $11::int8[], \
+     $12::timestamptz[]) \
+     ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING tenant_id, event_id";
+
+/// The columns of a batch of usage events, one vector each.
+struct UsageColumns {
+    tenant_id: Vec<uuid::Uuid>,
+    event_id: Vec<String>,
+    principal_kind: Vec<String>,
+    principal_id: Vec<String>,
+    operation: Vec<String>,
+    units: Vec<i64>,
+    status: Vec<i32>,
+    latency_ms: Vec<i32>,
+    fingerprint: Vec<Option<String>>,
+    period: Vec<String>,
+    hour_epoch: Vec<i64>,
+    created_at: Vec<chrono::DateTime<chrono::Utc>>,
+}
+
+impl UsageColumns {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            tenant_id: Vec::with_capacity(n),
+            event_id: Vec::with_capacity(n),
+            principal_kind: Vec::with_capacity(n),
+            principal_id: Vec::with_capacity(n),
+            operation: Vec::with_capacity(n),
+            units: Vec::with_capacity(n),
+            status: Vec::with_capacity(n),
+            latency_ms: Vec::with_capacity(n),
+            fingerprint: Vec::with_capacity(n),
+            period: Vec::with_capacity(n),
+            hour_epoch: Vec::with_capacity(n),
+            created_at: Vec::with_capacity(n),
+        }
+    }
+}
+
 #[derive(Debug, FromQueryResult)]
 struct Sum {
     total: i64,
@@ -45,7 +108,9 @@ struct Sum {
 
 impl Store {
     /// Inserts events, skipping those whose (tenant, event id) exists; returns the keys of the
-    /// rows actually inserted.
+    /// rows actually inserted. On PostgreSQL the batch goes as one array per column through
+    /// `UNNEST`: one statement text (prepared once per connection) whatever the batch size,
+    /// and no limit on the number of bind parameters.
     pub async fn insert_usage_events(
         &self,
         events: Vec<UsageEvent>,
@@ -53,21 +118,73 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let models = events.into_iter().map(usage_event::ActiveModel::from);
-        let result = usage_event::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([usage_event::Column::TenantId, usage_event::Column::EventId])
+        if self.conn().get_database_backend() == DbBackend::Postgres {
+            return self.insert_usage_events_pg(events).await;
+        }
+        // SQLite: multi-row inserts, each under its bind-parameter limit (32766).
+        let mut keys = Vec::with_capacity(events.len());
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let models = events
+                .by_ref()
+                .take(SQLITE_ROWS_PER_INSERT)
+                .map(usage_event::ActiveModel::from);
+            let result = usage_event::Entity::insert_many(models)
+                .on_conflict(
+                    OnConflict::columns([
+                        usage_event::Column::TenantId,
+                        usage_event::Column::EventId,
+                    ])
                     .do_nothing()
                     .to_owned(),
-            )
-            .do_nothing()
-            .exec_with_returning_keys(self.conn())
+                )
+                .do_nothing()
+                .exec_with_returning_keys(self.conn())
+                .await
+                .map_err(map_db_err)?;
+            if let TryInsertResult::Inserted(k) = result {
+                keys.extend(k);
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn insert_usage_events_pg(
+        &self,
+        events: Vec<UsageEvent>,
+    ) -> Result<Vec<(uuid::Uuid, String)>, DomainError> {
+        let n = events.len();
+        let mut c = UsageColumns::with_capacity(n);
+        for e in events {
+            c.tenant_id.push(e.tenant_id);
+            c.event_id.push(e.event_id);
+            c.principal_kind.push(e.principal_kind);
+            c.principal_id.push(e.principal_id);
+            c.operation.push(e.operation);
+            c.units.push(e.units);
+            c.status.push(e.status);
+            c.latency_ms.push(e.latency_ms);
+            c.fingerprint.push(e.fingerprint);
+            c.period.push(e.period);
+            c.hour_epoch.push(e.hour_epoch);
+            c.created_at.push(e.created_at);
+        }
+        sqlx::query_as::<_, (uuid::Uuid, String)>(INSERT_UNNEST)
+            .bind(c.tenant_id)
+            .bind(c.event_id)
+            .bind(c.principal_kind)
+            .bind(c.principal_id)
+            .bind(c.operation)
+            .bind(c.units)
+            .bind(c.status)
+            .bind(c.latency_ms)
+            .bind(c.fingerprint)
+            .bind(c.period)
+            .bind(c.hour_epoch)
+            .bind(c.created_at)
+            .fetch_all(self.conn().get_postgres_connection_pool())
             .await
-            .map_err(map_db_err)?;
-        Ok(match result {
-            TryInsertResult::Inserted(keys) => keys,
-            TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
-        })
+            .map_err(sqlx_err)
     }
 
     /// Units recorded for the tenant in a billing period. `SUM` over a `bigint` is a
