@@ -25,7 +25,17 @@ pub(crate) fn binary() -> Result<std::path::PathBuf> {
 /// `tollgate serve` (the real binary) for `spec` on 127.0.0.1:`port`, with Redis when the
 /// spec has it, waited for until `/readyz` answers 200.
 pub(crate) async fn serve(spec: &ServerSpec, port: u16) -> Result<std::process::Child> {
+    serve_with(spec, port, &[]).await
+}
+
+/// [`serve`] with more environment variables.
+pub(crate) async fn serve_with(
+    spec: &ServerSpec,
+    port: u16,
+    env: &[(&str, &str)],
+) -> Result<std::process::Child> {
     let mut cmd = Command::new(binary()?);
+    cmd.envs(env.iter().copied());
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("TOLLGATE_DATA_DIR", &spec.data_dir)
         .env("TOLLGATE_MASTER_KEY", spec.master_key.to_base64())
@@ -330,4 +340,32 @@ async fn operator_commands_work_against_a_running_server() -> Result<()> {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
     srv.stop().await
+}
+
+/// The benchmark routes are compiled only with the `bench` feature: the binary the suite
+/// builds (as a release does) answers them 404 even when asked to mount them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_release_binary_has_no_bench_routes() -> Result<()> {
+    let spec = ServerSpec::new(Backend::Sqlite, false).await?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = serve_with(&spec, port, &[("TOLLGATE_BENCH_ROUTES", "1")]).await?;
+    let http = reqwest::Client::new();
+    for route in ["bare", "auth", "admit", "metered"] {
+        let resp = http
+            .get(format!("http://127.0.0.1:{port}/bench/{route}"))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await?;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("not_found")),
+            "/bench/{route}"
+        );
+    }
+    child.kill()?;
+    child.wait()?;
+    Ok(())
 }

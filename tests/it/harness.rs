@@ -464,41 +464,47 @@ impl TestServer {
 
     /// Signs in to the portal; the returned client keeps the session cookie.
     pub async fn login(&self, email: &str, password: &str) -> Result<Portal> {
-        let http = reqwest::Client::builder().cookie_store(true).build()?;
-        let resp = http
-            .post(self.url("/v1/session"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await?;
-        anyhow::ensure!(resp.status() == 200, "login failed: {}", resp.status());
-        let cookie = resp
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .context("no session cookie")?
-            .to_owned();
-        let attrs = resp
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        anyhow::ensure!(
-            attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
-            "cookie attributes: {attrs}"
-        );
-        let body: Value = resp.json().await?;
-        let csrf = body["csrf_token"]
-            .as_str()
-            .context("no csrf_token")?
-            .to_owned();
-        Ok(Portal {
-            http,
-            base: self.base.clone(),
-            csrf,
-            cookie,
-        })
+        login_at(&self.base, email, password).await
     }
+}
+
+/// Signs in to the portal of the server at `base`; the returned client keeps the session
+/// cookie.
+pub async fn login_at(base: &str, email: &str, password: &str) -> Result<Portal> {
+    let http = reqwest::Client::builder().cookie_store(true).build()?;
+    let resp = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status() == 200, "login failed: {}", resp.status());
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_owned();
+    let attrs = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    anyhow::ensure!(
+        attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
+        "cookie attributes: {attrs}"
+    );
+    let body: Value = resp.json().await?;
+    let csrf = body["csrf_token"]
+        .as_str()
+        .context("no csrf_token")?
+        .to_owned();
+    Ok(Portal {
+        http,
+        base: base.to_owned(),
+        csrf,
+        cookie,
+    })
 }
 
 /// A signed-in portal user.

@@ -1,12 +1,17 @@
 //! Metering throughput, each next to its baseline in the same run:
 //!
-//! - `ingest`: usage events/s the recorder (group commit) sustains into the database, against
-//!   one INSERT per event (no batching) with the same concurrency.
-//! - `limiter`: GCRA checks/s against Redis (one script call per check, two buckets), for
-//!   comparison with `redis-benchmark -t set` on the same machine (run by `scripts/bench-meter`).
+//! - `ingest <database url>`: usage events/s the recorder (group commit, the production path:
+//!   `Recorder::record` from many concurrent callers, each waiting for its event to be
+//!   durable) sustains into the database, against the bare insert of the same rows with no
+//!   recorder: on PostgreSQL a `COPY … FROM STDIN` (CSV) in one transaction, on SQLite one
+//!   prepared `INSERT` per row in one transaction. Every event is counted back from the table.
+//! - `limiter <redis url>`: admissions/s through [`Leases::acquire`] (two buckets and the
+//!   quota top-up of a metered call's gate) when each call costs a script call (leases of one
+//!   token) and when leases grow to the rate.
 //!
 //! ```sh
 //! cargo run --release -p tollgate-meter --example meter_bench -- ingest postgres://…/db
+//! cargo run --release -p tollgate-meter --example meter_bench -- ingest 'sqlite:///tmp/x.db?mode=rwc'
 //! cargo run --release -p tollgate-meter --example meter_bench -- limiter redis://127.0.0.1:6379
 //! ```
 
@@ -22,24 +27,26 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tollgate_core::plan::RateLimit;
 use tollgate_core::TenantId;
-use tollgate_meter::limiter::{Bucket, RateLimiter, RedisLimiter};
+use tollgate_meter::lease::{Leases, QuotaAsk};
+use tollgate_meter::limiter::Bucket;
 use tollgate_meter::recorder::{Recorder, RecorderConfig};
 use tollgate_store::usage::UsageEvent;
 use tollgate_store::Store;
 
-const TASKS: usize = 256;
+/// Concurrent callers: as many requests as a busy server holds waiting for their commit.
+const TASKS: usize = 2048;
 
 fn event(tenant: TenantId, n: usize) -> UsageEvent {
     let now = chrono::Utc::now();
     UsageEvent {
         tenant_id: tenant.0,
-        event_id: format!("bench-{}-{n}", uuid::Uuid::new_v4().simple()),
+        event_id: format!("evt_{}_{n}", uuid::Uuid::now_v7().simple()),
         principal_kind: "key".into(),
-        principal_id: "bench".into(),
-        operation: "bench".into(),
+        principal_id: "key_0123456789abcdef".into(),
+        operation: "ocr".into(),
         units: 1,
         status: 200,
-        latency_ms: 1,
+        latency_ms: 12,
         fingerprint: None,
         period: tollgate_core::plan::Period::of(now).key(),
         hour_epoch: now.timestamp() - now.timestamp() % 3600,
@@ -71,33 +78,106 @@ where
     (TASKS * per_task) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Events recorded for `tenant`.
+async fn count(store: &Store, tenant: TenantId) -> usize {
+    store.usage_events(tenant).await.unwrap().len()
+}
+
+/// The bare insert of `rows` events: COPY (PostgreSQL) or prepared inserts in one
+/// transaction (SQLite). Returns rows/s.
+async fn bare(store: &Store, tenant: TenantId, rows: usize) -> f64 {
+    let events: Vec<UsageEvent> = (0..rows).map(|n| event(tenant, n)).collect();
+    let start = Instant::now();
+    if store.is_sqlite() {
+        let mut tx = store
+            .conn()
+            .get_sqlite_connection_pool()
+            .begin()
+            .await
+            .unwrap();
+        for e in &events {
+            sqlx::query(
+                "INSERT INTO usage_events (tenant_id, event_id, principal_kind, principal_id, \
+                 operation, units, status, latency_ms, fingerprint, period, hour_epoch, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(e.tenant_id)
+            .bind(&e.event_id)
+            .bind(&e.principal_kind)
+            .bind(&e.principal_id)
+            .bind(&e.operation)
+            .bind(e.units)
+            .bind(e.status)
+            .bind(e.latency_ms)
+            .bind(&e.fingerprint)
+            .bind(&e.period)
+            .bind(e.hour_epoch)
+            .bind(e.created_at)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    } else {
+        use sqlx::postgres::PgPoolCopyExt;
+        use std::fmt::Write;
+        let mut csv = String::with_capacity(rows * 160);
+        for e in &events {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{},{},,{},{},{}",
+                e.tenant_id,
+                e.event_id,
+                e.principal_kind,
+                e.principal_id,
+                e.operation,
+                e.units,
+                e.status,
+                e.latency_ms,
+                e.period,
+                e.hour_epoch,
+                e.created_at.to_rfc3339()
+            );
+        }
+        let pool = store.conn().get_postgres_connection_pool();
+        let mut copy = pool
+            .copy_in_raw(
+                "COPY usage_events (tenant_id, event_id, principal_kind, principal_id, \
+                 operation, units, status, latency_ms, fingerprint, period, hour_epoch, \
+                 created_at) FROM STDIN (FORMAT csv)",
+            )
+            .await
+            .unwrap();
+        copy.send(csv.into_bytes()).await.unwrap();
+        assert_eq!(copy.finish().await.unwrap(), rows as u64);
+    }
+    let rate = rows as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(
+        count(store, tenant).await,
+        rows,
+        "every bare row is in the table"
+    );
+    rate
+}
+
 async fn ingest(url: &str) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let tenant = TenantId::new();
-    let rounds = 5;
-    for round in 1..=rounds {
-        let single = {
-            let store = store.clone();
-            drive(20, move |n| {
-                let store = store.clone();
-                async move {
-                    assert_eq!(
-                        store
-                            .insert_usage_events(vec![event(tenant, n)])
-                            .await
-                            .unwrap()
-                            .len(),
-                        1
-                    );
-                }
-            })
-            .await
-        };
+    let backend = if store.is_sqlite() {
+        "SQLite, one prepared INSERT per row in one transaction"
+    } else {
+        "PostgreSQL, COPY (CSV) in one transaction"
+    };
+    let per_task = 50;
+    let rows = TASKS * per_task;
+    let (mut bares, mut recorded) = (Vec::new(), Vec::new());
+    for round in 1..=5 {
+        let base = bare(&store, TenantId::new(), rows).await;
+        let tenant = TenantId::new();
         let cancel = CancellationToken::new();
         let (recorder, task) =
             Recorder::start(store.clone(), RecorderConfig::default(), cancel.clone());
-        let batched = drive(200, move |n| {
+        let rate = drive(per_task, move |n| {
             let recorder = recorder.clone();
             async move {
                 assert!(recorder.record(event(tenant, n)).await.unwrap());
@@ -106,42 +186,74 @@ async fn ingest(url: &str) {
         .await;
         cancel.cancel();
         task.await.unwrap();
-        println!("ingest round {round}: one INSERT per event {single:.0}/s, group commit {batched:.0}/s, ratio {:.1}", batched / single);
+        assert_eq!(
+            count(&store, tenant).await,
+            rows,
+            "every recorded event is in the table"
+        );
+        println!(
+            "ingest round {round}: bare {base:.0} rows/s, recorder {rate:.0} events/s ({TASKS} callers), ratio {:.2}",
+            rate / base
+        );
+        bares.push(base);
+        recorded.push(rate);
     }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (b, r) = (median(&mut bares), median(&mut recorded));
+    println!(
+        "ingest medians ({rows} events a round): bare ({backend}) {b:.0}/s, recorder {r:.0}/s, ratio {:.2}",
+        r / b
+    );
 }
 
 async fn limiter(url: &str) {
     let client = redis::Client::open(url).unwrap();
     let conn = client.get_connection_manager().await.unwrap();
+    let store = Store::connect("sqlite::memory:").await.unwrap();
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    let limiter = Arc::new(RedisLimiter::new(conn, &prefix));
-    let limit = RateLimit {
-        rate: 1e9,
-        burst: 1_000_000_000,
-    };
-    for round in 1..=5 {
-        let l = limiter.clone();
-        let rate = drive(400, move |n| {
-            let l = l.clone();
-            async move {
-                let buckets = [
-                    Bucket {
-                        name: "tenant",
-                        key: format!("t:{}", n % 16),
-                        limit,
-                    },
-                    Bucket {
-                        name: "key",
-                        key: format!("p:{}", n % 256),
-                        limit,
-                    },
-                ];
-                assert!(l.check(&buckets).await.unwrap().iter().all(|d| d.allowed));
-            }
-        })
-        .await;
-        println!("limiter round {round}: {rate:.0} checks/s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    let leases = Arc::new(Leases::new(conn, store, &prefix));
+    let period = tollgate_core::plan::Period::of(chrono::Utc::now()).key();
+    let tenants: Arc<Vec<TenantId>> = Arc::new((0..16).map(|_| TenantId::new()).collect());
+    // Leases of one token (a burst of 7 caps them at 7 / 4 = 1): a script call per check.
+    // Then leases sized to the rate (up to a tenth of a second of it).
+    for (name, burst) in [("one script call per check", 7), ("leases", 1_000_000_000)] {
+        let limit = RateLimit { rate: 1e9, burst };
+        for round in 1..=3 {
+            let (l, tenants, period) = (leases.clone(), tenants.clone(), period.clone());
+            let rate = drive(40, move |n| {
+                let (l, tenants, period) = (l.clone(), tenants.clone(), period.clone());
+                async move {
+                    let tenant = tenants[n % 16];
+                    let buckets = [
+                        Bucket {
+                            name: "tenant",
+                            key: format!("{{{}}}:t", tenant.0),
+                            limit,
+                        },
+                        Bucket {
+                            name: "key",
+                            key: format!("{{{}}}:p:{}", tenant.0, n % 256),
+                            limit,
+                        },
+                    ];
+                    let ask = QuotaAsk {
+                        tenant,
+                        period: &period,
+                        units: 0,
+                        limit: i64::MAX / 2,
+                        hard: false,
+                    };
+                    let got = l.acquire(&buckets, Some(ask)).await.unwrap();
+                    assert!(got.decisions.iter().all(|d| d.allowed));
+                }
+            })
+            .await;
+            println!("limiter, {name}, round {round}: {rate:.0} checks/s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
 

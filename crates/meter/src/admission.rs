@@ -95,7 +95,18 @@ impl Meter {
         if limits.suspended {
             return Err((Refusal::AccountSuspended, Vec::new()));
         }
-        let states = self.rate_check(caller, &limits).await?;
+        // The admission that follows reserves this period's units; ask Redis for a lease of
+        // them in the same round trip as the rate limits.
+        let period = Period::of(self.clock.now()).key();
+        let limit = limits.unit_limit();
+        let top_up = crate::QuotaAsk {
+            tenant: caller.tenant,
+            period: &period,
+            units: 0,
+            limit: limit.unwrap_or(limits.plan.monthly_units),
+            hard: limit.is_some(),
+        };
+        let states = self.rate_check(caller, &limits, Some(top_up)).await?;
         let permit = self
             .concurrency
             .try_acquire(caller.tenant, limits.plan.max_concurrent)
@@ -371,9 +382,13 @@ impl Admission<'_> {
     /// Refunds the reservation and releases the key now (a refusal after the key was held).
     async fn release_now(&mut self) {
         if let Some(counter) = self.reserved.take() {
-            self.meter
-                .refund(counter, self.caller.tenant, &self.period, self.req.units)
-                .await;
+            self.meter.refund(
+                counter,
+                self.caller.tenant,
+                &self.period,
+                self.crossing.0,
+                self.req.units,
+            );
         }
         if let Some(held) = self.held.take() {
             self.meter.release_key(self.caller.tenant, &held).await;
@@ -386,47 +401,19 @@ impl Drop for Admission<'_> {
         if self.committed {
             return;
         }
-        // Not committed: a failure, a timeout or a client gone. Give everything back.
+        // Not committed: a failure, a timeout or a client gone. Give everything back (the
+        // units at once, with no I/O; the key in the background).
         if let Some(counter) = self.reserved.take() {
-            self.meter.spawn_refund(RefundTask {
+            self.meter.refund(
                 counter,
-                tenant: self.caller.tenant,
-                period: std::mem::take(&mut self.period),
-                units: self.req.units,
-            });
+                self.caller.tenant,
+                &self.period,
+                self.crossing.0,
+                self.req.units,
+            );
         }
         if let Some(held) = self.held.take() {
             self.meter.release_key_later(self.caller.tenant, held);
-        }
-    }
-}
-
-struct RefundTask {
-    counter: Counter,
-    tenant: TenantId,
-    period: String,
-    units: i64,
-}
-
-impl Meter {
-    fn spawn_refund(&self, r: RefundTask) {
-        // In-process counters are refunded at once (no I/O); Redis ones need the runtime.
-        if r.counter == Counter::Local || self.redis_quota.is_none() {
-            if let Err(e) = self.local_quota.refund_now(r.tenant, &r.period, r.units) {
-                tracing::warn!(error = %e, "a quota refund was lost");
-            }
-            return;
-        }
-        if let Some(redis) = &self.redis_quota {
-            let redis = redis.clone();
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
-                    use crate::quota::QuotaCounter;
-                    if let Err(e) = redis.refund(r.tenant, &r.period, r.units).await {
-                        tracing::warn!(error = %e, units = r.units, "a quota refund was lost");
-                    }
-                });
-            }
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod concurrency;
 pub mod idempotency;
+pub mod lease;
 pub mod limiter;
 pub mod limits;
 pub mod plans;
@@ -26,8 +27,10 @@ pub use idempotency::{StoredAnswer, IDEMPOTENCY_WINDOW};
 pub use limits::TenantLimits;
 
 use concurrency::Concurrency;
+use lease::Leases;
+pub use lease::QuotaAsk;
 use limiter::{Bucket, Limiter, RedisDownPolicy};
-use quota::{LocalQuota, QuotaCounter, RedisQuota};
+use quota::LocalQuota;
 use recorder::Recorder;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -220,7 +223,7 @@ pub struct Meter {
     store: Store,
     clock: Arc<dyn Clock>,
     limiter: Limiter,
-    redis_quota: Option<RedisQuota>,
+    leases: Option<Arc<Leases>>,
     local_quota: LocalQuota,
     config: MeterConfig,
     concurrency: Concurrency,
@@ -249,17 +252,16 @@ impl Meter {
         clock: Arc<dyn Clock>,
         config: MeterConfig,
     ) -> Self {
-        let (limiter_redis, redis_quota) = match redis.clone() {
-            Some((conn, prefix)) => (
-                Some(limiter::RedisLimiter::new(conn.clone(), &prefix)),
-                Some(RedisQuota::new(conn, store.clone(), &prefix)),
-            ),
-            None => (None, None),
-        };
+        let leases = redis
+            .clone()
+            .map(|(conn, prefix)| Arc::new(Leases::new(conn, store.clone(), &prefix)));
+        if let (Some(leases), Ok(rt)) = (&leases, tokio::runtime::Handle::try_current()) {
+            rt.spawn(sweep_leases(Arc::downgrade(leases)));
+        }
         Self {
-            limiter: Limiter::new(limiter_redis, config.redis_down, clock.clone()),
+            limiter: Limiter::new(leases.clone(), config.redis_down, clock.clone()),
             local_quota: LocalQuota::new(store.clone()),
-            redis_quota,
+            leases,
             store,
             clock,
             config,
@@ -269,6 +271,11 @@ impl Meter {
             announced: Mutex::new(std::collections::HashSet::new()),
             redis,
         }
+    }
+
+    /// Round trips to Redis this meter's admissions have made (0 without Redis).
+    pub fn redis_round_trips(&self) -> u64 {
+        self.leases.as_ref().map_or(0, |l| l.round_trips())
     }
 
     /// Whether limits and quotas currently go through Redis.
@@ -306,31 +313,38 @@ impl Meter {
             .limits(caller.tenant)
             .await
             .map_err(|e| (Refusal::from(e), Vec::new()))?;
-        self.rate_check(caller, &limits).await
+        self.rate_check(caller, &limits, None).await
     }
 
+    /// Charges the tenant's and the credential's buckets. A metered call's gate passes
+    /// `quota` (its tenant's period and limit), so the same round trip to Redis tops up this
+    /// instance's lease of the period's units for the admission that follows.
     async fn rate_check(
         &self,
         caller: &Caller,
         limits: &TenantLimits,
+        quota: Option<QuotaAsk<'_>>,
     ) -> Result<Vec<PolicyState>, (Refusal, Vec<PolicyState>)> {
+        // `{tenant}`: a hash tag, so both buckets (and the tenant's quota counter) share a
+        // Redis Cluster slot and one script may touch them all.
         let buckets = [
             Bucket {
                 name: "tenant",
-                key: format!("t:{}", caller.tenant.0),
+                key: format!("{{{}}}:t", caller.tenant.0),
                 limit: limits.tenant_limit(),
             },
             Bucket {
                 name: caller.kind,
-                key: format!("p:{}:{}", caller.tenant.0, caller.id),
+                key: format!("{{{}}}:p:{}", caller.tenant.0, caller.id),
                 limit: limits.principal_limit(&caller.id),
             },
         ];
         let decisions = self
             .limiter
-            .check(&buckets)
+            .check_with(&buckets, quota)
             .await
-            .map_err(|e| (Refusal::from(e), Vec::new()))?;
+            .map_err(|e| (Refusal::from(e), Vec::new()))?
+            .decisions;
         let states: Vec<PolicyState> = buckets
             .iter()
             .zip(&decisions)
@@ -366,10 +380,22 @@ impl Meter {
         limit: i64,
         hard: bool,
     ) -> Result<(Counter, quota::Reserved), MeterError> {
-        if let Some(redis) = &self.redis_quota {
+        if let Some(leases) = &self.leases {
             if self.limiter.using_redis() {
-                match redis.reserve(tenant, period, units, limit, hard).await {
-                    Ok(r) => return Ok((Counter::Redis, r)),
+                let ask = QuotaAsk {
+                    tenant,
+                    period,
+                    units,
+                    limit,
+                    hard,
+                };
+                match leases.acquire(&[], Some(ask)).await {
+                    Ok(lease::Acquired { quota: Some(r), .. }) => return Ok((Counter::Redis, r)),
+                    Ok(_) => {
+                        return Err(MeterError::Internal(
+                            "a quota reservation came back without an answer".into(),
+                        ))
+                    }
                     Err(MeterError::Redis(e)) => {
                         tracing::warn!(error = %e, "quota: Redis unreachable, counting in-process");
                     }
@@ -392,13 +418,30 @@ impl Meter {
         ))
     }
 
-    async fn refund(&self, counter: Counter, tenant: TenantId, period: &str, units: i64) {
-        let result = match (counter, &self.redis_quota) {
-            (Counter::Redis, Some(redis)) => redis.refund(tenant, period, units).await,
-            _ => self.local_quota.refund(tenant, period, units).await,
+    /// Gives back `units` reserved at counter value `before`: at once, with no I/O (to this
+    /// instance's lease of a Redis counter, or to the in-process counter).
+    fn refund(&self, counter: Counter, tenant: TenantId, period: &str, before: i64, units: i64) {
+        let result = match (counter, &self.leases) {
+            (Counter::Redis, Some(leases)) => leases.refund(tenant, period, before, units),
+            _ => self.local_quota.refund_now(tenant, period, units),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, %units, "a quota refund was lost");
         }
+    }
+}
+
+/// Returns what expired leases left unspent, every half lease lifetime, until the meter is
+/// dropped.
+async fn sweep_leases(leases: std::sync::Weak<Leases>) {
+    let mut tick = tokio::time::interval(lease::LEASE_LIFETIME / 2);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(leases) = leases.upgrade() else {
+            return;
+        };
+        // A failure is logged by the sweep; the next one tries what comes due then.
+        let _ = leases.sweep().await;
     }
 }

@@ -1,15 +1,15 @@
 //! Rate limiting with GCRA over several buckets at once (a tenant's and a credential's): a
 //! request passes only if every bucket has room, and then every bucket is charged — atomically,
-//! in one Redis round trip (a Lua script using the server's clock), or in-process for the
-//! embedded default.
+//! in Redis through this instance's leases (see [`crate::lease`]: at most one round trip, none
+//! while a lease lasts), or in-process for the embedded default.
 //!
 //! When Redis cannot be reached the policy decides: `Degrade` (the default) limits locally at
 //! the configured share of each limit (limit ÷ instances), `FailClosed` refuses with 503. Redis
 //! is tried again one second after a failure, so the shared path comes back by itself.
 
+use crate::lease::{Acquired, Leases, QuotaAsk};
 use crate::MeterError;
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,84 +74,6 @@ impl RateLimiter for LocalLimiter {
     }
 }
 
-/// The GCRA of `tollgate_core::plan::gcra`, over KEYS with ARGV = (interval ms, capacity ms)
-/// per key, on Redis's own clock; all-or-nothing. Returns per key
-/// `{allowed, remaining, retry_after_ms, reset_ms}` (ms as integers, rounded up).
-const GCRA_SCRIPT: &str = r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local out, ok, news = {}, true, {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 * i - 1])
-  local capacity = tonumber(ARGV[2 * i])
-  local tat = tonumber(redis.call('GET', key) or now)
-  if tat < now then tat = now end
-  if tat > now + capacity then tat = now + capacity - interval end
-  local nxt = tat + interval
-  if nxt - now <= capacity + 0.000001 then
-    news[i] = nxt
-    out[i] = {1, math.max(0, math.floor((capacity - (nxt - now)) / interval)), 0, math.ceil(nxt - now)}
-  else
-    ok = false
-    out[i] = {0, 0, math.ceil(nxt - now - capacity), math.ceil(tat - now)}
-  end
-end
-if ok then
-  for i, key in ipairs(KEYS) do
-    redis.call('SET', key, tostring(news[i]), 'PX', math.ceil(news[i] - now) + 1000)
-  end
-else
-  for i = 1, #out do
-    if out[i][1] == 1 then out[i] = {0, out[i][2], 0, out[i][4]} end
-  end
-end
-return out";
-
-/// Buckets in Redis, shared by every instance.
-pub struct RedisLimiter {
-    conn: ConnectionManager,
-    prefix: String,
-    script: redis::Script,
-}
-
-impl RedisLimiter {
-    /// Buckets under keys starting with `prefix`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
-        Self {
-            conn,
-            prefix: format!("{prefix}:rl"),
-            script: redis::Script::new(GCRA_SCRIPT),
-        }
-    }
-}
-
-#[async_trait]
-impl RateLimiter for RedisLimiter {
-    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
-        let mut inv = self.script.prepare_invoke();
-        for b in buckets {
-            inv.key(format!("{}:{}", self.prefix, b.key));
-            inv.arg(b.limit.interval_ms())
-                .arg(b.limit.interval_ms() * f64::from(b.limit.burst));
-        }
-        let mut conn = self.conn.clone();
-        let rows: Vec<(i64, i64, i64, i64)> = inv
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| MeterError::Redis(e.to_string()))?;
-        Ok(rows
-            .into_iter()
-            .map(|(allowed, remaining, retry, reset)| GcraDecision {
-                allowed: allowed == 1,
-                tat_ms: 0.0,
-                remaining: u32::try_from(remaining).unwrap_or(0),
-                retry_after_ms: retry as f64,
-                reset_ms: reset as f64,
-            })
-            .collect())
-    }
-}
-
 /// What to do while Redis is unreachable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RedisDownPolicy {
@@ -166,7 +88,7 @@ pub enum RedisDownPolicy {
 
 /// Redis when configured and reachable, otherwise the policy.
 pub struct Limiter {
-    redis: Option<RedisLimiter>,
+    redis: Option<Arc<Leases>>,
     local: LocalLimiter,
     policy: RedisDownPolicy,
     clock: Arc<dyn Clock>,
@@ -179,11 +101,7 @@ const REDIS_RETRY_MS: i64 = 1000;
 
 impl Limiter {
     /// A limiter over Redis (when given) with `policy` for outages.
-    pub fn new(
-        redis: Option<RedisLimiter>,
-        policy: RedisDownPolicy,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(redis: Option<Arc<Leases>>, policy: RedisDownPolicy, clock: Arc<dyn Clock>) -> Self {
         Self {
             redis,
             local: LocalLimiter::new(clock.clone()),
@@ -201,11 +119,26 @@ impl Limiter {
 
     /// Checks the buckets.
     pub async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+        Ok(self.check_with(buckets, None).await?.decisions)
+    }
+
+    /// Checks the buckets and, in the same round trip to Redis, tops up the tenant's lease of
+    /// quota (`quota.units` is 0: see [`Leases::acquire`]). In-process, the quota is left to
+    /// admission.
+    pub async fn check_with(
+        &self,
+        buckets: &[Bucket],
+        quota: Option<QuotaAsk<'_>>,
+    ) -> Result<Acquired, MeterError> {
+        let local = |decisions| Acquired {
+            decisions,
+            quota: None,
+        };
         let Some(redis) = &self.redis else {
-            return self.local.check(buckets).await;
+            return self.local.check(buckets).await.map(local);
         };
         if self.using_redis() {
-            match redis.check(buckets).await {
+            match redis.acquire(buckets, quota).await {
                 Ok(d) => return Ok(d),
                 Err(e) => {
                     tracing::warn!(error = %e, policy = ?self.policy, "rate limiter: Redis unreachable");
@@ -222,7 +155,7 @@ impl Limiter {
             )),
             RedisDownPolicy::Degrade { instances } => {
                 let share = f64::from(instances.max(1));
-                let local: Vec<Bucket> = buckets
+                let local_buckets: Vec<Bucket> = buckets
                     .iter()
                     .map(|b| Bucket {
                         limit: RateLimit {
@@ -232,7 +165,7 @@ impl Limiter {
                         ..b.clone()
                     })
                     .collect();
-                self.local.check(&local).await
+                self.local.check(&local_buckets).await.map(local)
             }
         }
     }
@@ -333,6 +266,12 @@ mod tests {
         panic!("cannot connect to the private redis-server on {port}")
     }
 
+    async fn memory_store() -> tollgate_store::Store {
+        tollgate_store::Store::connect("sqlite::memory:")
+            .await
+            .unwrap()
+    }
+
     impl Drop for PrivateRedis {
         fn drop(&mut self) {
             let _ = self.0.kill();
@@ -348,7 +287,7 @@ mod tests {
         let conn = connect(redis.1).await;
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
         let lim = Limiter::new(
-            Some(RedisLimiter::new(conn, "test")),
+            Some(Arc::new(Leases::new(conn, memory_store().await, "test"))),
             RedisDownPolicy::Degrade { instances: 2 },
             clock,
         );
@@ -373,7 +312,7 @@ mod tests {
         let conn = connect(redis.1).await;
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(chrono::Utc::now()));
         let lim = Limiter::new(
-            Some(RedisLimiter::new(conn, "test")),
+            Some(Arc::new(Leases::new(conn, memory_store().await, "test"))),
             RedisDownPolicy::FailClosed,
             clock,
         );

@@ -1,0 +1,932 @@
+//! Shared limits and quota counters in Redis, spent through per-instance **leases**.
+//!
+//! Every admission's Redis work is one script call ([`ACQUIRE_SCRIPT`]): GCRA over the
+//! tenant's and the credential's buckets, all-or-nothing, and the quota counter, in one round
+//! trip. A caller that keeps coming back takes more than it needs: the script hands out a
+//! *lease* of up to `want` tokens per bucket (and `want` units of quota), charged to the
+//! shared bucket (counter) at once, which this instance then spends in-process, with no round
+//! trip, until it runs out or expires. Lease sizes adapt: a bucket starts at one token (a
+//! lease is then exactly the call's own token: nothing is held), doubles each time a lease is
+//! used up before it expires, and shrinks back to what was used when one expires unused.
+//!
+//! What this guarantees (tested in `tests`):
+//!
+//! - **Never over a limit.** Every call spends a token or unit the shared bucket or counter
+//!   granted first, so no more calls are admitted, over all instances, than the limits allow.
+//!   A lease is spent within [`LEASE_LIFETIME`] of its grant, so in any window of `T` seconds a
+//!   bucket of rate `r` and burst `b` admits at most `b + r·(T + LEASE_LIFETIME)`: the GCRA
+//!   bound plus at most one lease (leases are at most `r · LEASE_LIFETIME` tokens).
+//! - **Under-admission is bounded.** A call may be refused while another instance holds
+//!   unspent tokens of the same bucket: at most one lease per other instance, each at most
+//!   `max(1, min(burst / 4, r · LEASE_LIFETIME))` tokens (quota: at most an eighth of what is
+//!   left under a hard cap, and [`MAX_QUOTA_LEASE`]), for at most `LEASE_LIFETIME` plus one
+//!   sweep, after which what is unspent is given back ([`Leases::sweep`], a pipelined call off
+//!   the request path).
+//! - **A crash loses only leases.** An instance killed holding leases gives nothing back:
+//!   its tokens refill at the bucket's rate; its quota units stay counted until the counter is
+//!   seeded again from the recorded usage (at most [`MAX_QUOTA_LEASE`] units per tenant).
+//!
+//! Keys carry the tenant in a hash tag (`{prefix}:rl:{<tenant>}:t`, `…:{<tenant>}:p:<id>`,
+//! `{prefix}:quota:{<tenant>}:<period>`), so one script's keys share a Redis Cluster slot.
+
+use crate::limiter::Bucket;
+use crate::quota::Reserved;
+use crate::MeterError;
+use redis::aio::ConnectionManager;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+use tollgate_core::plan::{GcraDecision, RateLimit};
+use tollgate_core::TenantId;
+use tollgate_store::Store;
+
+/// How long a lease may be spent after it was granted.
+pub const LEASE_LIFETIME: Duration = Duration::from_millis(100);
+
+/// The largest quota lease, in units: what a killed instance can leave counted but unused.
+pub const MAX_QUOTA_LEASE: i64 = 64;
+
+/// GCRA over `nb` buckets and an optional quota counter, in one call on Redis's clock.
+///
+/// KEYS: the buckets, then the quota counter when asked. ARGV: `nb`, `1` when the quota is
+/// asked, then per bucket `interval_ms, capacity_ms, want, need` (`need` is 1 when this call
+/// needs a token from the shared bucket, `want` ≥ `need` the lease asked for), then for the
+/// quota `want, need, limit, hard`.
+///
+/// The buckets are all-or-nothing: if any bucket that `need`s a token has none, nothing is
+/// charged. Otherwise each bucket is charged `min(want, available)` tokens. The quota, asked
+/// only when the buckets passed, grants `want` units (under a hard cap at most what is left,
+/// and near the cap an eighth of it, so the last units go out a few at a time), or nothing
+/// when fewer than `need` are left.
+///
+/// Returns `{ok, rows, quota}`: per bucket `{granted, remaining, retry_after_ms, reset_ms}`;
+/// quota `{status, granted, before}` with status 1 granted, 0 refused, -1 counter missing
+/// (seed it and retry), -2 not asked.
+const ACQUIRE_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local nb = tonumber(ARGV[1])
+local ok, tats, avails = 1, {}, {}
+for i = 1, nb do
+  local b = 2 + (i - 1) * 4
+  local interval, capacity = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  if tat > now + capacity then tat = now + capacity - interval end
+  local avail = math.floor((capacity - (tat - now)) / interval + 0.000001)
+  if avail < 0 then avail = 0 end
+  if avail < tonumber(ARGV[b + 4]) then ok = 0 end
+  tats[i], avails[i] = tat, avail
+end
+local rows = {}
+for i = 1, nb do
+  local b = 2 + (i - 1) * 4
+  local interval, capacity = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2])
+  local tat, avail = tats[i], avails[i]
+  local g = 0
+  if ok == 1 then g = math.min(tonumber(ARGV[b + 3]), avail) end
+  if g > 0 then
+    tat = tat + g * interval
+    redis.call('SET', KEYS[i], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+  end
+  local retry = 0
+  if ok == 0 then retry = math.max(0, math.ceil(tat + interval - now - capacity)) end
+  rows[i] = {g, avail - g, retry, math.ceil(tat - now)}
+end
+local q = {-2, 0, 0}
+if ARGV[2] == '1' and ok == 1 then
+  local b = 2 + nb * 4
+  local want, need, limit = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  local cur = redis.call('GET', KEYS[nb + 1])
+  if not cur then
+    q = {-1, 0, 0}
+  else
+    cur = tonumber(cur)
+    local g = want
+    if ARGV[b + 4] == '1' then
+      local left = limit - cur
+      if left < need then g = 0 else g = math.min(want, math.max(need, math.floor(left / 8))) end
+    end
+    if g > 0 then redis.call('INCRBY', KEYS[nb + 1], g) end
+    local status = 0
+    if g >= need and g > 0 then status = 1 end
+    q = {status, g, cur}
+  end
+end
+return {ok, rows, q}";
+
+/// Gives back what a lease did not spend: KEYS[1] a bucket (ARGV `rate`, tokens,
+/// interval_ms) or a quota counter (ARGV `quota`, units). A bucket's time is moved back by
+/// the unspent tokens, never before now; a counter that is gone is left alone.
+const RETURN_SCRIPT: &str = r"
+if ARGV[1] == 'quota' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECRBY', KEYS[1], ARGV[2]) end
+  return 0
+end
+local tat = redis.call('GET', KEYS[1])
+if not tat then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local new = math.max(now, tonumber(tat) - tonumber(ARGV[2]) * tonumber(ARGV[3]))
+redis.call('SET', KEYS[1], tostring(new), 'PX', math.ceil(new - now) + 1000)
+return 0";
+
+/// Quota counters outlive their month by this long (seconds), then expire.
+const COUNTER_TTL_SECS: i64 = 40 * 24 * 3600;
+
+/// A quota reservation asked together with the rate limits.
+#[derive(Debug, Clone)]
+pub struct QuotaAsk<'a> {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The billing period's key.
+    pub period: &'a str,
+    /// Units the call needs now (0: only top the lease up, never refuse).
+    pub units: i64,
+    /// The period's limit (units).
+    pub limit: i64,
+    /// Whether the limit is a hard cap.
+    pub hard: bool,
+}
+
+/// Tokens of one bucket held by this instance.
+#[derive(Debug)]
+struct RatePool {
+    limit: RateLimit,
+    tokens: u32,
+    expires: Instant,
+    /// The next lease to ask for.
+    want: u32,
+    /// Tokens spent from the current lease.
+    spent: u32,
+    /// The shared bucket's remaining tokens and reset (ms) when the lease was granted.
+    remaining: u32,
+    reset_ms: f64,
+    granted: Instant,
+    /// A refill is in flight.
+    refilling: bool,
+    /// Wakes the callers waiting for it.
+    notify: Arc<Notify>,
+}
+
+impl RatePool {
+    /// A bucket seen for the first time: its first refill is in flight, for one token.
+    fn new(limit: RateLimit, now: Instant) -> Self {
+        Self {
+            limit,
+            tokens: 0,
+            expires: now,
+            want: 1,
+            spent: 0,
+            remaining: 0,
+            reset_ms: 0.0,
+            granted: now,
+            refilling: true,
+            notify: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// Units of one (tenant, period) counter held by this instance: ranges of the counter.
+#[derive(Debug, Default)]
+struct QuotaPool {
+    ranges: VecDeque<(i64, i64)>,
+    expires: Option<Instant>,
+    want: i64,
+    spent: i64,
+    /// A refill is in flight.
+    refilling: bool,
+    /// Wakes the callers waiting for it.
+    notify: Arc<Notify>,
+}
+
+impl QuotaPool {
+    fn units(&self) -> i64 {
+        self.ranges.iter().map(|(a, b)| b - a).sum()
+    }
+
+    /// Takes `units` from the front ranges: the counter's value before and after them.
+    fn take(&mut self, units: i64) -> Option<(i64, i64)> {
+        if self.units() < units {
+            return None;
+        }
+        let before = self.ranges.front().map_or(0, |r| r.0);
+        let mut left = units;
+        while left > 0 {
+            let Some(front) = self.ranges.front_mut() else {
+                break;
+            };
+            let n = (front.1 - front.0).min(left);
+            front.0 += n;
+            left -= n;
+            if front.0 == front.1 {
+                self.ranges.pop_front();
+            }
+        }
+        self.spent += units;
+        Some((before, before + units))
+    }
+}
+
+/// Something to give back to Redis.
+#[derive(Debug, Clone, PartialEq)]
+enum Return {
+    Rate {
+        key: String,
+        tokens: u32,
+        interval_ms: f64,
+    },
+    Quota {
+        tenant: TenantId,
+        period: String,
+        units: i64,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Pools {
+    rate: HashMap<String, RatePool>,
+    quota: HashMap<(TenantId, String), QuotaPool>,
+    returns: Vec<Return>,
+}
+
+/// The shared buckets and counters, with this instance's leases of them.
+pub struct Leases {
+    conn: ConnectionManager,
+    store: Store,
+    rate_prefix: String,
+    quota_prefix: String,
+    acquire: redis::Script,
+    pools: Mutex<Pools>,
+    /// Script calls made on the request path.
+    round_trips: AtomicU64,
+}
+
+impl std::fmt::Debug for Leases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leases").finish_non_exhaustive()
+    }
+}
+
+/// What [`Leases::acquire`] decided.
+#[derive(Debug, Clone)]
+pub struct Acquired {
+    /// One decision per bucket (`remaining` counts this instance's unspent lease too).
+    pub decisions: Vec<GcraDecision>,
+    /// The quota reservation, when units were asked and the buckets passed.
+    pub quota: Option<Reserved>,
+}
+
+/// The script's answer: `ok`, per bucket `(granted, remaining, retry_after_ms, reset_ms)`,
+/// and the quota's `(status, granted, before)`.
+type ScriptAnswer = (i64, Vec<BucketRow>, (i64, i64, i64));
+
+/// One bucket's row of the script's answer.
+type BucketRow = (i64, i64, i64, i64);
+
+/// What a call asked the script for, beyond its arguments: which buckets it took from its
+/// leases, which it refills, and whether it refills the quota lease.
+#[derive(Clone, Copy)]
+struct Refill<'a> {
+    from_lease: &'a [bool],
+    refills: &'a [bool],
+    quota_refill: bool,
+}
+
+/// What [`Leases::plan`] decided.
+enum Plan {
+    /// Wait for this refill in flight, then plan again.
+    Wait(tokio::sync::futures::OwnedNotified),
+    /// Served from the leases.
+    Done(Acquired),
+    /// Call the script: per bucket whether taken from its lease, the lease wanted and
+    /// whether this call leads its refill; the quota's (want, need) and whether this call
+    /// leads its refill.
+    Call(CallPlan),
+}
+
+type CallPlan = (Vec<bool>, Vec<u32>, Vec<bool>, Option<(i64, i64)>, bool);
+
+/// How many times a caller waits for another's refill before it asks for itself.
+const MAX_WAITS: u32 = 2;
+
+/// Ends the refills a call leads when dropped (also when the caller is gone mid-call), and
+/// wakes whoever waits for them.
+struct RefillGuard<'a> {
+    leases: &'a Leases,
+    rate: Vec<String>,
+    quota: Option<(TenantId, String)>,
+}
+
+impl Drop for RefillGuard<'_> {
+    fn drop(&mut self) {
+        let Ok(mut pools) = self.leases.pools.lock() else {
+            return;
+        };
+        for key in &self.rate {
+            if let Some(p) = pools.rate.get_mut(key) {
+                p.refilling = false;
+                p.notify.notify_waiters();
+            }
+        }
+        if let Some(p) = self.quota.as_ref().and_then(|k| pools.quota.get_mut(k)) {
+            p.refilling = false;
+            p.notify.notify_waiters();
+        }
+    }
+}
+
+/// The outcome of a script call: decided, or the quota counter must be seeded first.
+enum Settled {
+    Done(Acquired),
+    Seed(Vec<GcraDecision>),
+}
+
+fn redis_err(e: redis::RedisError) -> MeterError {
+    MeterError::Redis(e.to_string())
+}
+
+/// The largest lease of a bucket.
+fn max_rate_lease(limit: RateLimit) -> u32 {
+    let by_rate = limit.rate * LEASE_LIFETIME.as_secs_f64();
+    let cap = by_rate.min(f64::from(limit.burst / 4)).floor();
+    if cap >= 1.0 {
+        cap as u32
+    } else {
+        1
+    }
+}
+
+fn lock(pools: &Mutex<Pools>) -> Result<std::sync::MutexGuard<'_, Pools>, MeterError> {
+    pools
+        .lock()
+        .map_err(|_| MeterError::Internal("lease lock poisoned".into()))
+}
+
+impl Leases {
+    /// Buckets under `{prefix}:rl:` and counters under `{prefix}:quota:`, seeded from `store`.
+    pub fn new(conn: ConnectionManager, store: Store, prefix: &str) -> Self {
+        Self {
+            conn,
+            store,
+            rate_prefix: format!("{prefix}:rl"),
+            quota_prefix: format!("{prefix}:quota"),
+            acquire: redis::Script::new(ACQUIRE_SCRIPT),
+            pools: Mutex::new(Pools::default()),
+            round_trips: AtomicU64::new(0),
+        }
+    }
+
+    /// Round trips to Redis made on the request path so far (script calls and seeds).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    fn rate_key(&self, bucket: &Bucket) -> String {
+        format!("{}:{}", self.rate_prefix, bucket.key)
+    }
+
+    fn quota_key(&self, tenant: TenantId, period: &str) -> String {
+        format!("{}:{{{}}}:{period}", self.quota_prefix, tenant.0)
+    }
+
+    /// Charges one token of every bucket (all or nothing) and, when asked, reserves quota
+    /// units: from this instance's leases when they cover it, otherwise in one script call
+    /// that also takes the next leases.
+    pub async fn acquire(
+        &self,
+        buckets: &[Bucket],
+        quota: Option<QuotaAsk<'_>>,
+    ) -> Result<Acquired, MeterError> {
+        self.acquire_once(buckets, quota, false).await
+    }
+
+    async fn acquire_once(
+        &self,
+        buckets: &[Bucket],
+        quota: Option<QuotaAsk<'_>>,
+        seeded: bool,
+    ) -> Result<Acquired, MeterError> {
+        // Per bucket: whether this call takes its token from the lease (taken now, put back
+        // if the script refuses), and the lease to ask Redis for. One refill of a lease is in
+        // flight at a time; a caller that finds one running waits for it (at most twice, then
+        // asks for its own token or units only), so concurrent callers share one round trip
+        // and never lease more than one lease's worth between them.
+        let mut waits = 0;
+        let (from_lease, wants, refills, ask, quota_refill) = loop {
+            match self.plan(buckets, quota.as_ref(), waits < MAX_WAITS)? {
+                Plan::Wait(w) => {
+                    waits += 1;
+                    let _ = tokio::time::timeout(LEASE_LIFETIME, w).await;
+                }
+                Plan::Done(acquired) => return Ok(acquired),
+                Plan::Call(c) => break c,
+            }
+        };
+        // Whatever happens from here (an error, a refusal, the caller gone mid-call), the
+        // refills this call leads end, and their waiters are woken.
+        let guard = RefillGuard {
+            leases: self,
+            rate: buckets
+                .iter()
+                .zip(&refills)
+                .filter(|(_, r)| **r)
+                .map(|(b, _)| b.key.clone())
+                .collect(),
+            quota: quota
+                .as_ref()
+                .filter(|_| quota_refill)
+                .map(|q| (q.tenant, q.period.to_owned())),
+        };
+        let quota_ask = quota.as_ref().zip(ask);
+        let result = self.call(buckets, &from_lease, &wants, quota_ask).await;
+        let refill = Refill {
+            from_lease: &from_lease,
+            refills: &refills,
+            quota_refill,
+        };
+        let settled = self.settle(buckets, quota.as_ref(), result, &refill, Instant::now());
+        drop(guard);
+        match settled? {
+            Settled::Done(acquired) => Ok(acquired),
+            Settled::Seed(decisions) => self.seed_and_retry(quota, decisions, seeded).await,
+        }
+    }
+
+    /// What a call does, decided under the lock: wait for a refill in flight, take all it
+    /// needs from its leases, or call the script (leading the refills it starts).
+    fn plan(
+        &self,
+        buckets: &[Bucket],
+        quota: Option<&QuotaAsk<'_>>,
+        may_wait: bool,
+    ) -> Result<Plan, MeterError> {
+        let now = Instant::now();
+        let mut pools = lock(&self.pools)?;
+        // Wait for a refill in flight of a lease this call needs.
+        let mut waiter = None;
+        for b in buckets {
+            if let Some(p) = Self::rate_pool(&mut pools, b, now) {
+                if p.tokens == 0 && p.refilling && may_wait {
+                    waiter = Some(p.notify.clone().notified_owned());
+                }
+            }
+        }
+        if let Some(q) = quota {
+            let pool = Self::quota_pool(&mut pools, q.tenant, q.period, now);
+            if q.units > pool.units() && pool.refilling && may_wait {
+                waiter = Some(pool.notify.clone().notified_owned());
+            }
+        }
+        if let Some(w) = waiter {
+            return Ok(Plan::Wait(w));
+        }
+        let mut from_lease = vec![false; buckets.len()];
+        let mut wants = vec![0u32; buckets.len()];
+        let mut refills = vec![false; buckets.len()];
+        for (i, b) in buckets.iter().enumerate() {
+            match pools.rate.get_mut(&b.key) {
+                Some(p) if p.tokens > 0 => {
+                    p.tokens -= 1;
+                    p.spent += 1;
+                    from_lease[i] = true;
+                }
+                Some(p) if p.refilling => wants[i] = 1,
+                Some(p) => {
+                    wants[i] = p.want.clamp(1, max_rate_lease(b.limit));
+                    p.refilling = true;
+                    refills[i] = true;
+                }
+                None => {
+                    pools
+                        .rate
+                        .insert(b.key.clone(), RatePool::new(b.limit, now));
+                    wants[i] = 1;
+                    refills[i] = true;
+                }
+            }
+        }
+        let all_leased = from_lease.iter().all(|l| *l);
+        let mut ask: Option<(i64, i64)> = None; // quota (want, need)
+        let mut quota_refill = false;
+        if let Some(q) = quota {
+            let pool = Self::quota_pool(&mut pools, q.tenant, q.period, now);
+            if q.units > 0 {
+                if all_leased {
+                    if let Some((before, after)) = pool.take(q.units) {
+                        let decisions = Self::leased_decisions(&pools, buckets, now);
+                        return Ok(Plan::Done(Acquired {
+                            decisions,
+                            quota: Some(Reserved {
+                                granted: true,
+                                before,
+                                after,
+                            }),
+                        }));
+                    }
+                }
+                // Ask for what the lease lacks (and, unless a refill is running, the
+                // next lease).
+                let need = (q.units - pool.units()).max(1);
+                let want = if pool.refilling {
+                    need
+                } else {
+                    pool.refilling = true;
+                    quota_refill = true;
+                    pool.want.clamp(need, MAX_QUOTA_LEASE.max(need))
+                };
+                ask = Some((want, need));
+            } else if pool.units() == 0 && !pool.refilling && !all_leased {
+                // The gate tops an empty lease up in the round trip it makes anyway
+                // (one unit for a tenant that is not busy), never refusing.
+                pool.refilling = true;
+                quota_refill = true;
+                ask = Some((pool.want.clamp(1, MAX_QUOTA_LEASE), 0));
+            }
+        }
+        if all_leased && ask.is_none() {
+            let decisions = Self::leased_decisions(&pools, buckets, now);
+            return Ok(Plan::Done(Acquired {
+                decisions,
+                quota: None,
+            }));
+        }
+        Ok(Plan::Call((from_lease, wants, refills, ask, quota_refill)))
+    }
+
+    /// What the script call decided, applied to this instance's leases.
+    fn settle(
+        &self,
+        buckets: &[Bucket],
+        quota: Option<&QuotaAsk<'_>>,
+        result: Result<ScriptAnswer, MeterError>,
+        refill: &Refill<'_>,
+        now: Instant,
+    ) -> Result<Settled, MeterError> {
+        let Refill {
+            from_lease,
+            refills,
+            quota_refill,
+        } = *refill;
+        let mut pools = lock(&self.pools)?;
+        let (ok, rows, q) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                Self::put_back(&mut pools, buckets, from_lease);
+                return Err(e);
+            }
+        };
+        if ok != 1 {
+            Self::put_back(&mut pools, buckets, from_lease);
+        }
+        let mut decisions = Vec::with_capacity(buckets.len());
+        for (i, b) in buckets.iter().enumerate() {
+            let (granted, remaining, retry, reset) = rows.get(i).copied().unwrap_or_default();
+            let granted = u32::try_from(granted).unwrap_or(0);
+            let remaining = u32::try_from(remaining).unwrap_or(0);
+            if ok == 1 && granted > 0 {
+                let pool = pools
+                    .rate
+                    .entry(b.key.clone())
+                    .or_insert_with(|| RatePool::new(b.limit, now));
+                // A refill after a lease used up before it expired: ask for twice as much
+                // next time.
+                if refills[i] && pool.tokens == 0 && pool.expires > now && pool.spent >= pool.want {
+                    pool.want = pool.want.saturating_mul(2);
+                }
+                // One token is this call's; the rest is the lease.
+                pool.tokens += granted - 1;
+                if refills[i] {
+                    pool.spent = 1;
+                    pool.expires = now + LEASE_LIFETIME;
+                } else {
+                    pool.spent += 1;
+                }
+                pool.remaining = remaining;
+                pool.reset_ms = reset as f64;
+                pool.granted = now;
+            }
+            let held = pools.rate.get(&b.key).map_or(0, |p| p.tokens);
+            decisions.push(GcraDecision {
+                allowed: ok == 1,
+                tat_ms: 0.0,
+                remaining: if ok == 1 {
+                    remaining.saturating_add(held)
+                } else {
+                    0
+                },
+                retry_after_ms: retry as f64,
+                reset_ms: reset as f64,
+            });
+        }
+        let reserved = match (quota, q) {
+            (Some(ask), (status, granted, before)) if status >= 0 => {
+                let pool = Self::quota_pool(&mut pools, ask.tenant, ask.period, now);
+                if granted > 0 {
+                    if quota_refill && pool.ranges.is_empty() && pool.spent >= pool.want {
+                        pool.want = pool.want.saturating_mul(2).max(1);
+                    }
+                    pool.ranges.push_back((before, before + granted));
+                    if quota_refill || pool.expires.is_none() {
+                        pool.expires = Some(now + LEASE_LIFETIME);
+                        pool.spent = 0;
+                    }
+                }
+                if ask.units == 0 {
+                    None
+                } else {
+                    Some(pool.take(ask.units).map_or(
+                        Reserved {
+                            granted: false,
+                            before,
+                            after: before,
+                        },
+                        |(before, after)| Reserved {
+                            granted: true,
+                            before,
+                            after,
+                        },
+                    ))
+                }
+            }
+            (Some(_), (-1, _, _)) => return Ok(Settled::Seed(decisions)),
+            _ => None,
+        };
+        Ok(Settled::Done(Acquired {
+            decisions,
+            quota: reserved,
+        }))
+    }
+
+    /// The period's counter was missing: seed it, then ask again for the quota alone (the
+    /// buckets, if any, were charged already).
+    async fn seed_and_retry(
+        &self,
+        quota: Option<QuotaAsk<'_>>,
+        decisions: Vec<GcraDecision>,
+        seeded: bool,
+    ) -> Result<Acquired, MeterError> {
+        let Some(ask) = quota else {
+            return Err(MeterError::Internal("a seed without a quota".into()));
+        };
+        if seeded {
+            return Err(MeterError::Redis(
+                "the quota counter vanished right after it was seeded".into(),
+            ));
+        }
+        self.seed(ask.tenant, ask.period).await?;
+        let again = Box::pin(self.acquire_once(&[], Some(ask), true)).await?;
+        Ok(Acquired {
+            decisions,
+            quota: again.quota,
+        })
+    }
+
+    /// Gives back `units` a call reserved at counter value `before` and did not commit, to
+    /// this instance's lease of the counter: no round trip; the lease returns them to Redis
+    /// if it expires unspent.
+    pub fn refund(
+        &self,
+        tenant: TenantId,
+        period: &str,
+        before: i64,
+        units: i64,
+    ) -> Result<(), MeterError> {
+        let mut pools = lock(&self.pools)?;
+        let now = Instant::now();
+        let pool = Self::quota_pool(&mut pools, tenant, period, now);
+        pool.ranges.push_front((before, before + units));
+        pool.spent = pool.spent.saturating_sub(units);
+        if pool.expires.is_none() {
+            pool.expires = Some(now + LEASE_LIFETIME);
+        }
+        Ok(())
+    }
+
+    /// The rate pool of `b`, dropped (and queued for return) when expired or granted under
+    /// another limit.
+    fn rate_pool<'p>(pools: &'p mut Pools, b: &Bucket, now: Instant) -> Option<&'p mut RatePool> {
+        let stale = pools
+            .rate
+            .get(&b.key)
+            .is_some_and(|p| p.expires <= now || p.limit != b.limit);
+        if stale {
+            if let Some(p) = pools.rate.get_mut(&b.key) {
+                // Unspent when it expired: next time ask for what was used.
+                if p.tokens > 0 {
+                    let tokens = std::mem::take(&mut p.tokens);
+                    p.want = p.spent.max(1);
+                    pools_return_rate(&mut pools.returns, &b.key, tokens, p.limit);
+                }
+                if p.limit != b.limit {
+                    pools.rate.remove(&b.key);
+                }
+            }
+        }
+        pools.rate.get_mut(&b.key)
+    }
+
+    fn quota_pool<'p>(
+        pools: &'p mut Pools,
+        tenant: TenantId,
+        period: &str,
+        now: Instant,
+    ) -> &'p mut QuotaPool {
+        let key = (tenant, period.to_owned());
+        let pool = pools.quota.entry(key).or_default();
+        if pool.expires.is_some_and(|e| e <= now) {
+            let units = pool.units();
+            pool.ranges.clear();
+            pool.expires = None;
+            pool.want = pool.spent.max(1);
+            pool.spent = 0;
+            if units > 0 {
+                pools.returns.push(Return::Quota {
+                    tenant,
+                    period: period.to_owned(),
+                    units,
+                });
+            }
+        }
+        // Re-borrow: the entry exists.
+        pools.quota.entry((tenant, period.to_owned())).or_default()
+    }
+
+    fn put_back(pools: &mut Pools, buckets: &[Bucket], from_lease: &[bool]) {
+        for (b, leased) in buckets.iter().zip(from_lease) {
+            if *leased {
+                if let Some(p) = pools.rate.get_mut(&b.key) {
+                    p.tokens += 1;
+                    p.spent = p.spent.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Decisions for a call served from leases alone.
+    fn leased_decisions(pools: &Pools, buckets: &[Bucket], now: Instant) -> Vec<GcraDecision> {
+        buckets
+            .iter()
+            .map(|b| {
+                let p = pools.rate.get(&b.key);
+                let elapsed = p.map_or(0.0, |p| {
+                    now.duration_since(p.granted).as_secs_f64() * 1000.0
+                });
+                GcraDecision {
+                    allowed: true,
+                    tat_ms: 0.0,
+                    remaining: p.map_or(0, |p| p.remaining.saturating_add(p.tokens)),
+                    retry_after_ms: 0.0,
+                    reset_ms: p.map_or(0.0, |p| (p.reset_ms - elapsed).max(0.0)),
+                }
+            })
+            .collect()
+    }
+
+    /// The script call: the buckets (their leases' wants, or nothing for a bucket this
+    /// call took from its lease) and the quota's `(want, need)`.
+    async fn call(
+        &self,
+        buckets: &[Bucket],
+        from_lease: &[bool],
+        wants: &[u32],
+        quota: Option<(&QuotaAsk<'_>, (i64, i64))>,
+    ) -> Result<ScriptAnswer, MeterError> {
+        let mut inv = self.acquire.prepare_invoke();
+        inv.arg(buckets.len())
+            .arg(if quota.is_some() { "1" } else { "0" });
+        for ((b, leased), want) in buckets.iter().zip(from_lease).zip(wants) {
+            let interval = b.limit.interval_ms();
+            inv.key(self.rate_key(b));
+            inv.arg(interval)
+                .arg(interval * f64::from(b.limit.burst))
+                .arg(if *leased { 0 } else { *want })
+                .arg(u8::from(!*leased));
+        }
+        if let Some((q, (want, need))) = quota {
+            inv.key(self.quota_key(q.tenant, q.period));
+            inv.arg(want)
+                .arg(need)
+                .arg(q.limit)
+                .arg(if q.hard { "1" } else { "0" });
+        }
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let mut conn = self.conn.clone();
+        let (ok, rows, q): (i64, Vec<BucketRow>, Vec<i64>) =
+            inv.invoke_async(&mut conn).await.map_err(redis_err)?;
+        let q = (
+            q.first().copied().unwrap_or(-2),
+            q.get(1).copied().unwrap_or(0),
+            q.get(2).copied().unwrap_or(0),
+        );
+        Ok((ok, rows, q))
+    }
+
+    /// Creates the period's counter from the recorded usage (if another instance created it
+    /// first, `NX` keeps its value).
+    async fn seed(&self, tenant: TenantId, period: &str) -> Result<(), MeterError> {
+        let recorded = self
+            .store
+            .usage_units(tenant, period)
+            .await
+            .map_err(MeterError::from)?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let mut conn = self.conn.clone();
+        let _: Option<String> = redis::cmd("SET")
+            .arg(self.quota_key(tenant, period))
+            .arg(recorded)
+            .arg("NX")
+            .arg("EX")
+            .arg(COUNTER_TTL_SECS)
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_err)?;
+        Ok(())
+    }
+
+    /// Gives back what expired leases left unspent, in one pipeline. Run periodically off
+    /// the request path (every half lease lifetime).
+    pub async fn sweep(&self) -> Result<usize, MeterError> {
+        let returns = {
+            let mut guard = lock(&self.pools)?;
+            let pools = &mut *guard;
+            let now = Instant::now();
+            let expired: Vec<(String, u32, RateLimit)> = pools
+                .rate
+                .iter_mut()
+                .filter(|(_, p)| p.expires <= now && p.tokens > 0)
+                .map(|(k, p)| {
+                    p.want = p.spent.max(1);
+                    (k.clone(), std::mem::take(&mut p.tokens), p.limit)
+                })
+                .collect();
+            for (key, tokens, limit) in expired {
+                pools_return_rate(&mut pools.returns, &key, tokens, limit);
+            }
+            // Buckets idle for a while are forgotten (their next lease starts at one).
+            pools.rate.retain(|_, p| {
+                p.refilling || now.duration_since(p.expires) < Duration::from_secs(10)
+            });
+            let stale: Vec<(TenantId, String)> = pools
+                .quota
+                .iter()
+                .filter(|(_, p)| p.expires.is_some_and(|e| e <= now))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for (tenant, period) in stale {
+                Self::quota_pool(pools, tenant, &period, now);
+            }
+            pools.quota.retain(|_, p| {
+                p.refilling || p.expires.is_some() || p.want > 1 || !p.ranges.is_empty()
+            });
+            std::mem::take(&mut pools.returns)
+        };
+        if returns.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        for r in &returns {
+            let mut cmd = redis::cmd("EVAL");
+            cmd.arg(RETURN_SCRIPT).arg(1);
+            match r {
+                Return::Rate {
+                    key,
+                    tokens,
+                    interval_ms,
+                } => cmd
+                    .arg(format!("{}:{key}", self.rate_prefix))
+                    .arg("rate")
+                    .arg(*tokens)
+                    .arg(*interval_ms),
+                Return::Quota {
+                    tenant,
+                    period,
+                    units,
+                } => cmd
+                    .arg(self.quota_key(*tenant, period))
+                    .arg("quota")
+                    .arg(*units),
+            };
+            pipe.add_command(cmd).ignore();
+        }
+        let mut conn = self.conn.clone();
+        let result: Result<(), _> = pipe.query_async(&mut conn).await;
+        if let Err(e) = result {
+            // Nothing is owed to anyone: unreturned tokens refill at the bucket's rate,
+            // unreturned units are counted until the counter is seeded again.
+            tracing::warn!(error = %e, returns = returns.len(), "unspent leases could not be returned");
+            return Err(redis_err(e));
+        }
+        Ok(returns.len())
+    }
+}
+
+fn pools_return_rate(returns: &mut Vec<Return>, key: &str, tokens: u32, limit: RateLimit) {
+    returns.push(Return::Rate {
+        key: key.to_owned(),
+        tokens,
+        interval_ms: limit.interval_ms(),
+    });
+}
