@@ -1,47 +1,31 @@
-//! Benchmark-only routes (mounted when `TOLLGATE_BENCH_ROUTES=1`, never in the OpenAPI
-//! contract): one trivial handler behind increasing amounts of the request path, so the cost
-//! of each layer shows against the same baseline in one run.
+//! Benchmark-only routes, compiled only with the `bench` cargo feature (never into the
+//! release binary, never in the OpenAPI contract) and mounted when `TOLLGATE_BENCH_ROUTES=1`:
+//! one trivial handler behind increasing amounts of the production request path, so the cost
+//! of each layer shows against the same baseline in one run. Each goes through the same
+//! middleware (request id, metrics, rate-limit headers) and the same `AppState` calls as
+//! `POST /v1/ocr`, and answers their errors as problem+json like every route.
 //!
 //! - `/bench/bare`: nothing.
-//! - `/bench/auth`: authentication (JWT or API key).
-//! - `/bench/admit`: authentication, rate limits, concurrency slot and a quota reservation
-//!   (given back when the handler ends without committing).
-//! - `/bench/metered`: all of that plus the usage event, recorded durably before answering.
+//! - `/bench/auth`: [`AppState::authorized`] (JWT or API key, scope `ocr:read`).
+//! - `/bench/admit`: that plus [`AppState::admit`] (rate limits, concurrency slot, quota
+//!   reservation), dropped without a commit (the reservation is given back).
+//! - `/bench/metered`: that plus [`AppState::commit`] (the usage event, durable before the
+//!   answer), as `POST /v1/ocr` does.
 
-use crate::metering::caller;
+use crate::middleware::header_credentials;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
-use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{get, handler, Request, Response, Route};
+use poem::{get, handler, IntoResponse, Request, Response, Route};
 use std::sync::Arc;
-use tollgate_meter::Metered;
+use tollgate_auth::Principal;
+use tollgate_core::{Code, Scope};
+use tollgate_meter::{Admitted, Metered};
 
-async fn principal(state: &AppState, req: &Request) -> Result<tollgate_auth::Principal, Response> {
-    let token = req
-        .headers()
-        .get("x-api-key")
-        .or_else(|| req.headers().get("authorization"))
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).to_owned())
-        .unwrap_or_default();
-    state
-        .auth
-        .authenticator
-        .bearer(&token, None)
-        .await
-        .map_err(|_| {
-            Response::builder()
-                .status(StatusCode::UNAUTHORIZED)
-                .finish()
-        })
-}
-
-fn ok() -> Response {
-    Response::builder().body("ok")
-}
-
-fn refused(status: StatusCode) -> Response {
-    Response::builder().status(status).finish()
+async fn principal(state: &AppState, req: &Request) -> ApiResult<Principal> {
+    let caller = header_credentials(req)
+        .ok_or_else(|| ApiError::unauthorized(Code::Unauthenticated, "credentials are required"))?;
+    state.authorized(&caller, Scope::OcrRead).await
 }
 
 fn metered() -> Metered {
@@ -54,46 +38,47 @@ fn metered() -> Metered {
     }
 }
 
+fn answer(result: ApiResult<()>) -> Response {
+    match result {
+        Ok(()) => Response::builder().body("ok"),
+        Err(e) => e.into_response(),
+    }
+}
+
 #[handler]
 fn bare() -> Response {
-    ok()
+    answer(Ok(()))
 }
 
 #[handler]
 async fn auth(state: Data<&Arc<AppState>>, req: &Request) -> Response {
-    match principal(&state, req).await {
-        Ok(_) => ok(),
-        Err(r) => r,
-    }
+    answer(principal(&state, req).await.map(drop))
 }
 
 #[handler]
 async fn admit(state: Data<&Arc<AppState>>, req: &Request) -> Response {
-    let p = match principal(&state, req).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match state.meter.admit(&caller(&p), metered()).await {
-        Ok(_admission) => ok(),
-        Err(_) => refused(StatusCode::TOO_MANY_REQUESTS),
-    }
+    answer(
+        async {
+            let p = principal(&state, req).await?;
+            state.admit(&p, None, metered()).await.map(drop)
+        }
+        .await,
+    )
 }
 
 #[handler]
 async fn metered_call(state: Data<&Arc<AppState>>, req: &Request) -> Response {
-    let p = match principal(&state, req).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let admission = match state.meter.admit(&caller(&p), metered()).await {
-        Ok(tollgate_meter::Admitted::Run(a)) => a,
-        Ok(tollgate_meter::Admitted::Replay { .. }) => return ok(),
-        Err(_) => return refused(StatusCode::TOO_MANY_REQUESTS),
-    };
-    match admission.commit(200, None).await {
-        Ok(()) => ok(),
-        Err(_) => refused(StatusCode::SERVICE_UNAVAILABLE),
-    }
+    answer(
+        async {
+            let p = principal(&state, req).await?;
+            match state.admit(&p, None, metered()).await? {
+                Admitted::Run(admission) => state.commit(admission, 200, None).await,
+                // No idempotency key is sent, so nothing is replayed.
+                Admitted::Replay { .. } => Ok(()),
+            }
+        }
+        .await,
+    )
 }
 
 /// `route` with the benchmark routes added.

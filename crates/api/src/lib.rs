@@ -1,6 +1,7 @@
 //! Tollgate's HTTP API: poem + poem-openapi. The OpenAPI document generated here is the
 //! contract (`openapi/openapi.yaml`); [`serve`] runs the API on a listener until `shutdown`.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod metering;
 pub mod metrics;
@@ -148,6 +149,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     if state.config.metrics_on_main {
         route = route.at("/metrics", get(local_metrics));
     }
+    #[cfg(feature = "bench")]
     if state.config.bench_routes {
         route = bench::mount(route);
     }

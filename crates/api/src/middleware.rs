@@ -224,7 +224,7 @@ async fn bounded_body(
 
 /// The API credential in the headers, as the `ApiCaller` security scheme reads it:
 /// `Authorization: Bearer` first, then `X-API-Key`.
-fn header_credentials(req: &Request) -> Option<crate::security::ApiCaller> {
+pub(crate) fn header_credentials(req: &Request) -> Option<crate::security::ApiCaller> {
     use crate::security::{ApiCaller, ApiKeyAuth, BearerAuth};
     let bearer = req
         .headers()

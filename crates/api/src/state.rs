@@ -24,7 +24,8 @@ pub struct ApiConfig {
     /// Bytes of `POST /v1/ocr` bodies that may be in flight at once (being received or
     /// waiting to be decoded); past it an upload is answered 503 `ocr_busy` unread.
     pub ocr_body_budget: usize,
-    /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`).
+    /// Mount the benchmark routes (`TOLLGATE_BENCH_ROUTES=1`); only a build with the `bench`
+    /// feature has them.
     pub bench_routes: bool,
     /// The signing secret of Stripe's webhooks (`STRIPE_WEBHOOK_SECRET`); without it every
     /// delivery is refused.
