@@ -21,7 +21,7 @@ struct Instances {
     store: Store,
     meters: Vec<Arc<Meter>>,
     prefix: String,
-    redis: redis::aio::ConnectionManager,
+    redis: tollgate_store::redis_conn::RedisConn,
     cancel: CancellationToken,
 }
 
@@ -35,9 +35,7 @@ impl Drop for Instances {
 async fn instances(n: usize) -> Result<Instances> {
     let store = Store::connect(&fresh_pg_database().await?).await?;
     store.migrate().await?;
-    let redis = redis::Client::open(redis_url())?
-        .get_connection_manager()
-        .await?;
+    let redis = tollgate_store::redis_conn::connect(&redis_url(), Default::default()).await?;
     let prefix = format!("tollgate-test-{}", uuid::Uuid::new_v4().simple());
     let cancel = CancellationToken::new();
     let meters = (0..n)

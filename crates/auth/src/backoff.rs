@@ -10,10 +10,10 @@
 //! the in-process counters taking over while Redis is unreachable).
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tollgate_core::Clock;
+use tollgate_store::redis_conn::RedisConn;
 
 /// Counting window in seconds.
 pub const WINDOW_SECS: i64 = 900;
@@ -122,7 +122,7 @@ impl AttemptLimiter for LocalAttempts {
 /// Redis counters, shared by every instance. While Redis cannot be reached, each instance
 /// counts in-process instead, so backoff never switches off.
 pub struct RedisAttempts {
-    conn: ConnectionManager,
+    conn: RedisConn,
     prefix: String,
     fallback: LocalAttempts,
 }
@@ -135,7 +135,7 @@ impl std::fmt::Debug for RedisAttempts {
 
 impl RedisAttempts {
     /// Counters in the Redis behind `conn`, under keys starting with `prefix`.
-    pub fn new(conn: ConnectionManager, prefix: &str, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(conn: RedisConn, prefix: &str, clock: Arc<dyn Clock>) -> Self {
         Self {
             conn,
             prefix: format!("{prefix}:login"),

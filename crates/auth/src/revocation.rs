@@ -5,12 +5,12 @@
 //! 200 ms, so all instances refuse a revoked token well within a second.
 
 use chrono::{DateTime, TimeZone, Utc};
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tollgate_core::{Clock, DomainError};
+use tollgate_store::redis_conn::RedisConn;
 use tollgate_store::Store;
 
 /// How often instances pull revocations from Redis.
@@ -22,7 +22,7 @@ const POLL_OVERLAP_MS: i64 = 5_000;
 pub struct Denylist {
     local: RwLock<Local>,
     store: Store,
-    redis: Option<ConnectionManager>,
+    redis: Option<RedisConn>,
     redis_key: String,
     clock: Arc<dyn Clock>,
 }
@@ -67,7 +67,7 @@ impl Denylist {
     /// Loads the durable entries. Redis keys are namespaced by `redis_prefix`.
     pub async fn open(
         store: Store,
-        redis: Option<ConnectionManager>,
+        redis: Option<RedisConn>,
         redis_prefix: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, DomainError> {

@@ -210,9 +210,16 @@ async fn ingest(url: &str) {
 }
 
 async fn limiter(url: &str) {
-    let client = redis::Client::open(url).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
-    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let conn = tollgate_store::redis_conn::connect(url, Default::default())
+        .await
+        .unwrap();
+    // The quota counters are seeded from recorded usage: an empty database of the bench's own.
+    let dir = std::env::temp_dir().join(format!("meter-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}/limiter.db?mode=rwc", dir.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let leases = Arc::new(Leases::new(conn, store, &prefix));
     let period = tollgate_core::plan::Period::of(chrono::Utc::now()).key();

@@ -32,7 +32,6 @@
 use crate::limiter::Bucket;
 use crate::quota::Reserved;
 use crate::MeterError;
-use redis::aio::ConnectionManager;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +39,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tollgate_core::plan::{GcraDecision, RateLimit};
 use tollgate_core::TenantId;
+use tollgate_store::redis_conn::RedisConn;
 use tollgate_store::Store;
 
 /// How long a lease may be spent after it was granted.
@@ -254,7 +254,7 @@ struct Pools {
 
 /// The shared buckets and counters, with this instance's leases of them.
 pub struct Leases {
-    conn: ConnectionManager,
+    conn: RedisConn,
     store: Store,
     rate_prefix: String,
     quota_prefix: String,
@@ -367,7 +367,7 @@ fn lock(pools: &Mutex<Pools>) -> Result<std::sync::MutexGuard<'_, Pools>, MeterE
 
 impl Leases {
     /// Buckets under `{prefix}:rl:` and counters under `{prefix}:quota:`, seeded from `store`.
-    pub fn new(conn: ConnectionManager, store: Store, prefix: &str) -> Self {
+    pub fn new(conn: RedisConn, store: Store, prefix: &str) -> Self {
         Self {
             conn,
             store,
@@ -886,34 +886,42 @@ impl Leases {
         if returns.is_empty() {
             return Ok(0);
         }
-        let mut pipe = redis::pipe();
+        // One pipeline; on a cluster one per tenant (a pipeline goes to one node, and a
+        // tenant's keys share a slot).
+        let mut pipes: std::collections::BTreeMap<String, redis::Pipeline> = Default::default();
+        let cluster = matches!(self.conn, RedisConn::Cluster(_));
         for r in &returns {
+            let key = match r {
+                Return::Rate { key, .. } => format!("{}:{key}", self.rate_prefix),
+                Return::Quota { tenant, period, .. } => self.quota_key(*tenant, period),
+            };
+            let slot = if cluster {
+                key.split_once('{')
+                    .and_then(|(_, rest)| rest.split_once('}'))
+                    .map_or_else(|| key.clone(), |(tag, _)| tag.to_owned())
+            } else {
+                String::new()
+            };
             let mut cmd = redis::cmd("EVAL");
-            cmd.arg(RETURN_SCRIPT).arg(1);
+            cmd.arg(RETURN_SCRIPT).arg(1).arg(key);
             match r {
                 Return::Rate {
-                    key,
                     tokens,
                     interval_ms,
-                } => cmd
-                    .arg(format!("{}:{key}", self.rate_prefix))
-                    .arg("rate")
-                    .arg(*tokens)
-                    .arg(*interval_ms),
-                Return::Quota {
-                    tenant,
-                    period,
-                    units,
-                } => cmd
-                    .arg(self.quota_key(*tenant, period))
-                    .arg("quota")
-                    .arg(*units),
+                    ..
+                } => cmd.arg("rate").arg(*tokens).arg(*interval_ms),
+                Return::Quota { units, .. } => cmd.arg("quota").arg(*units),
             };
-            pipe.add_command(cmd).ignore();
+            pipes.entry(slot).or_default().add_command(cmd).ignore();
         }
-        let mut conn = self.conn.clone();
-        let result: Result<(), _> = pipe.query_async(&mut conn).await;
-        if let Err(e) = result {
+        let mut failed = None;
+        for pipe in pipes.values() {
+            let mut conn = self.conn.clone();
+            if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+                failed = Some(e);
+            }
+        }
+        if let Some(e) = failed {
             // Nothing is owed to anyone: unreturned tokens refill at the bucket's rate,
             // unreturned units are counted until the counter is seeded again.
             tracing::warn!(error = %e, returns = returns.len(), "unspent leases could not be returned");

@@ -232,7 +232,7 @@ pub struct Meter {
     /// Thresholds already announced here (tenant, period, kind, level), so each costs the
     /// database one insert per process.
     announced: Mutex<std::collections::HashSet<(TenantId, String, &'static str, i32)>>,
-    redis: Option<(redis::aio::ConnectionManager, String)>,
+    redis: Option<(tollgate_store::redis_conn::RedisConn, String)>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -247,7 +247,7 @@ impl Meter {
     /// A meter over `store`, with Redis (shared limits and counters) when given.
     pub fn new(
         store: Store,
-        redis: Option<(redis::aio::ConnectionManager, String)>,
+        redis: Option<(tollgate_store::redis_conn::RedisConn, String)>,
         recorder: Recorder,
         clock: Arc<dyn Clock>,
         config: MeterConfig,

@@ -248,7 +248,7 @@ mod tests {
         }
     }
 
-    async fn connect(port: u16) -> redis::aio::ConnectionManager {
+    async fn connect(port: u16) -> tollgate_store::redis_conn::RedisConn {
         let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(std::time::Duration::from_millis(200))
@@ -259,7 +259,7 @@ mod tests {
             if let Ok(c) =
                 redis::aio::ConnectionManager::new_with_config(client.clone(), config.clone()).await
             {
-                return c;
+                return tollgate_store::redis_conn::RedisConn::Single(c);
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

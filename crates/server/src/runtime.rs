@@ -4,7 +4,6 @@
 use crate::config::{master_key, CommonArgs, EnvSettings, MAX_TOKEN_TTL_SECS};
 use anyhow::{Context, Result};
 use chrono::Duration;
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use tollgate_auth::backoff::{AttemptLimiter, LocalAttempts, RedisAttempts};
 use tollgate_auth::keyring::Keyring;
@@ -13,6 +12,7 @@ use tollgate_auth::revocation::Denylist;
 use tollgate_auth::tokens::TokenService;
 use tollgate_auth::{AuthConfig, AuthService, Authenticator};
 use tollgate_core::Clock;
+use tollgate_store::redis_conn::{self, RedisConn};
 use tollgate_store::Store;
 
 /// Explicit clock-skew allowance for token time claims.
@@ -23,7 +23,7 @@ pub struct Services {
     /// Database.
     pub store: Store,
     /// Redis, when configured.
-    pub redis: Option<ConnectionManager>,
+    pub redis: Option<RedisConn>,
     /// Auth.
     pub auth: Arc<AuthService>,
     /// Prices, credit and invoices, under the configured policy.
@@ -36,21 +36,15 @@ pub struct Services {
     pub oidc: tollgate_auth::oidc::Oidc,
 }
 
-/// Connects to Redis, failing fast with a clear message. Commands time out after a second
-/// and a lost connection is retried once, briefly, per command: while Redis is away every
-/// caller gets an error at once (and takes its fallback path) instead of queueing behind
-/// minutes of exponential reconnect backoff; the next command after Redis returns reconnects.
-pub async fn connect_redis(url: &str) -> Result<ConnectionManager> {
-    let client = redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(std::time::Duration::from_millis(500))
-        .set_response_timeout(std::time::Duration::from_secs(1))
-        .set_number_of_retries(1)
-        .set_factor(50)
-        .set_max_delay(200);
+/// Connects to Redis (one server, or a Redis Cluster: see `tollgate_store::redis_conn`),
+/// failing fast with a clear message. Commands time out after a second and a lost connection
+/// is retried once, briefly, per command: while Redis is away every caller gets an error at
+/// once (and takes its fallback path) instead of queueing behind minutes of exponential
+/// reconnect backoff; the next command after Redis returns reconnects.
+pub async fn connect_redis(url: &str) -> Result<RedisConn> {
     let conn = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        ConnectionManager::new_with_config(client, config),
+        redis_conn::connect(url, redis_conn::Timeouts::default()),
     )
     .await
     .context("timed out connecting to Redis (REDIS_URL)")?

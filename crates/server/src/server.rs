@@ -4,17 +4,17 @@
 use crate::config::{CommonArgs, EnvSettings, ServeArgs};
 use crate::runtime::{build, Services};
 use anyhow::{Context, Result};
-use redis::aio::ConnectionManager;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tollgate_api::{ApiConfig, AppState, ReadinessCheck};
+use tollgate_store::redis_conn::RedisConn;
 
 const DRAIN: Duration = Duration::from_secs(20);
 
-struct RedisReady(ConnectionManager);
+struct RedisReady(RedisConn);
 
 #[async_trait::async_trait]
 impl ReadinessCheck for RedisReady {

@@ -18,6 +18,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod plans;
 pub mod prices;
+pub mod redis_conn;
 pub mod revocations;
 pub mod sessions;
 pub mod signing_keys;
