@@ -350,7 +350,14 @@ async fn the_release_binary_has_no_bench_routes() -> Result<()> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut child = serve_with(&spec, port, &[("TOLLGATE_BENCH_ROUTES", "1")]).await?;
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Killed(serve_with(&spec, port, &[("TOLLGATE_BENCH_ROUTES", "1")]).await?);
     let http = reqwest::Client::new();
     for route in ["bare", "auth", "admit", "metered"] {
         let resp = http
@@ -365,7 +372,5 @@ async fn the_release_binary_has_no_bench_routes() -> Result<()> {
             "/bench/{route}"
         );
     }
-    child.kill()?;
-    child.wait()?;
     Ok(())
 }

@@ -323,3 +323,54 @@ async fn a_tenants_keys_share_a_slot() -> Result<()> {
     }
     Ok(())
 }
+
+/// Callers that go away mid-admission (a client disconnecting drops its request at whatever
+/// await it is in: the script call, the seed, the wait for another's refill) lose no units:
+/// what the script granted lands in the lease, what was reserved is refunded, and the quota
+/// still admits exactly Q afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_gone_mid_admission_lose_no_units() -> Result<()> {
+    const Q: i64 = 30;
+    let inst = instances(1).await?;
+    let meter = inst.meters[0].clone();
+    let caller = tenant(&inst.store, |p| {
+        p.monthly_units = Q;
+        p.rate = 100_000.0;
+        p.burst = 100_000;
+    })
+    .await?;
+    for i in 0..300u64 {
+        let cut = Duration::from_micros(20 + (i % 9) * 150);
+        let tries: Vec<_> = (0..4)
+            .map(|_| {
+                let (meter, caller) = (meter.clone(), caller.clone());
+                tokio::spawn(async move {
+                    // Admitted or not, the admission is dropped uncommitted.
+                    let _ = tokio::time::timeout(cut, meter.admit(&caller, one_unit())).await;
+                })
+            })
+            .collect();
+        for t in tries {
+            t.await?;
+        }
+    }
+    tokio::time::sleep(LEASE_LIFETIME * 3).await;
+    let mut admitted = 0;
+    let mut refused_since: Option<Instant> = None;
+    loop {
+        if call(&meter, &caller).await? {
+            admitted += 1;
+            refused_since = None;
+        } else if refused_since.get_or_insert_with(Instant::now).elapsed() > LEASE_LIFETIME * 4 {
+            break;
+        } else {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(admitted, Q, "every unit is still there");
+    assert_eq!(
+        inst.store.usage_events(caller.tenant).await?.len() as i64,
+        Q
+    );
+    Ok(())
+}

@@ -194,7 +194,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_behind_haproxy_keep_one_set_of_limits() -> Result<()> {
     const L: usize = 25;
-    const Q: usize = 12;
+    const Q: usize = 40;
     let rated = plan(|p| {
         p.rate = 0.001;
         p.burst = L as u32;

@@ -328,6 +328,34 @@ impl Admission<'_> {
             hour_epoch: self.at.timestamp() - self.at.timestamp().rem_euclid(3600),
             created_at: self.at,
         };
+        // From here the event may be written even if this future is dropped (a client gone
+        // mid-commit): the units count as used, never refunded, unless the write is known to
+        // have failed. A dropped commit can only over-count by its own units.
+        self.committed = true;
+        let result = self.record(event, status, answer).await;
+        if result.is_err() {
+            self.committed = false;
+        }
+        result?;
+        // Thresholds are announced for units actually used, not for reservations that might
+        // still be refunded: every threshold this call's position in the period's counter
+        // has reached (each once: the meter and the database dedupe). Reached, not crossed
+        // by this very call: with leases, the positions a returned lease held are handed out
+        // again out of order, so the call that crosses a mark may never run.
+        let (_, after, _) = self.crossing;
+        self.meter
+            .announce_crossings(self.caller.tenant, &self.period, &self.limits, 0, after)
+            .await;
+        Ok(())
+    }
+
+    /// Writes the usage event (with the stored answer, under an idempotency key).
+    async fn record(
+        &mut self,
+        event: UsageEvent,
+        status: u16,
+        answer: Option<&str>,
+    ) -> Result<(), MeterError> {
         match &self.held {
             Some(held) => {
                 let completed = self
@@ -356,19 +384,6 @@ impl Admission<'_> {
                 }
             }
         }
-        self.committed = true;
-        // Thresholds are announced for units actually used, not for reservations that might
-        // still be refunded.
-        let (before, after, _) = self.crossing;
-        self.meter
-            .announce_crossings(
-                self.caller.tenant,
-                &self.period,
-                &self.limits,
-                before,
-                after,
-            )
-            .await;
         Ok(())
     }
 

@@ -45,6 +45,9 @@ use tollgate_store::Store;
 /// How long a lease may be spent after it was granted.
 pub const LEASE_LIFETIME: Duration = Duration::from_millis(100);
 
+/// How long a lease nobody asks of is remembered (with the size its next lease starts at).
+const IDLE_POOL: Duration = Duration::from_secs(10);
+
 /// The largest quota lease, in units: what a killed instance can leave counted but unused.
 pub const MAX_QUOTA_LEASE: i64 = 64;
 
@@ -172,7 +175,7 @@ struct RatePool {
 }
 
 impl RatePool {
-    /// A bucket seen for the first time: its first refill is in flight, for one token.
+    /// A bucket seen for the first time (no refill of it in flight yet).
     fn new(limit: RateLimit, now: Instant) -> Self {
         Self {
             limit,
@@ -183,7 +186,7 @@ impl RatePool {
             remaining: 0,
             reset_ms: 0.0,
             granted: now,
-            refilling: true,
+            refilling: false,
             notify: Arc::new(Notify::new()),
         }
     }
@@ -200,6 +203,10 @@ struct QuotaPool {
     refilling: bool,
     /// Wakes the callers waiting for it.
     notify: Arc<Notify>,
+    /// The limit and whether it is a hard cap, as the units were granted under.
+    terms: Option<(i64, bool)>,
+    /// Last asked of.
+    touched: Option<Instant>,
 }
 
 impl QuotaPool {
@@ -286,12 +293,14 @@ type ScriptAnswer = (i64, Vec<BucketRow>, (i64, i64, i64));
 /// One bucket's row of the script's answer.
 type BucketRow = (i64, i64, i64, i64);
 
-/// What a call asked the script for, beyond its arguments: which buckets it took from its
-/// leases, which it refills, and whether it refills the quota lease.
-#[derive(Clone, Copy)]
-struct Refill<'a> {
-    from_lease: &'a [bool],
-    refills: &'a [bool],
+/// What a call asks the script for: per bucket the lease wanted (0: this bucket's lease
+/// covers the call) and whether the call leads its refill; the quota's `(want, need)` and
+/// whether the call leads its refill.
+#[derive(Debug, Clone)]
+struct CallPlan {
+    wants: Vec<u32>,
+    refills: Vec<bool>,
+    quota: Option<(i64, i64)>,
     quota_refill: bool,
 }
 
@@ -301,26 +310,57 @@ enum Plan {
     Wait(tokio::sync::futures::OwnedNotified),
     /// Served from the leases.
     Done(Acquired),
-    /// Call the script: per bucket whether taken from its lease, the lease wanted and
-    /// whether this call leads its refill; the quota's (want, need) and whether this call
-    /// leads its refill.
+    /// Call the script, then plan again.
     Call(CallPlan),
 }
-
-type CallPlan = (Vec<bool>, Vec<u32>, Vec<bool>, Option<(i64, i64)>, bool);
 
 /// How many times a caller waits for another's refill before it asks for itself.
 const MAX_WAITS: u32 = 2;
 
-/// Ends the refills a call leads when dropped (also when the caller is gone mid-call), and
-/// wakes whoever waits for them.
-struct RefillGuard<'a> {
-    leases: &'a Leases,
+/// Script calls one admission makes before it takes what the last one granted directly
+/// (other callers took the grants of the earlier ones first).
+const MAX_CALLS: u32 = 3;
+
+/// A quota ask owned by the refill task.
+#[derive(Debug, Clone)]
+struct OwnedAsk {
+    tenant: TenantId,
+    period: String,
+    units: i64,
+    limit: i64,
+    hard: bool,
+}
+
+impl OwnedAsk {
+    fn of(q: &QuotaAsk<'_>) -> Self {
+        Self {
+            tenant: q.tenant,
+            period: q.period.to_owned(),
+            units: q.units,
+            limit: q.limit,
+            hard: q.hard,
+        }
+    }
+
+    fn borrowed(&self) -> QuotaAsk<'_> {
+        QuotaAsk {
+            tenant: self.tenant,
+            period: &self.period,
+            units: self.units,
+            limit: self.limit,
+            hard: self.hard,
+        }
+    }
+}
+
+/// Ends the refills a call leads when dropped, and wakes whoever waits for them.
+struct RefillGuard {
+    leases: Arc<Leases>,
     rate: Vec<String>,
     quota: Option<(TenantId, String)>,
 }
 
-impl Drop for RefillGuard<'_> {
+impl Drop for RefillGuard {
     fn drop(&mut self) {
         let Ok(mut pools) = self.leases.pools.lock() else {
             return;
@@ -338,10 +378,16 @@ impl Drop for RefillGuard<'_> {
     }
 }
 
-/// The outcome of a script call: decided, or the quota counter must be seeded first.
+/// What a script call came to.
 enum Settled {
-    Done(Acquired),
-    Seed(Vec<GcraDecision>),
+    /// Granted: the grants are in the leases; plan again to take from them.
+    Granted,
+    /// Granted and taken for the caller (its last call).
+    Taken(Acquired),
+    /// Refused: the decisions (and the quota's refusal) to answer with.
+    Refused(Acquired),
+    /// The quota counter was missing and is seeded now: call again.
+    Seeded,
 }
 
 fn redis_err(e: redis::RedisError) -> MeterError {
@@ -393,70 +439,55 @@ impl Leases {
     }
 
     /// Charges one token of every bucket (all or nothing) and, when asked, reserves quota
-    /// units: from this instance's leases when they cover it, otherwise in one script call
-    /// that also takes the next leases.
+    /// units: from this instance's leases when they cover it, otherwise through one script
+    /// call that also takes the next leases.
+    ///
+    /// The script call and the settling of what it granted run in a task of their own, so a
+    /// caller that is gone mid-call (a client disconnecting drops its request) loses nothing:
+    /// the grant lands in the leases for the next caller, or goes back to Redis with them.
     pub async fn acquire(
-        &self,
+        self: &Arc<Self>,
         buckets: &[Bucket],
         quota: Option<QuotaAsk<'_>>,
     ) -> Result<Acquired, MeterError> {
-        self.acquire_once(buckets, quota, false).await
-    }
-
-    async fn acquire_once(
-        &self,
-        buckets: &[Bucket],
-        quota: Option<QuotaAsk<'_>>,
-        seeded: bool,
-    ) -> Result<Acquired, MeterError> {
-        // Per bucket: whether this call takes its token from the lease (taken now, put back
-        // if the script refuses), and the lease to ask Redis for. One refill of a lease is in
-        // flight at a time; a caller that finds one running waits for it (at most twice, then
-        // asks for its own token or units only), so concurrent callers share one round trip
-        // and never lease more than one lease's worth between them.
-        let mut waits = 0;
-        let (from_lease, wants, refills, ask, quota_refill) = loop {
+        let (mut waits, mut calls) = (0, 0);
+        loop {
             match self.plan(buckets, quota.as_ref(), waits < MAX_WAITS)? {
                 Plan::Wait(w) => {
                     waits += 1;
                     let _ = tokio::time::timeout(LEASE_LIFETIME, w).await;
                 }
                 Plan::Done(acquired) => return Ok(acquired),
-                Plan::Call(c) => break c,
+                Plan::Call(plan) => {
+                    calls += 1;
+                    let task = tokio::spawn(self.clone().refill(
+                        buckets.to_vec(),
+                        quota.as_ref().map(OwnedAsk::of),
+                        plan,
+                        calls >= MAX_CALLS,
+                    ));
+                    let settled = task
+                        .await
+                        .map_err(|e| MeterError::Internal(format!("a lease refill failed: {e}")))?;
+                    match settled? {
+                        Settled::Granted | Settled::Seeded => {}
+                        Settled::Taken(acquired) | Settled::Refused(acquired) => {
+                            return Ok(acquired)
+                        }
+                    }
+                    if calls > MAX_CALLS {
+                        return Err(MeterError::Internal(
+                            "lease refills kept being taken".into(),
+                        ));
+                    }
+                }
             }
-        };
-        // Whatever happens from here (an error, a refusal, the caller gone mid-call), the
-        // refills this call leads end, and their waiters are woken.
-        let guard = RefillGuard {
-            leases: self,
-            rate: buckets
-                .iter()
-                .zip(&refills)
-                .filter(|(_, r)| **r)
-                .map(|(b, _)| b.key.clone())
-                .collect(),
-            quota: quota
-                .as_ref()
-                .filter(|_| quota_refill)
-                .map(|q| (q.tenant, q.period.to_owned())),
-        };
-        let quota_ask = quota.as_ref().zip(ask);
-        let result = self.call(buckets, &from_lease, &wants, quota_ask).await;
-        let refill = Refill {
-            from_lease: &from_lease,
-            refills: &refills,
-            quota_refill,
-        };
-        let settled = self.settle(buckets, quota.as_ref(), result, &refill, Instant::now());
-        drop(guard);
-        match settled? {
-            Settled::Done(acquired) => Ok(acquired),
-            Settled::Seed(decisions) => self.seed_and_retry(quota, decisions, seeded).await,
         }
     }
 
     /// What a call does, decided under the lock: wait for a refill in flight, take all it
-    /// needs from its leases, or call the script (leading the refills it starts).
+    /// needs from its leases, or call the script (leading the refills it starts). Nothing is
+    /// taken from a lease unless everything the call needs is there.
     fn plan(
         &self,
         buckets: &[Bucket],
@@ -465,223 +496,259 @@ impl Leases {
     ) -> Result<Plan, MeterError> {
         let now = Instant::now();
         let mut pools = lock(&self.pools)?;
-        // Wait for a refill in flight of a lease this call needs.
         let mut waiter = None;
+        let mut covered = true;
         for b in buckets {
-            if let Some(p) = Self::rate_pool(&mut pools, b, now) {
-                if p.tokens == 0 && p.refilling && may_wait {
-                    waiter = Some(p.notify.clone().notified_owned());
+            match Self::rate_pool(&mut pools, b, now) {
+                Some(p) if p.tokens > 0 => {}
+                Some(p) => {
+                    covered = false;
+                    if p.refilling && may_wait {
+                        waiter = Some(p.notify.clone().notified_owned());
+                    }
                 }
+                None => covered = false,
             }
         }
         if let Some(q) = quota {
-            let pool = Self::quota_pool(&mut pools, q.tenant, q.period, now);
-            if q.units > pool.units() && pool.refilling && may_wait {
-                waiter = Some(pool.notify.clone().notified_owned());
+            let pool = Self::quota_pool(&mut pools, q, now);
+            if q.units > pool.units() {
+                covered = false;
+                if pool.refilling && may_wait {
+                    waiter = Some(pool.notify.clone().notified_owned());
+                }
             }
+        }
+        if covered {
+            for b in buckets {
+                if let Some(p) = pools.rate.get_mut(&b.key) {
+                    p.tokens -= 1;
+                    p.spent += 1;
+                }
+            }
+            let quota = match quota {
+                Some(q) if q.units > 0 => {
+                    let pool = Self::quota_pool(&mut pools, q, now);
+                    let (before, after) = pool.take(q.units).ok_or_else(|| {
+                        MeterError::Internal("a covered quota lease came up short".into())
+                    })?;
+                    Some(Reserved {
+                        granted: true,
+                        before,
+                        after,
+                    })
+                }
+                _ => None,
+            };
+            let decisions = Self::leased_decisions(&pools, buckets, now);
+            // The gate tops an empty quota lease up only in a round trip it makes anyway.
+            return Ok(Plan::Done(Acquired { decisions, quota }));
         }
         if let Some(w) = waiter {
             return Ok(Plan::Wait(w));
         }
-        let mut from_lease = vec![false; buckets.len()];
-        let mut wants = vec![0u32; buckets.len()];
-        let mut refills = vec![false; buckets.len()];
+        let mut plan = CallPlan {
+            wants: vec![0; buckets.len()],
+            refills: vec![false; buckets.len()],
+            quota: None,
+            quota_refill: false,
+        };
         for (i, b) in buckets.iter().enumerate() {
             match pools.rate.get_mut(&b.key) {
-                Some(p) if p.tokens > 0 => {
-                    p.tokens -= 1;
-                    p.spent += 1;
-                    from_lease[i] = true;
-                }
-                Some(p) if p.refilling => wants[i] = 1,
+                Some(p) if p.tokens > 0 => {}
+                Some(p) if p.refilling => plan.wants[i] = 1,
                 Some(p) => {
-                    wants[i] = p.want.clamp(1, max_rate_lease(b.limit));
+                    plan.wants[i] = p.want.clamp(1, max_rate_lease(b.limit));
                     p.refilling = true;
-                    refills[i] = true;
+                    plan.refills[i] = true;
                 }
                 None => {
-                    pools
-                        .rate
-                        .insert(b.key.clone(), RatePool::new(b.limit, now));
-                    wants[i] = 1;
-                    refills[i] = true;
+                    let mut p = RatePool::new(b.limit, now);
+                    p.refilling = true;
+                    pools.rate.insert(b.key.clone(), p);
+                    plan.wants[i] = 1;
+                    plan.refills[i] = true;
                 }
             }
         }
-        let all_leased = from_lease.iter().all(|l| *l);
-        let mut ask: Option<(i64, i64)> = None; // quota (want, need)
-        let mut quota_refill = false;
         if let Some(q) = quota {
-            let pool = Self::quota_pool(&mut pools, q.tenant, q.period, now);
-            if q.units > 0 {
-                if all_leased {
-                    if let Some((before, after)) = pool.take(q.units) {
-                        let decisions = Self::leased_decisions(&pools, buckets, now);
-                        return Ok(Plan::Done(Acquired {
-                            decisions,
-                            quota: Some(Reserved {
-                                granted: true,
-                                before,
-                                after,
-                            }),
-                        }));
-                    }
-                }
-                // Ask for what the lease lacks (and, unless a refill is running, the
-                // next lease).
-                let need = (q.units - pool.units()).max(1);
+            let pool = Self::quota_pool(&mut pools, q, now);
+            let missing = q.units - pool.units();
+            if missing > 0 {
+                // What the lease lacks (and, unless a refill is running, the next lease).
                 let want = if pool.refilling {
-                    need
+                    missing
                 } else {
                     pool.refilling = true;
-                    quota_refill = true;
-                    pool.want.clamp(need, MAX_QUOTA_LEASE.max(need))
+                    plan.quota_refill = true;
+                    pool.want.clamp(missing, MAX_QUOTA_LEASE.max(missing))
                 };
-                ask = Some((want, need));
-            } else if pool.units() == 0 && !pool.refilling && !all_leased {
-                // The gate tops an empty lease up in the round trip it makes anyway
-                // (one unit for a tenant that is not busy), never refusing.
+                plan.quota = Some((want, missing));
+            } else if q.units == 0 && pool.units() == 0 && !pool.refilling {
+                // The gate tops an empty lease up in the round trip it makes anyway (one
+                // unit for a tenant that is not busy), never refusing.
                 pool.refilling = true;
-                quota_refill = true;
-                ask = Some((pool.want.clamp(1, MAX_QUOTA_LEASE), 0));
+                plan.quota_refill = true;
+                plan.quota = Some((pool.want.clamp(1, MAX_QUOTA_LEASE), 0));
             }
         }
-        if all_leased && ask.is_none() {
-            let decisions = Self::leased_decisions(&pools, buckets, now);
-            return Ok(Plan::Done(Acquired {
-                decisions,
-                quota: None,
-            }));
-        }
-        Ok(Plan::Call((from_lease, wants, refills, ask, quota_refill)))
+        Ok(Plan::Call(plan))
     }
 
-    /// What the script call decided, applied to this instance's leases.
+    /// One script call and its settling, run to the end whatever happens to the caller.
+    /// With `take`, the caller's own token and units are taken from the grant at once.
+    async fn refill(
+        self: Arc<Self>,
+        buckets: Vec<Bucket>,
+        quota: Option<OwnedAsk>,
+        plan: CallPlan,
+        take: bool,
+    ) -> Result<Settled, MeterError> {
+        let _guard = RefillGuard {
+            leases: self.clone(),
+            rate: buckets
+                .iter()
+                .zip(&plan.refills)
+                .filter(|(_, r)| **r)
+                .map(|(b, _)| b.key.clone())
+                .collect(),
+            quota: quota
+                .as_ref()
+                .filter(|_| plan.quota_refill)
+                .map(|q| (q.tenant, q.period.clone())),
+        };
+        let ask = quota.as_ref().map(OwnedAsk::borrowed);
+        let answer = self
+            .call(&buckets, &plan.wants, ask.as_ref().zip(plan.quota))
+            .await?;
+        let settled = self.settle(&buckets, ask.as_ref(), answer, &plan, take)?;
+        if let (Settled::Seeded, Some(q)) = (&settled, &ask) {
+            self.seed(q.tenant, q.period).await?;
+        }
+        Ok(settled)
+    }
+
+    /// What the script call granted, put in this instance's leases.
     fn settle(
         &self,
         buckets: &[Bucket],
         quota: Option<&QuotaAsk<'_>>,
-        result: Result<ScriptAnswer, MeterError>,
-        refill: &Refill<'_>,
-        now: Instant,
+        (ok, rows, q): ScriptAnswer,
+        plan: &CallPlan,
+        take: bool,
     ) -> Result<Settled, MeterError> {
-        let Refill {
-            from_lease,
-            refills,
-            quota_refill,
-        } = *refill;
+        let now = Instant::now();
         let mut pools = lock(&self.pools)?;
-        let (ok, rows, q) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                Self::put_back(&mut pools, buckets, from_lease);
-                return Err(e);
-            }
-        };
-        if ok != 1 {
-            Self::put_back(&mut pools, buckets, from_lease);
-        }
         let mut decisions = Vec::with_capacity(buckets.len());
         for (i, b) in buckets.iter().enumerate() {
             let (granted, remaining, retry, reset) = rows.get(i).copied().unwrap_or_default();
             let granted = u32::try_from(granted).unwrap_or(0);
             let remaining = u32::try_from(remaining).unwrap_or(0);
-            if ok == 1 && granted > 0 {
-                let pool = pools
-                    .rate
-                    .entry(b.key.clone())
-                    .or_insert_with(|| RatePool::new(b.limit, now));
-                // A refill after a lease used up before it expired: ask for twice as much
-                // next time.
-                if refills[i] && pool.tokens == 0 && pool.expires > now && pool.spent >= pool.want {
-                    pool.want = pool.want.saturating_mul(2);
-                }
-                // One token is this call's; the rest is the lease.
-                pool.tokens += granted - 1;
-                if refills[i] {
-                    pool.spent = 1;
-                    pool.expires = now + LEASE_LIFETIME;
-                } else {
-                    pool.spent += 1;
+            if ok == 1 {
+                let pool = pools.rate.entry(b.key.clone()).or_insert_with(|| {
+                    // Dropped meanwhile (its limit changed): no refill of it is in flight.
+                    RatePool::new(b.limit, now)
+                });
+                if granted > 0 {
+                    // A refill after a lease used up before it expired: ask for twice as
+                    // much next time.
+                    if plan.refills[i]
+                        && pool.tokens == 0
+                        && pool.expires > now
+                        && pool.spent >= pool.want
+                    {
+                        pool.want = pool.want.saturating_mul(2);
+                    }
+                    pool.tokens += granted;
+                    if plan.refills[i] || pool.expires <= now {
+                        pool.spent = 0;
+                        pool.expires = now + LEASE_LIFETIME;
+                    }
                 }
                 pool.remaining = remaining;
                 pool.reset_ms = reset as f64;
                 pool.granted = now;
             }
-            let held = pools.rate.get(&b.key).map_or(0, |p| p.tokens);
             decisions.push(GcraDecision {
                 allowed: ok == 1,
                 tat_ms: 0.0,
-                remaining: if ok == 1 {
-                    remaining.saturating_add(held)
-                } else {
-                    0
-                },
-                retry_after_ms: retry as f64,
+                remaining: 0,
+                retry_after_ms: if plan.wants[i] > 0 { retry as f64 } else { 0.0 },
                 reset_ms: reset as f64,
             });
         }
-        let reserved = match (quota, q) {
-            (Some(ask), (status, granted, before)) if status >= 0 => {
-                let pool = Self::quota_pool(&mut pools, ask.tenant, ask.period, now);
-                if granted > 0 {
-                    if quota_refill && pool.ranges.is_empty() && pool.spent >= pool.want {
-                        pool.want = pool.want.saturating_mul(2).max(1);
-                    }
-                    pool.ranges.push_back((before, before + granted));
-                    if quota_refill || pool.expires.is_none() {
-                        pool.expires = Some(now + LEASE_LIFETIME);
-                        pool.spent = 0;
-                    }
+        if ok != 1 {
+            return Ok(Settled::Refused(Acquired {
+                decisions,
+                quota: None,
+            }));
+        }
+        let (status, granted, before) = q;
+        if let (Some(ask), Some(_)) = (quota, plan.quota) {
+            if status == -1 {
+                return Ok(Settled::Seeded);
+            }
+            let pool = Self::quota_pool(&mut pools, ask, now);
+            if granted > 0 {
+                if plan.quota_refill && pool.ranges.is_empty() && pool.spent >= pool.want {
+                    pool.want = pool.want.saturating_mul(2).max(1);
                 }
-                if ask.units == 0 {
-                    None
-                } else {
-                    Some(pool.take(ask.units).map_or(
-                        Reserved {
-                            granted: false,
-                            before,
-                            after: before,
-                        },
-                        |(before, after)| Reserved {
-                            granted: true,
-                            before,
-                            after,
-                        },
-                    ))
+                pool.ranges.push_back((before, before + granted));
+                if plan.quota_refill || pool.expires.is_none() {
+                    pool.expires = Some(now + LEASE_LIFETIME);
+                    pool.spent = 0;
                 }
             }
-            (Some(_), (-1, _, _)) => return Ok(Settled::Seed(decisions)),
+            if status == 0 && ask.units > 0 {
+                // Refused; the buckets' tokens stay in the leases for the next call.
+                return Ok(Settled::Refused(Acquired {
+                    decisions,
+                    quota: Some(Reserved {
+                        granted: false,
+                        before,
+                        after: before,
+                    }),
+                }));
+            }
+        }
+        if !take {
+            return Ok(Settled::Granted);
+        }
+        let covered = buckets
+            .iter()
+            .all(|b| pools.rate.get(&b.key).is_some_and(|p| p.tokens > 0))
+            && quota.is_none_or(|q| {
+                q.units == 0
+                    || pools
+                        .quota
+                        .get(&(q.tenant, q.period.to_owned()))
+                        .is_some_and(|p| p.units() >= q.units)
+            });
+        if !covered {
+            return Ok(Settled::Granted);
+        }
+        for b in buckets {
+            if let Some(p) = pools.rate.get_mut(&b.key) {
+                p.tokens -= 1;
+                p.spent += 1;
+            }
+        }
+        let reserved = match quota {
+            Some(q) if q.units > 0 => {
+                let pool = Self::quota_pool(&mut pools, q, now);
+                pool.take(q.units).map(|(before, after)| Reserved {
+                    granted: true,
+                    before,
+                    after,
+                })
+            }
             _ => None,
         };
-        Ok(Settled::Done(Acquired {
+        let decisions = Self::leased_decisions(&pools, buckets, now);
+        Ok(Settled::Taken(Acquired {
             decisions,
             quota: reserved,
         }))
-    }
-
-    /// The period's counter was missing: seed it, then ask again for the quota alone (the
-    /// buckets, if any, were charged already).
-    async fn seed_and_retry(
-        &self,
-        quota: Option<QuotaAsk<'_>>,
-        decisions: Vec<GcraDecision>,
-        seeded: bool,
-    ) -> Result<Acquired, MeterError> {
-        let Some(ask) = quota else {
-            return Err(MeterError::Internal("a seed without a quota".into()));
-        };
-        if seeded {
-            return Err(MeterError::Redis(
-                "the quota counter vanished right after it was seeded".into(),
-            ));
-        }
-        self.seed(ask.tenant, ask.period).await?;
-        let again = Box::pin(self.acquire_once(&[], Some(ask), true)).await?;
-        Ok(Acquired {
-            decisions,
-            quota: again.quota,
-        })
     }
 
     /// Gives back `units` a call reserved at counter value `before` and did not commit, to
@@ -696,7 +763,7 @@ impl Leases {
     ) -> Result<(), MeterError> {
         let mut pools = lock(&self.pools)?;
         let now = Instant::now();
-        let pool = Self::quota_pool(&mut pools, tenant, period, now);
+        let pool = Self::quota_pool_of(&mut pools, tenant, period, None, now);
         pool.ranges.push_front((before, before + units));
         pool.spent = pool.spent.saturating_sub(units);
         if pool.expires.is_none() {
@@ -728,15 +795,23 @@ impl Leases {
         pools.rate.get_mut(&b.key)
     }
 
-    fn quota_pool<'p>(
+    /// The quota lease a call asks of, dropped (its units queued for return) when expired
+    /// or granted under another limit or cap.
+    fn quota_pool<'p>(pools: &'p mut Pools, q: &QuotaAsk<'_>, now: Instant) -> &'p mut QuotaPool {
+        Self::quota_pool_of(pools, q.tenant, q.period, Some((q.limit, q.hard)), now)
+    }
+
+    fn quota_pool_of<'p>(
         pools: &'p mut Pools,
         tenant: TenantId,
         period: &str,
+        terms: Option<(i64, bool)>,
         now: Instant,
     ) -> &'p mut QuotaPool {
         let key = (tenant, period.to_owned());
-        let pool = pools.quota.entry(key).or_default();
-        if pool.expires.is_some_and(|e| e <= now) {
+        let pool = pools.quota.entry(key.clone()).or_default();
+        let other_terms = matches!((terms, pool.terms), (Some(t), Some(held)) if t != held);
+        if pool.expires.is_some_and(|e| e <= now) || other_terms {
             let units = pool.units();
             pool.ranges.clear();
             pool.expires = None;
@@ -750,19 +825,12 @@ impl Leases {
                 });
             }
         }
-        // Re-borrow: the entry exists.
-        pools.quota.entry((tenant, period.to_owned())).or_default()
-    }
-
-    fn put_back(pools: &mut Pools, buckets: &[Bucket], from_lease: &[bool]) {
-        for (b, leased) in buckets.iter().zip(from_lease) {
-            if *leased {
-                if let Some(p) = pools.rate.get_mut(&b.key) {
-                    p.tokens += 1;
-                    p.spent = p.spent.saturating_sub(1);
-                }
-            }
+        let pool = pools.quota.entry(key).or_default();
+        if terms.is_some() {
+            pool.terms = terms;
         }
+        pool.touched = Some(now);
+        pool
     }
 
     /// Decisions for a call served from leases alone.
@@ -790,20 +858,20 @@ impl Leases {
     async fn call(
         &self,
         buckets: &[Bucket],
-        from_lease: &[bool],
         wants: &[u32],
         quota: Option<(&QuotaAsk<'_>, (i64, i64))>,
     ) -> Result<ScriptAnswer, MeterError> {
         let mut inv = self.acquire.prepare_invoke();
         inv.arg(buckets.len())
             .arg(if quota.is_some() { "1" } else { "0" });
-        for ((b, leased), want) in buckets.iter().zip(from_lease).zip(wants) {
+        for (b, want) in buckets.iter().zip(wants) {
+            // A bucket whose lease covers the call is only read (want and need 0).
             let interval = b.limit.interval_ms();
             inv.key(self.rate_key(b));
             inv.arg(interval)
                 .arg(interval * f64::from(b.limit.burst))
-                .arg(if *leased { 0 } else { *want })
-                .arg(u8::from(!*leased));
+                .arg(*want)
+                .arg(u8::from(*want > 0));
         }
         if let Some((q, (want, need))) = quota {
             inv.key(self.quota_key(q.tenant, q.period));
@@ -866,9 +934,9 @@ impl Leases {
                 pools_return_rate(&mut pools.returns, &key, tokens, limit);
             }
             // Buckets idle for a while are forgotten (their next lease starts at one).
-            pools.rate.retain(|_, p| {
-                p.refilling || now.duration_since(p.expires) < Duration::from_secs(10)
-            });
+            pools
+                .rate
+                .retain(|_, p| p.refilling || now.duration_since(p.expires) < IDLE_POOL);
             let stale: Vec<(TenantId, String)> = pools
                 .quota
                 .iter()
@@ -876,10 +944,12 @@ impl Leases {
                 .map(|(k, _)| k.clone())
                 .collect();
             for (tenant, period) in stale {
-                Self::quota_pool(pools, tenant, &period, now);
+                Self::quota_pool_of(pools, tenant, &period, None, now);
             }
             pools.quota.retain(|_, p| {
-                p.refilling || p.expires.is_some() || p.want > 1 || !p.ranges.is_empty()
+                p.refilling
+                    || !p.ranges.is_empty()
+                    || p.touched.is_some_and(|t| now.duration_since(t) < IDLE_POOL)
             });
             std::mem::take(&mut pools.returns)
         };
@@ -922,8 +992,10 @@ impl Leases {
             }
         }
         if let Some(e) = failed {
-            // Nothing is owed to anyone: unreturned tokens refill at the bucket's rate,
-            // unreturned units are counted until the counter is seeded again.
+            // Not retried: part of the pipeline may have been applied, and a return applied
+            // twice would hand out what was spent. What is lost errs on the safe side:
+            // unreturned tokens refill at the bucket's rate, unreturned units are counted
+            // until the counter is seeded again.
             tracing::warn!(error = %e, returns = returns.len(), "unspent leases could not be returned");
             return Err(redis_err(e));
         }

@@ -140,6 +140,9 @@ impl Limiter {
         if self.using_redis() {
             match redis.acquire(buckets, quota).await {
                 Ok(d) => return Ok(d),
+                // Only Redis being away is a reason to limit in-process: a database failure
+                // (seeding a quota counter) or a bug is passed up, never a looser limit.
+                Err(e @ (MeterError::Database(_) | MeterError::Internal(_))) => return Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, policy = ?self.policy, "rate limiter: Redis unreachable");
                     self.skip_redis_until.store(

@@ -2,8 +2,9 @@
 //! backoff): one server, or a Redis Cluster. `REDIS_URL` names either:
 //!
 //! - `redis://host:port[/db]` (or `rediss://…`): one server (or a proxy in front of many);
-//! - `redis+cluster://host1:port1,host2:port2,…`: a Redis Cluster, found from any of the
-//!   listed nodes (the rest of the cluster is discovered);
+//! - `redis+cluster://[user:password@]host1:port1,host2:port2,…` (`rediss+cluster://` for
+//!   TLS): a Redis Cluster, found from any of the listed nodes (the rest of the cluster is
+//!   discovered);
 //! - a comma-separated list of `redis://` URLs: the same cluster, node by node.
 //!
 //! Every multi-key operation Tollgate makes keeps its keys in one hash slot (a tenant's keys
@@ -62,16 +63,29 @@ impl ConnectionLike for RedisConn {
     }
 }
 
-/// The nodes of a cluster `url` names, or `None` for a single server.
+/// The nodes of a cluster `url` names, or `None` for a single server. In
+/// `redis+cluster://[user:password@]h1:p1,h2:p2` (`rediss+cluster://` for TLS) the scheme and
+/// the credentials apply to every node.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
-    if let Some(rest) = url.strip_prefix("redis+cluster://") {
-        return Some(
-            rest.split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(|n| format!("redis://{n}"))
-                .collect(),
-        );
+    let clustered = [
+        ("redis+cluster://", "redis://"),
+        ("rediss+cluster://", "rediss://"),
+    ];
+    for (prefix, scheme) in clustered {
+        if let Some(rest) = url.strip_prefix(prefix) {
+            let (auth, hosts) = match rest.rsplit_once('@') {
+                Some((auth, hosts)) => (format!("{auth}@"), hosts),
+                None => (String::new(), rest),
+            };
+            return Some(
+                hosts
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| format!("{scheme}{auth}{n}"))
+                    .collect(),
+            );
+        }
     }
     url.contains(',').then(|| {
         url.split(',')
@@ -142,6 +156,13 @@ mod tests {
             Some(vec![
                 "redis://10.0.0.1:7000".to_owned(),
                 "redis://10.0.0.2:7001".to_owned()
+            ])
+        );
+        assert_eq!(
+            cluster_nodes("rediss+cluster://u:p@a:1,b:2"),
+            Some(vec![
+                "rediss://u:p@a:1".to_owned(),
+                "rediss://u:p@b:2".to_owned()
             ])
         );
         assert_eq!(
