@@ -374,3 +374,32 @@ async fn callers_gone_mid_admission_lose_no_units() -> Result<()> {
     );
     Ok(())
 }
+
+/// Many callers of one busy tenant at once (each refill taken by others before its own
+/// caller comes back for it): every call is decided, none fails for contention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_callers_is_served() -> Result<()> {
+    let inst = instances(1).await?;
+    let caller = tenant(&inst.store, |p| {
+        p.rate = 1_000_000.0;
+        p.burst = 1_000_000;
+        p.monthly_units = 1_000_000;
+    })
+    .await?;
+    let tasks: Vec<_> = (0..512)
+        .map(|_| {
+            let (meter, caller) = (inst.meters[0].clone(), caller.clone());
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    anyhow::ensure!(call(&meter, &caller).await?, "refused");
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await??;
+    }
+    assert_eq!(inst.store.usage_events(caller.tenant).await?.len(), 5120);
+    Ok(())
+}

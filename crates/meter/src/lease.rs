@@ -450,9 +450,11 @@ impl Leases {
         buckets: &[Bucket],
         quota: Option<QuotaAsk<'_>>,
     ) -> Result<Acquired, MeterError> {
-        let (mut waits, mut calls) = (0, 0);
+        let (mut waits, mut calls, mut seeded) = (0, 0, false);
         loop {
-            match self.plan(buckets, quota.as_ref(), waits < MAX_WAITS)? {
+            // The last call asks Redis for all the call needs and takes it from the grant.
+            let last = calls + 1 >= MAX_CALLS;
+            match self.plan(buckets, quota.as_ref(), waits < MAX_WAITS, last)? {
                 Plan::Wait(w) => {
                     waits += 1;
                     let _ = tokio::time::timeout(LEASE_LIFETIME, w).await;
@@ -464,18 +466,28 @@ impl Leases {
                         buckets.to_vec(),
                         quota.as_ref().map(OwnedAsk::of),
                         plan,
-                        calls >= MAX_CALLS,
+                        last,
                     ));
                     let settled = task
                         .await
                         .map_err(|e| MeterError::Internal(format!("a lease refill failed: {e}")))?;
                     match settled? {
-                        Settled::Granted | Settled::Seeded => {}
+                        Settled::Granted => {}
+                        // Seeding the period's counter is not a call that others took from.
+                        Settled::Seeded if !seeded => {
+                            seeded = true;
+                            calls -= 1;
+                        }
+                        Settled::Seeded => {
+                            return Err(MeterError::Redis(
+                                "the quota counter vanished right after it was seeded".into(),
+                            ))
+                        }
                         Settled::Taken(acquired) | Settled::Refused(acquired) => {
                             return Ok(acquired)
                         }
                     }
-                    if calls > MAX_CALLS {
+                    if calls >= MAX_CALLS {
                         return Err(MeterError::Internal(
                             "lease refills kept being taken".into(),
                         ));
@@ -493,6 +505,7 @@ impl Leases {
         buckets: &[Bucket],
         quota: Option<&QuotaAsk<'_>>,
         may_wait: bool,
+        last: bool,
     ) -> Result<Plan, MeterError> {
         let now = Instant::now();
         let mut pools = lock(&self.pools)?;
@@ -555,7 +568,8 @@ impl Leases {
         };
         for (i, b) in buckets.iter().enumerate() {
             match pools.rate.get_mut(&b.key) {
-                Some(p) if p.tokens > 0 => {}
+                // Covered by the lease: only read, unless this is the call's last.
+                Some(p) if p.tokens > 0 => plan.wants[i] = u32::from(last),
                 Some(p) if p.refilling => plan.wants[i] = 1,
                 Some(p) => {
                     plan.wants[i] = p.want.clamp(1, max_rate_lease(b.limit));
@@ -573,7 +587,12 @@ impl Leases {
         }
         if let Some(q) = quota {
             let pool = Self::quota_pool(&mut pools, q, now);
-            let missing = q.units - pool.units();
+            // The last call asks for all its units, not only what the lease lacks.
+            let missing = if last {
+                q.units
+            } else {
+                q.units - pool.units()
+            };
             if missing > 0 {
                 // What the lease lacks (and, unless a refill is running, the next lease).
                 let want = if pool.refilling {
