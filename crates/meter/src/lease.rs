@@ -20,11 +20,18 @@
 //!   unspent tokens of the same bucket: at most one lease per other instance, each at most
 //!   `max(1, min(burst / 4, r · LEASE_LIFETIME))` tokens (quota: at most an eighth of what is
 //!   left under a hard cap, and [`MAX_QUOTA_LEASE`]), for at most `LEASE_LIFETIME` plus one
-//!   sweep, after which what is unspent is given back ([`Leases::sweep`], a pipelined call off
-//!   the request path).
+//!   sweep (half a lifetime), after which what is unspent is given back ([`Leases::sweep`],
+//!   pipelined, off the request path). A return Redis fails is not retried (it may have been
+//!   applied): its tokens refill at the bucket's rate, its units stay counted until the
+//!   counter is seeded again.
+//! - **A caller gone mid-call loses nothing.** The script call and the settling of its grant
+//!   run in a task of their own; the grant lands in the lease for the next caller.
 //! - **A crash loses only leases.** An instance killed holding leases gives nothing back:
 //!   its tokens refill at the bucket's rate; its quota units stay counted until the counter is
 //!   seeded again from the recorded usage (at most [`MAX_QUOTA_LEASE`] units per tenant).
+//! - **A failover of Redis** loses the writes not yet replicated (the calls in flight); with
+//!   `TOLLGATE_REDIS_DOWN=fail-closed` calls are refused meanwhile, with `degrade` they are
+//!   limited in-process at the configured share.
 //!
 //! Keys carry the tenant in a hash tag (`{prefix}:rl:{<tenant>}:t`, `…:{<tenant>}:p:<id>`,
 //! `{prefix}:quota:{<tenant>}:<period>`), so one script's keys share a Redis Cluster slot.
