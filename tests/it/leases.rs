@@ -17,12 +17,12 @@ use tollgate_meter::recorder::{Recorder, RecorderConfig};
 use tollgate_meter::{Admitted, Caller, Meter, MeterConfig, Metered, Refusal};
 use tollgate_store::Store;
 
-struct Instances {
-    store: Store,
-    meters: Vec<Arc<Meter>>,
-    prefix: String,
-    redis: tollgate_store::redis_conn::RedisConn,
-    cancel: CancellationToken,
+pub(crate) struct Instances {
+    pub store: Store,
+    pub meters: Vec<Arc<Meter>>,
+    pub prefix: String,
+    pub redis: tollgate_store::redis_conn::RedisConn,
+    pub cancel: CancellationToken,
 }
 
 impl Drop for Instances {
@@ -31,11 +31,16 @@ impl Drop for Instances {
     }
 }
 
-/// `n` meters (each with its own recorder and leases) on one database and one Redis.
+/// `n` meters (each with its own recorder and leases) on one database and the test Redis.
 async fn instances(n: usize) -> Result<Instances> {
+    instances_on(&redis_url(), n, MeterConfig::default()).await
+}
+
+/// `n` meters with `config` on one fresh database and the Redis (or cluster) at `url`.
+pub(crate) async fn instances_on(url: &str, n: usize, config: MeterConfig) -> Result<Instances> {
     let store = Store::connect(&fresh_pg_database().await?).await?;
     store.migrate().await?;
-    let redis = tollgate_store::redis_conn::connect(&redis_url(), Default::default()).await?;
+    let redis = tollgate_store::redis_conn::connect(url, Default::default()).await?;
     let prefix = format!("tollgate-test-{}", uuid::Uuid::new_v4().simple());
     let cancel = CancellationToken::new();
     let meters = (0..n)
@@ -47,7 +52,7 @@ async fn instances(n: usize) -> Result<Instances> {
                 Some((redis.clone(), prefix.clone())),
                 recorder,
                 Arc::new(SystemClock),
-                MeterConfig::default(),
+                config,
             ))
         })
         .collect();
@@ -61,7 +66,7 @@ async fn instances(n: usize) -> Result<Instances> {
 }
 
 /// A tenant on a plan made by `f` from the default one.
-async fn tenant(store: &Store, f: impl FnOnce(&mut Plan)) -> Result<Caller> {
+pub(crate) async fn tenant(store: &Store, f: impl FnOnce(&mut Plan)) -> Result<Caller> {
     let now = chrono::Utc::now();
     let t = store.create_tenant("lease", now).await?;
     let mut plan = Plan {
@@ -81,7 +86,7 @@ async fn tenant(store: &Store, f: impl FnOnce(&mut Plan)) -> Result<Caller> {
     })
 }
 
-fn one_unit() -> Metered {
+pub(crate) fn one_unit() -> Metered {
     Metered {
         operation: "ocr",
         units: 1,

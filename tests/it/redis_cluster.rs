@@ -5,20 +5,16 @@
 //! unchanged; a failover (the tenant's master killed, its replica promoted) loses at most the
 //! call in flight and never lets the tenant past its limit by more than one lease.
 
-use crate::harness::fresh_pg_database;
+use crate::leases::{instances_on, one_unit, tenant, Instances};
 use anyhow::{Context, Result};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
-use tollgate_core::plan::Plan;
-use tollgate_core::{SystemClock, TenantId};
+use tollgate_core::SystemClock;
 use tollgate_meter::limiter::RedisDownPolicy;
-use tollgate_meter::recorder::{Recorder, RecorderConfig};
-use tollgate_meter::{Admitted, Caller, Meter, MeterConfig, Metered, Refusal};
-use tollgate_store::redis_conn::{self, RedisConn};
-use tollgate_store::Store;
+use tollgate_meter::{Admitted, Caller, Meter, MeterConfig, Refusal};
+use tollgate_store::redis_conn::RedisConn;
 
 /// Six `redis-server`s in cluster mode, killed on drop.
 struct Cluster {
@@ -189,85 +185,25 @@ impl Cluster {
     }
 }
 
-struct Meters {
-    store: Store,
-    meters: Vec<Arc<Meter>>,
-    conn: RedisConn,
-    prefix: String,
-    cancel: CancellationToken,
-}
-
-impl Drop for Meters {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-async fn meters(url: &str, n: usize, policy: RedisDownPolicy) -> Result<Meters> {
-    let store = Store::connect(&fresh_pg_database().await?).await?;
-    store.migrate().await?;
-    let conn = redis_conn::connect(url, redis_conn::Timeouts::default()).await?;
+/// `n` meters on one fresh database and the cluster at `url`, with `policy` while it is
+/// away.
+async fn meters(url: &str, n: usize, policy: RedisDownPolicy) -> Result<Instances> {
+    let config = MeterConfig {
+        redis_down: policy,
+        ..MeterConfig::default()
+    };
+    let m = instances_on(url, n, config).await?;
     anyhow::ensure!(
-        matches!(conn, RedisConn::Cluster(_)),
+        matches!(m.redis, RedisConn::Cluster(_)),
         "a cluster connection"
     );
-    let prefix = format!("tollgate-test-{}", uuid::Uuid::new_v4().simple());
-    let cancel = CancellationToken::new();
-    let meters = (0..n)
-        .map(|_| {
-            let (recorder, _) =
-                Recorder::start(store.clone(), RecorderConfig::default(), cancel.clone());
-            Arc::new(Meter::new(
-                store.clone(),
-                Some((conn.clone(), prefix.clone())),
-                recorder,
-                Arc::new(SystemClock),
-                MeterConfig {
-                    redis_down: policy,
-                    ..MeterConfig::default()
-                },
-            ))
-        })
-        .collect();
-    Ok(Meters {
-        store,
-        meters,
-        conn,
-        prefix,
-        cancel,
-    })
-}
-
-async fn tenant(store: &Store, f: impl FnOnce(&mut Plan)) -> Result<Caller> {
-    let now = chrono::Utc::now();
-    let t = store.create_tenant("cluster", now).await?;
-    let mut plan = Plan {
-        name: format!("cluster-{}", uuid::Uuid::new_v4().simple()),
-        max_concurrent: 1000,
-        ..Plan::default_plan()
-    };
-    f(&mut plan);
-    store.create_plan(&plan, now).await?;
-    store
-        .set_tenant_plan(TenantId(t.id), &plan.name, now)
-        .await?;
-    Ok(Caller {
-        tenant: TenantId(t.id),
-        kind: "key",
-        id: format!("key_{}", uuid::Uuid::new_v4().simple()),
-    })
+    Ok(m)
 }
 
 /// One metered call, committed when admitted: `Some(true)` admitted, `Some(false)` refused
 /// for the rate or the quota, `None` when metering was unavailable.
 async fn call(meter: &Meter, caller: &Caller) -> Result<Option<bool>> {
-    let req = Metered {
-        operation: "ocr",
-        units: 1,
-        idempotency_key: None,
-        fingerprint: None,
-        max_runtime: Duration::from_secs(30),
-    };
+    let req = one_unit();
     match meter.admit(caller, req).await {
         Ok(Admitted::Run(a)) => {
             a.commit(200, None).await?;
@@ -381,7 +317,7 @@ async fn limits_quota_and_revocations_work_on_a_cluster() -> Result<()> {
     let open = || {
         tollgate_auth::revocation::Denylist::open(
             m.store.clone(),
-            Some(m.conn.clone()),
+            Some(m.redis.clone()),
             &m.prefix,
             clock.clone(),
         )

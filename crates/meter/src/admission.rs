@@ -394,8 +394,8 @@ impl Admission<'_> {
         self.release_now().await;
     }
 
-    /// Refunds the reservation and releases the key now (a refusal after the key was held).
-    async fn release_now(&mut self) {
+    /// Gives the reserved units back (at once, with no I/O), if any are still held.
+    fn refund_reserved(&mut self) {
         if let Some(counter) = self.reserved.take() {
             self.meter.refund(
                 counter,
@@ -405,6 +405,11 @@ impl Admission<'_> {
                 self.req.units,
             );
         }
+    }
+
+    /// Refunds the reservation and releases the key now (a refusal after the key was held).
+    async fn release_now(&mut self) {
+        self.refund_reserved();
         if let Some(held) = self.held.take() {
             self.meter.release_key(self.caller.tenant, &held).await;
         }
@@ -418,15 +423,7 @@ impl Drop for Admission<'_> {
         }
         // Not committed: a failure, a timeout or a client gone. Give everything back (the
         // units at once, with no I/O; the key in the background).
-        if let Some(counter) = self.reserved.take() {
-            self.meter.refund(
-                counter,
-                self.caller.tenant,
-                &self.period,
-                self.crossing.0,
-                self.req.units,
-            );
-        }
+        self.refund_reserved();
         if let Some(held) = self.held.take() {
             self.meter.release_key_later(self.caller.tenant, held);
         }

@@ -540,29 +540,10 @@ impl Leases {
             }
         }
         if covered {
-            for b in buckets {
-                if let Some(p) = pools.rate.get_mut(&b.key) {
-                    p.tokens -= 1;
-                    p.spent += 1;
-                }
-            }
-            let quota = match quota {
-                Some(q) if q.units > 0 => {
-                    let pool = Self::quota_pool(&mut pools, q, now);
-                    let (before, after) = pool.take(q.units).ok_or_else(|| {
-                        MeterError::Internal("a covered quota lease came up short".into())
-                    })?;
-                    Some(Reserved {
-                        granted: true,
-                        before,
-                        after,
-                    })
-                }
-                _ => None,
-            };
-            let decisions = Self::leased_decisions(&pools, buckets, now);
             // The gate tops an empty quota lease up only in a round trip it makes anyway.
-            return Ok(Plan::Done(Acquired { decisions, quota }));
+            return Self::take_covered(&mut pools, buckets, quota, now)
+                .map(Plan::Done)
+                .ok_or_else(|| MeterError::Internal("a covered lease came up short".into()));
         }
         if let Some(w) = waiter {
             return Ok(Plan::Wait(w));
@@ -740,18 +721,26 @@ impl Leases {
         if !take {
             return Ok(Settled::Granted);
         }
-        let covered = buckets
+        Ok(Self::take_covered(&mut pools, buckets, quota, now)
+            .map_or(Settled::Granted, Settled::Taken))
+    }
+
+    /// Takes a token of every bucket and the quota's units from the leases, if they hold
+    /// all of it (otherwise takes nothing): the call served from its leases.
+    fn take_covered(
+        pools: &mut Pools,
+        buckets: &[Bucket],
+        quota: Option<&QuotaAsk<'_>>,
+        now: Instant,
+    ) -> Option<Acquired> {
+        let tokens = buckets
             .iter()
-            .all(|b| pools.rate.get(&b.key).is_some_and(|p| p.tokens > 0))
-            && quota.is_none_or(|q| {
-                q.units == 0
-                    || pools
-                        .quota
-                        .get(&(q.tenant, q.period.to_owned()))
-                        .is_some_and(|p| p.units() >= q.units)
-            });
-        if !covered {
-            return Ok(Settled::Granted);
+            .all(|b| pools.rate.get(&b.key).is_some_and(|p| p.tokens > 0));
+        let units = quota
+            .filter(|q| q.units > 0)
+            .is_none_or(|q| Self::quota_pool(pools, q, now).units() >= q.units);
+        if !(tokens && units) {
+            return None;
         }
         for b in buckets {
             if let Some(p) = pools.rate.get_mut(&b.key) {
@@ -761,8 +750,8 @@ impl Leases {
         }
         let reserved = match quota {
             Some(q) if q.units > 0 => {
-                let pool = Self::quota_pool(&mut pools, q, now);
-                pool.take(q.units).map(|(before, after)| Reserved {
+                let (before, after) = Self::quota_pool(pools, q, now).take(q.units)?;
+                Some(Reserved {
                     granted: true,
                     before,
                     after,
@@ -770,11 +759,10 @@ impl Leases {
             }
             _ => None,
         };
-        let decisions = Self::leased_decisions(&pools, buckets, now);
-        Ok(Settled::Taken(Acquired {
-            decisions,
+        Some(Acquired {
+            decisions: Self::leased_decisions(pools, buckets, now),
             quota: reserved,
-        }))
+        })
     }
 
     /// Gives back `units` a call reserved at counter value `before` and did not commit, to
