@@ -29,6 +29,7 @@ pub mod webhook_events;
 pub mod webhooks;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use std::time::Duration;
 use tollgate_core::Code;
@@ -58,19 +59,21 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // SQLite's pragmas other than the journal mode hold per connection, so they are
+            // set on every connection the pool opens: WAL lets readers proceed during a write;
+            // a busy timeout queues writers instead of failing them with "database is
+            // locked"; `synchronous = FULL` syncs the log at every commit, so a usage event
+            // the client was told about survives a power cut, not only a crash (one
+            // fdatasync per group commit).
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .synchronous(SqliteSynchronous::Full)
+            });
         let db = Database::connect(opts).await.map_err(|e| {
             DomainError::Unavailable(format!("cannot connect to the database: {e}"))
         })?;
-        if sqlite {
-            // WAL lets readers proceed during a write; a busy timeout queues writers
-            // instead of failing them with "database is locked".
-            db.execute_unprepared(
-                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
-            )
-            .await
-            .map_err(map_db_err)?;
-        }
         Ok(Self {
             db,
             audit_key: None,
