@@ -35,6 +35,7 @@ mod python;
 mod quickstart;
 mod quota_seeding;
 mod races;
+mod recorder;
 mod redis_cluster;
 mod revocation;
 mod scale_out;

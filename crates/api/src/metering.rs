@@ -175,6 +175,16 @@ impl AppState {
                         .into(),
                     retry_after: 1,
                 },
+                MeterError::UsageOutcomeUnknown => {
+                    tracing::warn!("the usage event's outcome is unknown; answering 503");
+                    DomainError::Busy {
+                        code: Code::UsageUnavailable,
+                        detail: "the database connection failed while usage was being recorded, \
+                                 so this call may have been charged; retry"
+                            .into(),
+                        retry_after: 1,
+                    }
+                }
                 other => {
                     tracing::warn!(error = %other, "usage could not be recorded; answering 503");
                     DomainError::Busy {

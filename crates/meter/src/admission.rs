@@ -330,10 +330,14 @@ impl Admission<'_> {
         };
         // From here the event may be written even if this future is dropped (a client gone
         // mid-commit): the units count as used, never refunded, unless the write is known to
-        // have failed. A dropped commit can only over-count by its own units.
+        // have failed (not when its outcome is unknown). A dropped commit can only over-count
+        // by its own units.
         self.committed = true;
         let result = self.record(event, status, answer).await;
-        if result.is_err() {
+        if result
+            .as_ref()
+            .is_err_and(|e| !matches!(e, MeterError::UsageOutcomeUnknown))
+        {
             self.committed = false;
         }
         result?;

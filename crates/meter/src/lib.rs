@@ -61,6 +61,12 @@ pub enum MeterError {
     /// this request's answer is not the one recorded; nothing of it was recorded.
     #[error("the idempotency key was taken over by a retry")]
     IdempotencyKeyLost,
+    /// The usage event's connection was lost after its statement may have reached the
+    /// database, and writing it again failed too: it may have been recorded. Its units are
+    /// not refunded (a unit too few to admit is the safe side; a unit served and not counted
+    /// is not).
+    #[error("the usage event may or may not have been recorded")]
+    UsageOutcomeUnknown,
     /// A bug.
     #[error("metering failed: {0}")]
     Internal(String),

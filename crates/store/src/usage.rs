@@ -3,11 +3,12 @@
 
 use crate::entity::usage_event;
 use crate::{map_db_err, Store};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Statement, TryInsertResult,
+    QuerySelect, Statement,
 };
+use std::time::{Duration, Instant};
 use tollgate_core::{DomainError, TenantId};
 
 pub use usage_event::Model as UsageEvent;
@@ -42,10 +43,8 @@ pub struct UsageBucket {
 /// lost or exhausted connection is the database being unavailable).
 fn sqlx_err(e: sqlx::Error) -> DomainError {
     use sea_orm::{DbErr, RuntimeErr};
-    let conn = matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-    );
+    let conn =
+        connection_lost(&e) || matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed);
     let e = RuntimeErr::SqlxError(e);
     map_db_err(if conn {
         DbErr::Conn(e)
@@ -67,36 +66,37 @@ const INSERT_UNNEST: &str = "INSERT INTO usage_events (tenant_id, event_id, prin
      ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING tenant_id, event_id";
 
 /// The columns of a batch of usage events, one vector each.
-struct UsageColumns {
+/// A batch as one array per column, borrowing the events' strings.
+struct UsageColumns<'a> {
     tenant_id: Vec<uuid::Uuid>,
-    event_id: Vec<String>,
-    principal_kind: Vec<String>,
-    principal_id: Vec<String>,
-    operation: Vec<String>,
+    event_id: Vec<&'a str>,
+    principal_kind: Vec<&'a str>,
+    principal_id: Vec<&'a str>,
+    operation: Vec<&'a str>,
     units: Vec<i64>,
     status: Vec<i32>,
     latency_ms: Vec<i32>,
-    fingerprint: Vec<Option<String>>,
-    period: Vec<String>,
+    fingerprint: Vec<Option<&'a str>>,
+    period: Vec<&'a str>,
     hour_epoch: Vec<i64>,
     created_at: Vec<chrono::DateTime<chrono::Utc>>,
 }
 
-impl UsageColumns {
-    fn with_capacity(n: usize) -> Self {
+impl<'a> UsageColumns<'a> {
+    fn of(events: &'a [UsageEvent]) -> Self {
         Self {
-            tenant_id: Vec::with_capacity(n),
-            event_id: Vec::with_capacity(n),
-            principal_kind: Vec::with_capacity(n),
-            principal_id: Vec::with_capacity(n),
-            operation: Vec::with_capacity(n),
-            units: Vec::with_capacity(n),
-            status: Vec::with_capacity(n),
-            latency_ms: Vec::with_capacity(n),
-            fingerprint: Vec::with_capacity(n),
-            period: Vec::with_capacity(n),
-            hour_epoch: Vec::with_capacity(n),
-            created_at: Vec::with_capacity(n),
+            tenant_id: events.iter().map(|e| e.tenant_id).collect(),
+            event_id: events.iter().map(|e| e.event_id.as_str()).collect(),
+            principal_kind: events.iter().map(|e| e.principal_kind.as_str()).collect(),
+            principal_id: events.iter().map(|e| e.principal_id.as_str()).collect(),
+            operation: events.iter().map(|e| e.operation.as_str()).collect(),
+            units: events.iter().map(|e| e.units).collect(),
+            status: events.iter().map(|e| e.status).collect(),
+            latency_ms: events.iter().map(|e| e.latency_ms).collect(),
+            fingerprint: events.iter().map(|e| e.fingerprint.as_deref()).collect(),
+            period: events.iter().map(|e| e.period.as_str()).collect(),
+            hour_epoch: events.iter().map(|e| e.hour_epoch).collect(),
+            created_at: events.iter().map(|e| e.created_at).collect(),
         }
     }
 }
@@ -106,85 +106,258 @@ struct Sum {
     total: i64,
 }
 
+/// A batch written by a [`UsageWriter`].
+#[derive(Debug)]
+pub struct Written {
+    /// The keys of the rows this write inserted (not those that already existed).
+    pub inserted: Vec<(uuid::Uuid, String)>,
+    /// An attempt failed on its connection and the batch was written again on a fresh one.
+    /// The failed attempt may have committed before its answer was lost, so a row that was
+    /// not inserted by the retry may be this batch's own: callers whose event ids are unique
+    /// by construction count such rows as written.
+    pub retried: bool,
+}
+
+/// A batch that could not be written.
+#[derive(Debug)]
+pub struct WriteFailed {
+    /// Why (the last attempt's error).
+    pub error: DomainError,
+    /// An attempt lost its connection after its statement may have reached the database:
+    /// the rows may be there. Callers must not act as if nothing was written (not refund).
+    pub maybe_written: bool,
+}
+
+enum Held {
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+/// Attempts at a batch whose connection keeps failing, and the pauses between them.
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(50), Duration::from_millis(250)];
+/// An attempt that has not answered by then is taken as a lost connection: a connection
+/// that died silently (a dropped NAT entry) would otherwise hold the batch for the kernel's
+/// TCP timeout.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection unused for this long goes back to the pool, and the next batch takes one
+/// the pool has checked (and retires when idle or old).
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+
+/// Writes batches of usage events on one connection it keeps between batches, so a busy
+/// writer's batch costs its statement and nothing else: no pool checkout and none of the
+/// liveness round trips the pool makes when a connection is taken (`test_before_acquire`)
+/// and given back. A lost connection is dropped and the batch written again on a fresh one
+/// (see [`Written::retried`] and [`WriteFailed::maybe_written`]).
+pub struct UsageWriter {
+    store: Store,
+    held: Option<(Held, Instant)>,
+}
+
+impl std::fmt::Debug for UsageWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsageWriter")
+            .field("connected", &self.held.is_some())
+            .finish()
+    }
+}
+
+/// Whether `e` means the connection is gone (not that the statement was refused): an I/O,
+/// TLS or protocol failure, the SQLite worker gone, or the server ending the session
+/// (SQLSTATE classes 08 and 57P).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+impl UsageWriter {
+    /// Inserts `events`, skipping those whose (tenant, event id) exists.
+    pub async fn write(&mut self, events: &[UsageEvent]) -> Result<Written, WriteFailed> {
+        let mut retried = false;
+        let mut pauses = RETRY_PAUSES.iter();
+        loop {
+            let attempt = tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(events)).await;
+            let e = match attempt {
+                Ok(Ok(inserted)) => return Ok(Written { inserted, retried }),
+                Ok(Err(e)) => e,
+                Err(_) => sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the usage insert did not answer in time",
+                )),
+            };
+            // Whatever state the failure left the connection in, the next attempt starts on a
+            // fresh one.
+            self.drop_connection();
+            let lost = connection_lost(&e);
+            retried |= lost;
+            match pauses.next() {
+                Some(pause) if lost => {
+                    tracing::warn!(error = %e, "usage writer lost its connection; writing the batch again");
+                    tokio::time::sleep(*pause).await;
+                }
+                _ => {
+                    return Err(WriteFailed {
+                        error: sqlx_err(e),
+                        maybe_written: retried,
+                    })
+                }
+            }
+        }
+    }
+
+    fn drop_connection(&mut self) {
+        match self.held.take() {
+            Some((Held::Postgres(mut c), _)) => c.close_on_drop(),
+            Some((Held::Sqlite(mut c), _)) => c.close_on_drop(),
+            None => {}
+        }
+    }
+
+    async fn attempt(
+        &mut self,
+        events: &[UsageEvent],
+    ) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self
+            .held
+            .as_ref()
+            .is_some_and(|(_, used)| used.elapsed() > IDLE_RECHECK)
+        {
+            self.held = None; // back to the pool, as any connection is
+        }
+        if self.held.is_none() {
+            let db = self.store.conn();
+            let conn = if db.get_database_backend() == DbBackend::Postgres {
+                Held::Postgres(db.get_postgres_connection_pool().acquire().await?)
+            } else {
+                Held::Sqlite(db.get_sqlite_connection_pool().acquire().await?)
+            };
+            self.held = Some((conn, Instant::now()));
+        }
+        let Some((conn, used)) = self.held.as_mut() else {
+            return Err(sqlx::Error::PoolClosed);
+        };
+        *used = Instant::now();
+        match conn {
+            Held::Postgres(conn) => insert_pg(conn, events).await,
+            Held::Sqlite(conn) => insert_sqlite(conn, events).await,
+        }
+    }
+}
+
+/// PostgreSQL: the batch as one array per column through `UNNEST`: one statement text
+/// (prepared once per connection) whatever the batch size, and no limit on the number of
+/// bind parameters.
+async fn insert_pg(
+    conn: &mut sqlx::PgConnection,
+    events: &[UsageEvent],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    let c = UsageColumns::of(events);
+    sqlx::query_as::<_, (uuid::Uuid, String)>(INSERT_UNNEST)
+        .bind(c.tenant_id)
+        .bind(c.event_id)
+        .bind(c.principal_kind)
+        .bind(c.principal_id)
+        .bind(c.operation)
+        .bind(c.units)
+        .bind(c.status)
+        .bind(c.latency_ms)
+        .bind(c.fingerprint)
+        .bind(c.period)
+        .bind(c.hour_epoch)
+        .bind(c.created_at)
+        .fetch_all(conn)
+        .await
+}
+
+/// SQLite: multi-row inserts, each under the bind-parameter limit (32766); several in one
+/// transaction, so a batch is one commit. Values are bound as the same Rust types the entity
+/// uses, so they are stored as every other query reads them.
+async fn insert_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    events: &[UsageEvent],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    use sqlx::Connection;
+    if events.len() <= SQLITE_ROWS_PER_INSERT {
+        return insert_sqlite_rows(conn, events).await;
+    }
+    let mut tx = conn.begin().await?;
+    let mut keys = Vec::with_capacity(events.len());
+    for chunk in events.chunks(SQLITE_ROWS_PER_INSERT) {
+        keys.extend(insert_sqlite_rows(&mut tx, chunk).await?);
+    }
+    tx.commit().await?;
+    Ok(keys)
+}
+
+async fn insert_sqlite_rows(
+    conn: &mut sqlx::SqliteConnection,
+    events: &[UsageEvent],
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let mut sql = String::with_capacity(200 + events.len() * (row.len() + 2));
+    sql.push_str(
+        "INSERT INTO usage_events (tenant_id, event_id, principal_kind, principal_id, \
+         operation, units, status, latency_ms, fingerprint, period, hour_epoch, created_at) \
+         VALUES ",
+    );
+    for i in 0..events.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(row);
+    }
+    sql.push_str(" ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING tenant_id, event_id");
+    // Prepared statements are kept per text, so only for the small batches a server forms all
+    // the time: a 2,000-row statement holds 24,000 parameters.
+    let mut query = sqlx::query_as::<_, (uuid::Uuid, String)>(&sql).persistent(events.len() <= 64);
+    for e in events {
+        query = query
+            .bind(e.tenant_id)
+            .bind(&e.event_id)
+            .bind(&e.principal_kind)
+            .bind(&e.principal_id)
+            .bind(&e.operation)
+            .bind(e.units)
+            .bind(e.status)
+            .bind(e.latency_ms)
+            .bind(&e.fingerprint)
+            .bind(&e.period)
+            .bind(e.hour_epoch)
+            .bind(e.created_at);
+    }
+    query.fetch_all(conn).await
+}
+
 impl Store {
+    /// A writer of usage-event batches on a connection of its own (see [`UsageWriter`]).
+    pub fn usage_writer(&self) -> UsageWriter {
+        UsageWriter {
+            store: self.clone(),
+            held: None,
+        }
+    }
+
     /// Inserts events, skipping those whose (tenant, event id) exists; returns the keys of the
-    /// rows actually inserted. On PostgreSQL the batch goes as one array per column through
-    /// `UNNEST`: one statement text (prepared once per connection) whatever the batch size,
-    /// and no limit on the number of bind parameters.
+    /// rows this call inserted (after a retry on a lost connection, not those its failed
+    /// attempt committed). One batch through a [`UsageWriter`] of its own.
     pub async fn insert_usage_events(
         &self,
         events: Vec<UsageEvent>,
     ) -> Result<Vec<(uuid::Uuid, String)>, DomainError> {
-        if events.is_empty() {
-            return Ok(Vec::new());
+        match self.usage_writer().write(&events).await {
+            Ok(written) => Ok(written.inserted),
+            Err(failed) => Err(failed.error),
         }
-        if self.conn().get_database_backend() == DbBackend::Postgres {
-            return self.insert_usage_events_pg(events).await;
-        }
-        // SQLite: multi-row inserts, each under its bind-parameter limit (32766).
-        let mut keys = Vec::with_capacity(events.len());
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let models = events
-                .by_ref()
-                .take(SQLITE_ROWS_PER_INSERT)
-                .map(usage_event::ActiveModel::from);
-            let result = usage_event::Entity::insert_many(models)
-                .on_conflict(
-                    OnConflict::columns([
-                        usage_event::Column::TenantId,
-                        usage_event::Column::EventId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .do_nothing()
-                .exec_with_returning_keys(self.conn())
-                .await
-                .map_err(map_db_err)?;
-            if let TryInsertResult::Inserted(k) = result {
-                keys.extend(k);
-            }
-        }
-        Ok(keys)
-    }
-
-    async fn insert_usage_events_pg(
-        &self,
-        events: Vec<UsageEvent>,
-    ) -> Result<Vec<(uuid::Uuid, String)>, DomainError> {
-        let n = events.len();
-        let mut c = UsageColumns::with_capacity(n);
-        for e in events {
-            c.tenant_id.push(e.tenant_id);
-            c.event_id.push(e.event_id);
-            c.principal_kind.push(e.principal_kind);
-            c.principal_id.push(e.principal_id);
-            c.operation.push(e.operation);
-            c.units.push(e.units);
-            c.status.push(e.status);
-            c.latency_ms.push(e.latency_ms);
-            c.fingerprint.push(e.fingerprint);
-            c.period.push(e.period);
-            c.hour_epoch.push(e.hour_epoch);
-            c.created_at.push(e.created_at);
-        }
-        sqlx::query_as::<_, (uuid::Uuid, String)>(INSERT_UNNEST)
-            .bind(c.tenant_id)
-            .bind(c.event_id)
-            .bind(c.principal_kind)
-            .bind(c.principal_id)
-            .bind(c.operation)
-            .bind(c.units)
-            .bind(c.status)
-            .bind(c.latency_ms)
-            .bind(c.fingerprint)
-            .bind(c.period)
-            .bind(c.hour_epoch)
-            .bind(c.created_at)
-            .fetch_all(self.conn().get_postgres_connection_pool())
-            .await
-            .map_err(sqlx_err)
     }
 
     /// Units recorded for the tenant in a billing period. `SUM` over a `bigint` is a
