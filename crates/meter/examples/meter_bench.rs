@@ -3,8 +3,11 @@
 //! - `ingest <database url>`: usage events/s the recorder (group commit, the production path:
 //!   `Recorder::record` from many concurrent callers, each waiting for its event to be
 //!   durable) sustains into the database, against the bare insert of the same rows with no
-//!   recorder: on PostgreSQL a `COPY … FROM STDIN` (CSV) in one transaction, on SQLite one
-//!   prepared `INSERT` per row in one transaction. Every event is counted back from the table.
+//!   recorder: on PostgreSQL a `COPY … FROM STDIN` (CSV) in one transaction, on SQLite
+//!   multi-row `INSERT`s of 2,000 rows in one transaction. Every event is counted back from the table.
+//! - `commit <database url>`: the wait for a durable event that a request sees, with 32 callers
+//!   each recording one event at a time (a closed loop, like `wrk -c32` on a metered route):
+//!   events/s and the wait's p50 and p99.
 //! - `limiter <redis url>`: admissions/s through [`Leases::acquire`] (two buckets and the
 //!   quota top-up of a metered call's gate) when each call costs a script call (leases of one
 //!   token) and when leases grow to the rate.
@@ -22,6 +25,7 @@
     reason = "a bench binary fails loudly"
 )]
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -78,44 +82,56 @@ where
     (TASKS * per_task) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 /// Events recorded for `tenant`.
 async fn count(store: &Store, tenant: TenantId) -> usize {
     store.usage_events(tenant).await.unwrap().len()
 }
 
-/// The bare insert of `rows` events: COPY (PostgreSQL) or prepared inserts in one
+/// The bare insert of `rows` events: COPY (PostgreSQL) or multi-row inserts in one
 /// transaction (SQLite). Returns rows/s.
 async fn bare(store: &Store, tenant: TenantId, rows: usize) -> f64 {
     let events: Vec<UsageEvent> = (0..rows).map(|n| event(tenant, n)).collect();
     let start = Instant::now();
     if store.is_sqlite() {
+        // Multi-row inserts of 2,000 rows (24,000 parameters, under SQLite's 32,766) in one
+        // transaction: the fewest statements and one commit.
         let mut tx = store
             .conn()
             .get_sqlite_connection_pool()
             .begin()
             .await
             .unwrap();
-        for e in &events {
-            sqlx::query(
+        for chunk in events.chunks(2_000) {
+            let mut sql = String::from(
                 "INSERT INTO usage_events (tenant_id, event_id, principal_kind, principal_id, \
                  operation, units, status, latency_ms, fingerprint, period, hour_epoch, \
-                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(e.tenant_id)
-            .bind(&e.event_id)
-            .bind(&e.principal_kind)
-            .bind(&e.principal_id)
-            .bind(&e.operation)
-            .bind(e.units)
-            .bind(e.status)
-            .bind(e.latency_ms)
-            .bind(&e.fingerprint)
-            .bind(&e.period)
-            .bind(e.hour_epoch)
-            .bind(e.created_at)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+                 created_at) VALUES ",
+            );
+            let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()];
+            sql.push_str(&rows.join(", "));
+            let mut query = sqlx::query(&sql);
+            for e in chunk {
+                query = query
+                    .bind(e.tenant_id)
+                    .bind(&e.event_id)
+                    .bind(&e.principal_kind)
+                    .bind(&e.principal_id)
+                    .bind(&e.operation)
+                    .bind(e.units)
+                    .bind(e.status)
+                    .bind(e.latency_ms)
+                    .bind(&e.fingerprint)
+                    .bind(&e.period)
+                    .bind(e.hour_epoch)
+                    .bind(e.created_at);
+            }
+            query.execute(&mut *tx).await.unwrap();
         }
         tx.commit().await.unwrap();
     } else {
@@ -164,7 +180,7 @@ async fn ingest(url: &str) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let backend = if store.is_sqlite() {
-        "SQLite, one prepared INSERT per row in one transaction"
+        "SQLite, INSERTs of 2,000 rows in one transaction"
     } else {
         "PostgreSQL, COPY (CSV) in one transaction"
     };
@@ -198,14 +214,77 @@ async fn ingest(url: &str) {
         bares.push(base);
         recorded.push(rate);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let (b, r) = (median(&mut bares), median(&mut recorded));
     println!(
         "ingest medians ({rows} events a round): bare ({backend}) {b:.0}/s, recorder {r:.0}/s, ratio {:.2}",
         r / b
+    );
+}
+
+/// A closed loop like `wrk -c32` on a metered route, without HTTP: `callers` tasks each record
+/// an event, wait for it to be durable, and record the next, for `secs` seconds. Returns
+/// events/s and the p50 and p99 of the wait, in milliseconds.
+async fn closed_loop(recorder: &Recorder, callers: usize, secs: f64) -> (f64, f64, f64) {
+    let tenant = TenantId::new();
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|t| {
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                let mut waits = Vec::new();
+                let mut n = t << 32;
+                while Instant::now() < until {
+                    let at = Instant::now();
+                    assert!(recorder.record(event(tenant, n)).await.unwrap());
+                    waits.push(at.elapsed().as_secs_f64() * 1e3);
+                    n += 1;
+                }
+                waits
+            })
+        })
+        .collect();
+    let mut waits = Vec::new();
+    for t in tasks {
+        waits.extend(t.await.unwrap());
+    }
+    let rate = waits.len() as f64 / start.elapsed().as_secs_f64();
+    waits.sort_by(f64::total_cmp);
+    let at = |q: f64| waits[((waits.len() - 1) as f64 * q) as usize];
+    (rate, at(0.5), at(0.99))
+}
+
+/// The commit wait a request sees: `closed_loop` with 32 callers through the recorder as the
+/// server configures it, 5 rounds of 3 s, medians.
+async fn commit(url: &str, writers: Option<usize>) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let (mut rates, mut p50s, mut p99s) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=5 {
+        let cancel = CancellationToken::new();
+        let mut config = RecorderConfig::default();
+        config.writers = writers.unwrap_or(config.writers);
+        let (recorder, task) = Recorder::start(store.clone(), config, cancel.clone());
+        let (rate, p50, p99) = closed_loop(&recorder, 32, 3.0).await;
+        let stats = recorder.stats();
+        let batches = stats.batches.load(Ordering::Relaxed).max(1) as f64;
+        println!(
+            "  {:.1} events a statement, {:.3} ms a statement",
+            stats.events.load(Ordering::Relaxed) as f64 / batches,
+            stats.write_micros.load(Ordering::Relaxed) as f64 / batches / 1e3
+        );
+        cancel.cancel();
+        task.await.unwrap();
+        println!("commit round {round}: {rate:.0} events/s, wait p50 {p50:.3} ms, p99 {p99:.3} ms (32 callers)");
+        rates.push(rate);
+        p50s.push(p50);
+        p99s.push(p99);
+    }
+    println!(
+        "commit medians: {:.0} events/s, wait p50 {:.3} ms, p99 {:.3} ms (32 callers)",
+        median(&mut rates),
+        median(&mut p50s),
+        median(&mut p99s)
     );
 }
 
@@ -269,7 +348,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match (args.get(1).map(String::as_str), args.get(2)) {
         (Some("ingest"), Some(url)) => ingest(url).await,
+        (Some("commit"), Some(url)) => commit(url, args.get(3).map(|w| w.parse().unwrap())).await,
         (Some("limiter"), Some(url)) => limiter(url).await,
-        _ => panic!("usage: meter_bench ingest <database url> | limiter <redis url>"),
+        _ => panic!(
+            "usage: meter_bench ingest <database url> | commit <database url> [writers] | limiter <redis url>"
+        ),
     }
 }
