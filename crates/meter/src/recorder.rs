@@ -152,13 +152,10 @@ async fn run(
         }
     }
     write(&mut out, rest, &stats).await;
-    let (batches, events) = (
-        stats.batches.load(Ordering::Relaxed),
-        stats.events.load(Ordering::Relaxed),
-    );
     tracing::info!(
-        events,
-        statements = batches,
+        events = stats.events.load(Ordering::Relaxed),
+        batches = stats.batches.load(Ordering::Relaxed),
+        retried = stats.retried.load(Ordering::Relaxed),
         write_ms = stats.write_micros.load(Ordering::Relaxed) / 1000,
         "usage recorder stopped"
     );
