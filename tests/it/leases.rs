@@ -110,6 +110,40 @@ async fn call(meter: &Meter, caller: &Caller) -> Result<bool> {
     }
 }
 
+/// A tenant with a quota of `q` units and rate limits no test here reaches.
+pub(crate) async fn quota_tenant(store: &Store, q: i64) -> Result<Caller> {
+    tenant(store, |p| {
+        p.monthly_units = q;
+        p.rate = 100_000.0;
+        p.burst = 100_000;
+    })
+    .await
+}
+
+/// Spends `caller`'s quota on `meter` one unit at a time until it has been refused for `quiet`
+/// without a break (long enough for every lease another instance held to be spent or given
+/// back); `on_admit` runs after each admitted call. Returns the calls admitted.
+pub(crate) async fn spend_until_refused(
+    meter: &Meter,
+    caller: &Caller,
+    quiet: Duration,
+    mut on_admit: impl FnMut(),
+) -> Result<i64> {
+    let mut admitted = 0;
+    let mut refused_since: Option<Instant> = None;
+    loop {
+        if call(meter, caller).await? {
+            admitted += 1;
+            on_admit();
+            refused_since = None;
+        } else if refused_since.get_or_insert_with(Instant::now).elapsed() > quiet {
+            return Ok(admitted);
+        } else {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
 /// A quota of Q units, spent by eight callers on each of two instances at once, admits
 /// exactly Q: never more (every unit is leased from the shared counter before it is spent),
 /// and, once the leases the instances hold have expired and been given back, not fewer.
@@ -118,12 +152,7 @@ async fn call(meter: &Meter, caller: &Caller) -> Result<bool> {
 async fn a_quota_spent_on_two_instances_admits_exactly_q() -> Result<()> {
     const Q: i64 = 600;
     let inst = instances(2).await?;
-    let caller = tenant(&inst.store, |p| {
-        p.monthly_units = Q;
-        p.rate = 100_000.0;
-        p.burst = 100_000;
-    })
-    .await?;
+    let caller = quota_tenant(&inst.store, Q).await?;
     let admitted = Arc::new(AtomicI64::new(0));
     // Round trips when the first half of the quota was admitted (far from the cap, where
     // leases shrink to single units).
@@ -135,24 +164,14 @@ async fn a_quota_spent_on_two_instances_admits_exactly_q() -> Result<()> {
             let (meter, caller, admitted) = (meter.clone(), caller.clone(), admitted.clone());
             let (trips_at_half, meters) = (trips_at_half.clone(), meters.clone());
             tasks.push(tokio::spawn(async move {
-                // Until refused for a whole lease lifetime and sweep: by then every lease
-                // the other instance held has been spent or given back.
-                let mut refused_since: Option<Instant> = None;
-                loop {
-                    if call(&meter, &caller).await? {
-                        if admitted.fetch_add(1, Ordering::SeqCst) + 1 == Q / 2 {
-                            let trips: u64 = meters.iter().map(|m| m.redis_round_trips()).sum();
-                            trips_at_half.store(trips as i64, Ordering::SeqCst);
-                        }
-                        refused_since = None;
-                    } else {
-                        let since = *refused_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() > LEASE_LIFETIME * 4 {
-                            return anyhow::Ok(());
-                        }
-                        tokio::time::sleep(Duration::from_millis(5)).await;
+                // Until refused for a whole lease lifetime and sweep.
+                spend_until_refused(&meter, &caller, LEASE_LIFETIME * 4, || {
+                    if admitted.fetch_add(1, Ordering::SeqCst) + 1 == Q / 2 {
+                        let trips: u64 = meters.iter().map(|m| m.redis_round_trips()).sum();
+                        trips_at_half.store(trips as i64, Ordering::SeqCst);
                     }
-                }
+                })
+                .await
             }));
         }
     }
@@ -338,12 +357,7 @@ async fn callers_gone_mid_admission_lose_no_units() -> Result<()> {
     const Q: i64 = 30;
     let inst = instances(1).await?;
     let meter = inst.meters[0].clone();
-    let caller = tenant(&inst.store, |p| {
-        p.monthly_units = Q;
-        p.rate = 100_000.0;
-        p.burst = 100_000;
-    })
-    .await?;
+    let caller = quota_tenant(&inst.store, Q).await?;
     for i in 0..300u64 {
         let cut = Duration::from_micros(20 + (i % 9) * 150);
         let tries: Vec<_> = (0..4)
@@ -360,18 +374,7 @@ async fn callers_gone_mid_admission_lose_no_units() -> Result<()> {
         }
     }
     tokio::time::sleep(LEASE_LIFETIME * 3).await;
-    let mut admitted = 0;
-    let mut refused_since: Option<Instant> = None;
-    loop {
-        if call(&meter, &caller).await? {
-            admitted += 1;
-            refused_since = None;
-        } else if refused_since.get_or_insert_with(Instant::now).elapsed() > LEASE_LIFETIME * 4 {
-            break;
-        } else {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
+    let admitted = spend_until_refused(&meter, &caller, LEASE_LIFETIME * 4, || {}).await?;
     assert_eq!(admitted, Q, "every unit is still there");
     assert_eq!(
         inst.store.usage_events(caller.tenant).await?.len() as i64,

@@ -5,7 +5,7 @@
 //! unchanged; a failover (the tenant's master killed, its replica promoted) loses at most the
 //! call in flight and never lets the tenant past its limit by more than one lease.
 
-use crate::leases::{instances_on, one_unit, tenant, Instances};
+use crate::leases::{instances_on, one_unit, quota_tenant, spend_until_refused, tenant, Instances};
 use anyhow::{Context, Result};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -258,31 +258,17 @@ async fn limits_quota_and_revocations_work_on_a_cluster() -> Result<()> {
     );
 
     // A quota of Q, spent on both meters through leases: exactly Q.
-    let quota = tenant(&m.store, |p| {
-        p.monthly_units = Q;
-        p.rate = 100_000.0;
-        p.burst = 100_000;
-    })
-    .await?;
+    let quota = quota_tenant(&m.store, Q).await?;
     let admitted = Arc::new(AtomicI64::new(0));
     let mut tasks = Vec::new();
     for meter in &m.meters {
         for _ in 0..4 {
             let (meter, caller, admitted) = (meter.clone(), quota.clone(), admitted.clone());
             tasks.push(tokio::spawn(async move {
-                let mut refused_since: Option<Instant> = None;
-                loop {
-                    if call(&meter, &caller).await? == Some(true) {
-                        admitted.fetch_add(1, Ordering::SeqCst);
-                        refused_since = None;
-                    } else {
-                        let since = *refused_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() > Duration::from_millis(400) {
-                            return anyhow::Ok(());
-                        }
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                }
+                spend_until_refused(&meter, &caller, Duration::from_millis(400), || {
+                    admitted.fetch_add(1, Ordering::SeqCst);
+                })
+                .await
             }));
         }
     }
