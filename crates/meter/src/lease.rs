@@ -822,8 +822,8 @@ impl Leases {
         terms: Option<(i64, bool)>,
         now: Instant,
     ) -> &'p mut QuotaPool {
-        let key = (tenant, period.to_owned());
-        let pool = pools.quota.entry(key.clone()).or_default();
+        // One lookup: the pool and the return queue are separate fields, borrowed apart.
+        let pool = pools.quota.entry((tenant, period.to_owned())).or_default();
         let other_terms = matches!((terms, pool.terms), (Some(t), Some(held)) if t != held);
         if pool.expires.is_some_and(|e| e <= now) || other_terms {
             let units = pool.units();
@@ -839,7 +839,6 @@ impl Leases {
                 });
             }
         }
-        let pool = pools.quota.entry(key).or_default();
         if terms.is_some() {
             pool.terms = terms;
         }
