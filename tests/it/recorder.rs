@@ -179,3 +179,137 @@ async fn every_sqlite_connection_syncs_its_commits_and_waits_for_the_lock() -> R
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A TCP proxy in front of PostgreSQL that can lose the server's answers. After
+/// [`LossyProxy::lose_answers`], a connection opened before the call still delivers what its
+/// client sends, then drops the server's next answer and closes: the statement ran (and, in
+/// autocommit, committed) and its client never hears so, as in a network cut or a failover
+/// after the commit. Connections opened later pass everything.
+struct LossyProxy {
+    addr: std::net::SocketAddr,
+    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    lost: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl LossyProxy {
+    async fn start(upstream: std::net::SocketAddr) -> Result<Self> {
+        use std::sync::atomic::{AtomicU64, AtomicUsize};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let epoch = std::sync::Arc::new(AtomicU64::new(0));
+        let lost = std::sync::Arc::new(AtomicUsize::new(0));
+        let (e, l) = (epoch.clone(), lost.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let born = e.load(Ordering::SeqCst);
+                let (e, l) = (e.clone(), l.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut from_client, mut to_client) = client.into_split();
+                    let (mut from_server, mut to_server) = server.into_split();
+                    let up = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
+                    });
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match from_server.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if e.load(Ordering::SeqCst) > born {
+                            l.fetch_add(1, Ordering::SeqCst);
+                            break;
+                        }
+                        if to_client.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Both directions close: the client reads end-of-stream mid-answer.
+                    up.abort();
+                });
+            }
+        });
+        Ok(Self { addr, epoch, lost })
+    }
+
+    /// The database's URL with this proxy in its place.
+    fn url(&self, database_url: &str) -> Result<String> {
+        let mut url = reqwest::Url::parse(database_url)?;
+        url.set_ip_host(self.addr.ip())
+            .map_err(|()| anyhow::anyhow!("not a host URL"))?;
+        url.set_port(Some(self.addr.port()))
+            .map_err(|()| anyhow::anyhow!("not a host URL"))?;
+        Ok(url.to_string())
+    }
+
+    /// From now on, every connection already open loses the server's next answer.
+    fn lose_answers(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The address of the test PostgreSQL server.
+async fn pg_addr() -> Result<std::net::SocketAddr> {
+    let url = reqwest::Url::parse(&pg_admin_url())?;
+    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = url.port().unwrap_or(5432);
+    let addr = tokio::net::lookup_host(format!("{host}:{port}"))
+        .await?
+        .next();
+    addr.ok_or_else(|| anyhow::anyhow!("{host}:{port} does not resolve"))
+}
+
+/// The insert commits and its answer is lost on the way back. The writer's retry on a fresh
+/// connection finds every row already there and inserts none; the batch is still reported
+/// written (the ids are the server's, so those rows are this batch's), each caller hears
+/// "written" once, and every event is one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_committed_whose_answer_was_lost_is_written_once() -> Result<()> {
+    let direct = fresh_pg_database().await?;
+    let proxy = LossyProxy::start(pg_addr().await?).await?;
+    let store = Store::connect(&proxy.url(&direct)?).await?;
+    let tenant = TenantId::new();
+
+    // One writer: its held connection has run the insert once (the statement is prepared,
+    // so the next one is a single round trip that executes and commits before answering).
+    let mut writer = store.usage_writer();
+    let first: Vec<UsageEvent> = (0..50).map(|_| event(tenant)).collect();
+    let w = writer
+        .write(&first)
+        .await
+        .map_err(|f| anyhow::anyhow!("{:?}", f.error))?;
+    assert_eq!((w.inserted.len(), w.retried), (50, false));
+    proxy.lose_answers();
+    let second: Vec<UsageEvent> = (0..50).map(|_| event(tenant)).collect();
+    let w = writer
+        .write(&second)
+        .await
+        .map_err(|f| anyhow::anyhow!("{:?}", f.error))?;
+    assert_eq!(
+        (w.inserted.len(), w.retried),
+        (0, true),
+        "the first attempt committed all 50; the retry inserted none and says it retried"
+    );
+    assert!(proxy.lost.load(Ordering::SeqCst) >= 1);
+    let direct_store = Store::connect(&direct).await?;
+    assert_eq!(direct_store.usage_events(tenant).await?.len(), 100);
+
+    // The recorder's callers, the same way: every one told "written", once.
+    let cancel = CancellationToken::new();
+    let (recorder, task) =
+        Recorder::start(store.clone(), RecorderConfig::default(), cancel.clone());
+    record_all(&recorder, tenant, 200).await?;
+    let lost_before = proxy.lost.load(Ordering::SeqCst);
+    proxy.lose_answers();
+    record_all(&recorder, tenant, 200).await?;
+    assert!(proxy.lost.load(Ordering::SeqCst) > lost_before);
+    assert!(recorder.stats().retried.load(Ordering::Relaxed) >= 1);
+    assert_eq!(recorder.stats().events.load(Ordering::Relaxed), 400);
+    assert_eq!(direct_store.usage_events(tenant).await?.len(), 500);
+    cancel.cancel();
+    task.await?;
+    Ok(())
+}
