@@ -184,11 +184,17 @@ async fn every_sqlite_connection_syncs_its_commits_and_waits_for_the_lock() -> R
 /// [`LossyProxy::lose_answers`], a connection opened before the call still delivers what its
 /// client sends, then drops the server's next answer and closes: the statement ran (and, in
 /// autocommit, committed) and its client never hears so, as in a network cut or a failover
-/// after the commit. Connections opened later pass everything.
+/// after the commit. Connections opened later pass everything, unless [`LossyProxy::refuse`]
+/// was called: then each new connection is closed as soon as it is accepted.
+///
+/// "Committed" holds because PostgreSQL buffers an extended-protocol answer (about 8 KiB)
+/// until `Sync`, which comes after the commit: an answer larger than that (an INSERT
+/// returning more than about 100 keys) could reach the proxy before the commit.
 struct LossyProxy {
     addr: std::net::SocketAddr,
     epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
     lost: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    refusing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl LossyProxy {
@@ -199,9 +205,14 @@ impl LossyProxy {
         let addr = listener.local_addr()?;
         let epoch = std::sync::Arc::new(AtomicU64::new(0));
         let lost = std::sync::Arc::new(AtomicUsize::new(0));
-        let (e, l) = (epoch.clone(), lost.clone());
+        let refusing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (e, l, r) = (epoch.clone(), lost.clone(), refusing.clone());
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if r.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
                 let born = e.load(Ordering::SeqCst);
                 let (e, l) = (e.clone(), l.clone());
                 tokio::spawn(async move {
@@ -232,7 +243,12 @@ impl LossyProxy {
                 });
             }
         });
-        Ok(Self { addr, epoch, lost })
+        Ok(Self {
+            addr,
+            epoch,
+            lost,
+            refusing,
+        })
     }
 
     /// The database's URL with this proxy in its place.
@@ -248,6 +264,11 @@ impl LossyProxy {
     /// From now on, every connection already open loses the server's next answer.
     fn lose_answers(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// From now on, every new connection is closed at once (the database is unreachable).
+    fn refuse(&self) {
+        self.refusing.store(true, Ordering::SeqCst);
     }
 }
 
@@ -311,5 +332,58 @@ async fn an_insert_committed_whose_answer_was_lost_is_written_once() -> Result<(
     assert_eq!(direct_store.usage_events(tenant).await?.len(), 500);
     cancel.cancel();
     task.await?;
+    Ok(())
+}
+
+/// A batch that never reached the database (no connection could be had) is not "maybe
+/// written": its callers' units can be given back. One whose statement went out before the
+/// connection was lost is, and its rows are indeed there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_batch_that_was_sent_may_have_been_written() -> Result<()> {
+    let direct = fresh_pg_database().await?;
+    let direct_store = Store::connect(&direct).await?;
+    let tenant = TenantId::new();
+    let batch = |n| (0..n).map(|_| event(tenant)).collect::<Vec<UsageEvent>>();
+
+    // Never sent: a fresh writer, every connection dead and no new one accepted.
+    let proxy = LossyProxy::start(pg_addr().await?).await?;
+    let store = Store::connect(&proxy.url(&direct)?).await?;
+    proxy.lose_answers();
+    proxy.refuse();
+    let failed = store
+        .usage_writer()
+        .write(&batch(10))
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("written through a database that cannot be reached"))?;
+    assert!(
+        !failed.maybe_written,
+        "nothing was sent: {:?}",
+        failed.error
+    );
+    assert_eq!(direct_store.usage_events(tenant).await?.len(), 0);
+
+    // Sent, committed, answer lost, and no connection for the retries: maybe written.
+    let proxy = LossyProxy::start(pg_addr().await?).await?;
+    let store = Store::connect(&proxy.url(&direct)?).await?;
+    let mut writer = store.usage_writer();
+    let w = writer
+        .write(&batch(10))
+        .await
+        .map_err(|f| anyhow::anyhow!("{:?}", f.error))?;
+    assert_eq!(w.inserted.len(), 10);
+    proxy.lose_answers();
+    proxy.refuse();
+    let failed = writer
+        .write(&batch(10))
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("written through a database that cannot be reached"))?;
+    assert!(
+        failed.maybe_written,
+        "the statement went out: {:?}",
+        failed.error
+    );
+    assert_eq!(direct_store.usage_events(tenant).await?.len(), 20);
     Ok(())
 }

@@ -221,7 +221,8 @@ async fn write(out: &mut UsageWriter, batch: Vec<Pending>, stats: &RecorderStats
     stats.write_micros.fetch_add(micros, Ordering::Relaxed);
     if let Ok(w) = &written {
         stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.events.fetch_add(n as u64, Ordering::Relaxed);
+        // Events, not callers: a duplicate in the batch is answered "not new".
+        stats.events.fetch_add(unique as u64, Ordering::Relaxed);
         if w.retried {
             stats.retried.fetch_add(1, Ordering::Relaxed);
         }

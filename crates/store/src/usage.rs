@@ -181,9 +181,12 @@ impl UsageWriter {
     /// Inserts `events`, skipping those whose (tenant, event id) exists.
     pub async fn write(&mut self, events: &[UsageEvent]) -> Result<Written, WriteFailed> {
         let mut retried = false;
+        let mut maybe_written = false;
         let mut pauses = RETRY_PAUSES.iter();
         loop {
-            let attempt = tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(events)).await;
+            let mut sent = false;
+            let attempt =
+                tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(events, &mut sent)).await;
             let e = match attempt {
                 Ok(Ok(inserted)) => return Ok(Written { inserted, retried }),
                 Ok(Err(e)) => e,
@@ -197,6 +200,9 @@ impl UsageWriter {
             self.drop_connection();
             let lost = connection_lost(&e);
             retried |= lost;
+            // Only an attempt whose statement went out may have committed: one that could
+            // not get a connection wrote nothing.
+            maybe_written |= lost && sent;
             match pauses.next() {
                 Some(pause) if lost => {
                     tracing::warn!(error = %e, "usage writer lost its connection; writing the batch again");
@@ -205,7 +211,7 @@ impl UsageWriter {
                 _ => {
                     return Err(WriteFailed {
                         error: sqlx_err(e),
-                        maybe_written: retried,
+                        maybe_written,
                     })
                 }
             }
@@ -220,9 +226,11 @@ impl UsageWriter {
         }
     }
 
+    /// One attempt; `sent` is set once the statement is handed to the connection.
     async fn attempt(
         &mut self,
         events: &[UsageEvent],
+        sent: &mut bool,
     ) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
         if events.is_empty() {
             return Ok(Vec::new());
@@ -247,6 +255,7 @@ impl UsageWriter {
             return Err(sqlx::Error::PoolClosed);
         };
         *used = Instant::now();
+        *sent = true;
         match conn {
             Held::Postgres(conn) => insert_pg(conn, events).await,
             Held::Sqlite(conn) => insert_sqlite(conn, events).await,
