@@ -348,8 +348,9 @@ async fn only_a_batch_that_was_sent_may_have_been_written() -> Result<()> {
     // Never sent: a fresh writer, every connection dead and no new one accepted.
     let proxy = LossyProxy::start(pg_addr().await?).await?;
     let store = Store::connect(&proxy.url(&direct)?).await?;
-    proxy.lose_answers();
+    // Refused first: no connection the pool opens in between can be a healthy one.
     proxy.refuse();
+    proxy.lose_answers();
     let failed = store
         .usage_writer()
         .write(&batch(10))
@@ -372,8 +373,8 @@ async fn only_a_batch_that_was_sent_may_have_been_written() -> Result<()> {
         .await
         .map_err(|f| anyhow::anyhow!("{:?}", f.error))?;
     assert_eq!(w.inserted.len(), 10);
-    proxy.lose_answers();
     proxy.refuse();
+    proxy.lose_answers();
     let failed = writer
         .write(&batch(10))
         .await

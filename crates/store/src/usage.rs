@@ -111,8 +111,9 @@ struct Sum {
 pub struct Written {
     /// The keys of the rows this write inserted (not those that already existed).
     pub inserted: Vec<(uuid::Uuid, String)>,
-    /// An attempt failed on its connection and the batch was written again on a fresh one.
-    /// The failed attempt may have committed before its answer was lost, so a row that was
+    /// An attempt whose statement went out failed on its connection and the batch was
+    /// written again on a fresh one. That attempt may have committed before its answer was
+    /// lost (an attempt that could not get a connection does not count), so a row that was
     /// not inserted by the retry may be this batch's own: callers whose event ids are unique
     /// by construction count such rows as written.
     pub retried: bool,
@@ -180,7 +181,6 @@ fn connection_lost(e: &sqlx::Error) -> bool {
 impl UsageWriter {
     /// Inserts `events`, skipping those whose (tenant, event id) exists.
     pub async fn write(&mut self, events: &[UsageEvent]) -> Result<Written, WriteFailed> {
-        let mut retried = false;
         let mut maybe_written = false;
         let mut pauses = RETRY_PAUSES.iter();
         loop {
@@ -188,7 +188,12 @@ impl UsageWriter {
             let attempt =
                 tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(events, &mut sent)).await;
             let e = match attempt {
-                Ok(Ok(inserted)) => return Ok(Written { inserted, retried }),
+                Ok(Ok(inserted)) => {
+                    return Ok(Written {
+                        inserted,
+                        retried: maybe_written,
+                    })
+                }
                 Ok(Err(e)) => e,
                 Err(_) => sqlx::Error::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -199,10 +204,12 @@ impl UsageWriter {
             // fresh one.
             self.drop_connection();
             let lost = connection_lost(&e);
-            retried |= lost;
             // Only an attempt whose statement went out may have committed: one that could
-            // not get a connection wrote nothing.
-            maybe_written |= lost && sent;
+            // not get a connection wrote nothing. One that went out may have committed unless
+            // the database refused it (an error it answered, other than ending the session):
+            // a lost connection, a timeout, or rows returned after the commit that could not
+            // be read.
+            maybe_written |= sent && (lost || !matches!(e, sqlx::Error::Database(_)));
             match pauses.next() {
                 Some(pause) if lost => {
                     tracing::warn!(error = %e, "usage writer lost its connection; writing the batch again");
