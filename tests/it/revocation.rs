@@ -138,3 +138,64 @@ async fn denylist_entries_expire_with_the_token() -> Result<()> {
     );
     srv.stop().await
 }
+
+/// When a cached key or a tenant's cached limits expire, the requests in flight with them
+/// wait for one database lookup instead of each running its own (a thundering herd of up to
+/// one query per concurrent request). An unknown key's concurrent presentations share one
+/// lookup too, and each is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_cache_entry_costs_one_lookup_however_many_wait() -> Result<()> {
+    let srv = crate::harness::TestServer::start(Backend::Postgres).await?;
+    let t = srv.tenant("ocr:read").await?;
+    let tenant = tollgate_core::TenantId(t.id.parse()?);
+    let authn = &srv.auth().authenticator;
+    let meter = srv.meter();
+    let p = authn.api_key(&t.key, None).await?;
+    assert_eq!(p.id, t.key_id);
+    meter.limits(tenant).await?;
+    // Both caches keep an entry for a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Polled together on one task: every call finds the entry expired before any lookup
+    // has answered.
+    let (lookups, loads) = (authn.key_lookups(), meter.limit_loads());
+    let keys =
+        futures::future::join_all((0..32).map(|_| authn.api_key(&t.key, Some("203.0.113.7"))))
+            .await;
+    let limits = futures::future::join_all((0..32).map(|_| meter.limits(tenant))).await;
+    for k in keys {
+        assert_eq!(k?.id, t.key_id);
+    }
+    for l in limits {
+        assert_eq!(
+            l?.period,
+            tollgate_core::plan::Period::of(chrono::Utc::now()).key()
+        );
+    }
+    assert_eq!(
+        authn.key_lookups() - lookups,
+        1,
+        "one key lookup for 32 callers"
+    );
+    assert_eq!(
+        meter.limit_loads() - loads,
+        1,
+        "one limits load for 32 callers"
+    );
+
+    // An unknown key (well-formed, checksum valid) presented 8 times at once: one lookup,
+    // 8 refusals.
+    let unknown = tollgate_auth::secret::new_api_key(tollgate_core::api_key::KeyEnv::Live);
+    let lookups = authn.key_lookups();
+    let refused =
+        futures::future::join_all((0..8).map(|_| authn.api_key(&unknown, Some("203.0.113.8"))))
+            .await;
+    for r in refused {
+        assert!(
+            matches!(r, Err(tollgate_auth::AuthError::KeyRejected)),
+            "{r:?}"
+        );
+    }
+    assert_eq!(authn.key_lookups() - lookups, 1);
+    srv.stop().await
+}

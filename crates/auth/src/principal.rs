@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use tollgate_core::api_key::{self, KeyFormatError};
 use tollgate_core::net::address_bucket;
 use tollgate_core::{Clock, DomainError, KeyId, Scope, ScopeSet, TenantId};
+use tollgate_store::flight::SingleFlight;
 use tollgate_store::Store;
 
 /// What kind of credential a principal presented.
@@ -167,6 +168,8 @@ pub struct Authenticator {
     key_cache: Mutex<HashMap<String, CachedKey>>,
     /// Digests of keys found unknown, and when.
     miss_cache: Mutex<HashMap<String, Instant>>,
+    /// Key lookups running, by digest.
+    key_lookups: SingleFlight<String, Result<Option<Principal>, String>>,
     /// Per blocked address, when it was last allowed a lookup anyway (see `api_key`).
     blocked_lookups: Mutex<HashMap<String, Instant>>,
     /// Counts unknown keys per client address.
@@ -197,6 +200,7 @@ impl Authenticator {
             token_cache: Mutex::new(HashMap::new()),
             key_cache: Mutex::new(HashMap::new()),
             miss_cache: Mutex::new(HashMap::new()),
+            key_lookups: SingleFlight::default(),
             blocked_lookups: Mutex::new(HashMap::new()),
             attempts,
         }
@@ -296,24 +300,13 @@ impl Authenticator {
             self.attempts.failure(&miss_key, KEY_MISS_THRESHOLD).await;
             return Err(AuthError::KeyRejected);
         }
-        let row = self
-            .store
-            .key_by_digest(&digest)
-            .await
-            .map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        let now = self.clock.now();
-        let principal = row.as_ref().and_then(|row| {
-            let live = row.revoked_at.is_none()
-                && row.expires_at.is_none_or(|exp| exp > now)
-                && secret::digests_equal(&row.digest, &digest);
-            let tenant = TenantId(row.tenant_id);
-            live.then(|| Principal {
-                tenant_id: tenant,
-                kind: PrincipalKind::Key,
-                id: row.id.to_string(),
-                scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(tenant),
-            })
-        });
+        // One lookup per key at a time: when its cache entry expires, the requests in flight
+        // with it wait for one query instead of each running its own.
+        let looked_up = self
+            .key_lookups
+            .load(&digest, || self.look_up_key(&digest))
+            .await;
+        let principal = looked_up.value.map_err(AuthError::Unavailable)?;
         let Some(principal) = principal else {
             if let Ok(mut cache) = self.key_cache.lock() {
                 cache.remove(&digest); // revoked or expired since: no longer known
@@ -326,16 +319,10 @@ impl Authenticator {
             }
             return Err(AuthError::KeyRejected);
         };
-        if let Some(row) = &row {
-            if row.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
-                let store = self.store.clone();
-                let id = KeyId(row.id);
-                tokio::spawn(async move {
-                    if let Err(e) = store.touch_key(id, now).await {
-                        tracing::debug!(error = %e, "could not record key use");
-                    }
-                });
-            }
+        if !looked_up.cacheable {
+            // The key was forgotten (revoked here) while this lookup ran: use what it found,
+            // but do not keep it.
+            return Ok(principal);
         }
         if let Ok(mut cache) = self.key_cache.lock() {
             let entry = CachedKey {
@@ -347,6 +334,42 @@ impl Authenticator {
             });
         }
         Ok(principal)
+    }
+
+    /// The principal of the live key with `digest` (`None`: unknown, revoked or expired);
+    /// records the key's use at most once a minute.
+    async fn look_up_key(&self, digest: &str) -> Result<Option<Principal>, String> {
+        let row = self
+            .store
+            .key_by_digest(digest)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let live = row.revoked_at.is_none()
+            && row.expires_at.is_none_or(|exp| exp > now)
+            && secret::digests_equal(&row.digest, digest);
+        if !live {
+            return Ok(None);
+        }
+        if row.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY) {
+            let store = self.store.clone();
+            let id = KeyId(row.id);
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_key(id, now).await {
+                    tracing::debug!(error = %e, "could not record key use");
+                }
+            });
+        }
+        let tenant = TenantId(row.tenant_id);
+        Ok(Some(Principal {
+            tenant_id: tenant,
+            kind: PrincipalKind::Key,
+            id: row.id.to_string(),
+            scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(tenant),
+        }))
     }
 
     /// Whether a blocked `address` may have a lookup now (one a second).
@@ -370,8 +393,16 @@ impl Authenticator {
         true
     }
 
-    /// Forgets a cached key at once (same-instance revocation); `None`: every known key.
+    /// Key lookups this authenticator has run against the database.
+    pub fn key_lookups(&self) -> u64 {
+        self.key_lookups.runs()
+    }
+
+    /// Forgets a cached key at once (same-instance revocation); `None`: every known key. A
+    /// lookup of it already running is not joined by later ones, nor cached.
     pub fn forget_key(&self, digest_or_all: Option<&str>) {
+        self.key_lookups
+            .forget(|d| digest_or_all.is_none_or(|only| only == d));
         if let Ok(mut cache) = self.key_cache.lock() {
             match digest_or_all {
                 Some(d) => {

@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 use tollgate_core::plan::Period;
 use tollgate_core::Code;
 use tollgate_core::{Clock, DomainError, TenantId};
+use tollgate_store::flight::SingleFlight;
 use tollgate_store::Store;
 
 /// The unit every metered operation is counted in.
@@ -46,7 +47,7 @@ pub const UNIT: &str = "page";
 /// Failures of the metering machinery itself. Which dependency failed is kept apart, so a
 /// database failure is never logged as an unreachable Redis (nor answered by falling back
 /// to in-process counters, which would not help).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum MeterError {
     /// Redis cannot be reached (the in-process fallback may take over).
     #[error("Redis unreachable: {0}")]
@@ -235,6 +236,8 @@ pub struct Meter {
     concurrency: Concurrency,
     recorder: Recorder,
     limits: Mutex<HashMap<TenantId, (Instant, Arc<TenantLimits>)>>,
+    /// Loads of limits running, per tenant and period.
+    limit_loads: SingleFlight<(TenantId, Period), Result<Arc<TenantLimits>, MeterError>>,
     /// Thresholds already announced here (tenant, period, kind, level), so each costs the
     /// database one insert per process.
     announced: Mutex<std::collections::HashSet<(TenantId, String, &'static str, i32)>>,
@@ -274,6 +277,7 @@ impl Meter {
             concurrency: Concurrency::default(),
             recorder,
             limits: Mutex::new(HashMap::new()),
+            limit_loads: SingleFlight::default(),
             announced: Mutex::new(std::collections::HashSet::new()),
             redis,
         }

@@ -3,6 +3,7 @@
 
 use crate::spend::Spend;
 use crate::{Meter, MeterError};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +22,8 @@ pub struct TenantLimits {
     overrides: HashMap<String, RateLimit>,
     /// The billing period (`YYYY-MM`) these were loaded for.
     pub period: String,
+    /// The same period, for comparing without formatting.
+    of: Period,
     /// The plan's price and the tenant's spend cap and credit (`None`: no price, nothing
     /// is billed).
     pub spend: Option<Spend>,
@@ -32,7 +35,7 @@ impl TenantLimits {
     fn new(
         plan: Plan,
         overrides: Vec<LimitOverride>,
-        period: String,
+        of: Period,
         spend: Option<Spend>,
         suspended: bool,
     ) -> Self {
@@ -43,7 +46,8 @@ impl TenantLimits {
         Self {
             plan,
             overrides,
-            period,
+            period: of.key(),
+            of,
             spend,
             suspended,
         }
@@ -89,31 +93,59 @@ impl Meter {
     /// across the end of a period).
     pub async fn limits(&self, tenant: TenantId) -> Result<Arc<TenantLimits>, MeterError> {
         let now = self.clock.now();
-        let period = Period::of(now).key();
+        let period = Period::of(now);
         if let Ok(cache) = self.limits.lock() {
             if let Some((at, l)) = cache.get(&tenant) {
-                if at.elapsed() < self.config.limits_ttl && l.period == period {
+                if at.elapsed() < self.config.limits_ttl && l.of == period {
                     return Ok(l.clone());
                 }
             }
         }
-        let (plan, overrides) = self.store.tenant_limits(tenant).await?;
-        let settings = self.store.billing_settings(tenant).await?;
-        let suspended = settings.as_ref().is_some_and(|s| s.suspended_at.is_some());
-        let spend =
-            crate::spend::load(&self.store, tenant, &period, settings.as_ref(), now).await?;
-        let l = Arc::new(TenantLimits::new(plan, overrides, period, spend, suspended));
-        if let Ok(mut cache) = self.limits.lock() {
-            if cache.len() > CACHE_MAX {
-                cache.clear();
+        // One load per tenant at a time: when its entry expires, the requests in flight for
+        // the tenant wait for one set of queries instead of each running its own.
+        let loaded = self
+            .limit_loads
+            .load(&(tenant, period), || self.load_limits(tenant, period, now))
+            .await;
+        let l = loaded.value?;
+        if loaded.cacheable {
+            if let Ok(mut cache) = self.limits.lock() {
+                if cache.len() > CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(tenant, (Instant::now(), l.clone()));
             }
-            cache.insert(tenant, (Instant::now(), l.clone()));
         }
         Ok(l)
     }
 
+    async fn load_limits(
+        &self,
+        tenant: TenantId,
+        period: Period,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<TenantLimits>, MeterError> {
+        let (plan, overrides) = self.store.tenant_limits(tenant).await?;
+        let settings = self.store.billing_settings(tenant).await?;
+        let suspended = settings.as_ref().is_some_and(|s| s.suspended_at.is_some());
+        let spend =
+            crate::spend::load(&self.store, tenant, &period.key(), settings.as_ref(), now).await?;
+        Ok(Arc::new(TenantLimits::new(
+            plan, overrides, period, spend, suspended,
+        )))
+    }
+
+    /// Loads of a tenant's limits this meter has run against the database.
+    pub fn limit_loads(&self) -> u64 {
+        self.limit_loads.runs()
+    }
+
     /// Forgets cached limits (after this process changed a plan or an override).
     pub fn forget_limits(&self, tenant: Option<TenantId>) {
+        // A load of the tenant's limits already running is not joined by later ones, nor
+        // cached: it may predate the change.
+        self.limit_loads
+            .forget(|(t, _)| tenant.is_none_or(|only| only == *t));
         if let Ok(mut cache) = self.limits.lock() {
             match tenant {
                 Some(t) => {

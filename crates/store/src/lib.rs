@@ -12,6 +12,7 @@ pub mod audit_verify;
 pub mod billing;
 pub mod clients;
 pub mod entity;
+pub mod flight;
 pub mod idempotency;
 pub mod invoices;
 pub mod oidc;
