@@ -8,7 +8,6 @@ use crate::state::AppState;
 use poem::http::HeaderValue;
 use poem::Response;
 use std::cell::RefCell;
-use std::fmt::Write;
 use tollgate_auth::Principal;
 use tollgate_core::Code;
 use tollgate_core::DomainError;
@@ -38,13 +37,30 @@ pub fn note_units(charged: i64, left: Option<i64>) {
     note(|m| m.units = Some((charged, left)));
 }
 
-/// The `RateLimit-Policy` and `RateLimit` header values for `states`.
+/// The `RateLimit-Policy` and `RateLimit` header values for `states`. Written on every
+/// throttled response, so without the formatting machinery.
 pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
-    let (mut policy, mut state) = (String::new(), String::new());
+    let (mut policy, mut state) = (String::with_capacity(64), String::with_capacity(64));
+    let mut num = itoa::Buffer::new();
     for (i, s) in states.iter().enumerate() {
-        let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(policy, "{sep}\"{}\";q={};w={}", s.name, s.quota, s.window);
-        let _ = write!(state, "{sep}\"{}\";r={};t={}", s.name, s.remaining, s.reset);
+        if i > 0 {
+            policy.push_str(", ");
+            state.push_str(", ");
+        }
+        for (out, (a, b)) in [
+            (&mut policy, (("q", u64::from(s.quota)), ("w", s.window))),
+            (&mut state, (("r", u64::from(s.remaining)), ("t", s.reset))),
+        ] {
+            out.push('"');
+            out.push_str(s.name);
+            out.push('"');
+            for (param, value) in [a, b] {
+                out.push(';');
+                out.push_str(param);
+                out.push('=');
+                out.push_str(num.format(value));
+            }
+        }
     }
     (policy, state)
 }
@@ -54,10 +70,7 @@ pub fn apply(resp: &mut Response, meta: &ResponseMeta) {
     let headers = resp.headers_mut();
     if !meta.rate.is_empty() {
         let (policy, state) = rate_headers(&meta.rate);
-        if let (Ok(p), Ok(s)) = (
-            HeaderValue::from_str(&policy),
-            HeaderValue::from_str(&state),
-        ) {
+        if let (Ok(p), Ok(s)) = (HeaderValue::try_from(policy), HeaderValue::try_from(state)) {
             headers.insert("ratelimit-policy", p);
             headers.insert("ratelimit", s);
         }

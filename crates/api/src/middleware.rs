@@ -325,6 +325,16 @@ async fn preauthorize(state: &AppState, req: &mut Request) -> Result<(), Respons
     Ok(())
 }
 
+/// A request id for a request that brought none: a random UUID (v4), from the thread's
+/// CSPRNG rather than a `getrandom` system call per request (`Uuid::new_v4`). Request ids
+/// are not secrets (a client may choose its own); they only need to be unique.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .simple()
+        .to_string()
+}
+
 /// Wraps the application: request id, client info, logging, metrics, error normalisation.
 pub async fn around(
     state: Arc<AppState>,
@@ -337,7 +347,7 @@ pub async fn around(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| valid_request_id(v))
-        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
+        .map_or_else(new_request_id, str::to_owned);
     let ip = client_ip(&req, &state.config.trusted_proxies);
     let user_agent = req
         .headers()
@@ -449,4 +459,21 @@ pub async fn around(
         latency_ms = elapsed.as_secs_f64() * 1000.0, ip = ?ip, "request"
     );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_request_ids_are_random_v4_uuids() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            assert!(valid_request_id(id), "{id}");
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version(), Some(uuid::Version::Random));
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+        }
+    }
 }
