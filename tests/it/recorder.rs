@@ -1,7 +1,7 @@
 //! The usage recorder's writers keep their database connections between batches. What that
 //! must not cost: an event lost or a caller failed when the database ends those connections,
-//! a batch over SQLite's bind-parameter limit written in part, or a pooled SQLite connection
-//! that commits without syncing.
+//! a batch over SQLite's bind-parameter limit written in part (even when its last statement
+//! fails), or a pooled SQLite connection that commits without syncing.
 
 use crate::harness::{fresh_pg_database, pg_admin_url};
 use anyhow::Result;
@@ -143,6 +143,56 @@ async fn a_batch_over_the_parameter_limit_is_written_whole() -> Result<()> {
             Some(&new[0])
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// SQLite: a batch that fails in its third statement (a trigger refuses one event of the
+/// third 2,000-row chunk) leaves no row of the first two: the batch is one transaction. The
+/// database refused the statement, so the batch is not "maybe written" and its callers' units
+/// go back. Written again once the trigger is gone, it is written whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_batch_that_fails_in_its_third_statement_writes_nothing() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("tollgate-rec-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let store =
+        Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await?;
+    store.migrate().await?;
+    let tenant = TenantId::new();
+    let batch: Vec<UsageEvent> = (0..5_000).map(|_| event(tenant)).collect();
+    let poisoned = &batch[4_500].event_id;
+    store
+        .conn()
+        .execute_unprepared(&format!(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON usage_events \
+             WHEN NEW.event_id = '{poisoned}' BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        ))
+        .await?;
+    let failed = store
+        .usage_writer()
+        .write(&batch)
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("the trigger did not refuse the batch"))?;
+    assert!(
+        failed.error.to_string().contains("injected"),
+        "{:?}",
+        failed.error
+    );
+    assert!(!failed.maybe_written, "the database refused it");
+    assert_eq!(store.usage_events(tenant).await?.len(), 0, "no chunk kept");
+
+    store
+        .conn()
+        .execute_unprepared("DROP TRIGGER refuse_one")
+        .await?;
+    let written = store
+        .usage_writer()
+        .write(&batch)
+        .await
+        .map_err(|f| anyhow::anyhow!("{:?}", f.error))?;
+    assert_eq!(written.inserted.len(), 5_000);
+    assert_eq!(store.usage_events(tenant).await?.len(), 5_000);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
