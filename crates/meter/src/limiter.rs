@@ -67,7 +67,13 @@ impl RateLimiter for LocalLimiter {
             .collect();
         if decisions.iter().all(|d| d.allowed) {
             for (b, d) in buckets.iter().zip(&decisions) {
-                tats.insert(b.key.clone(), d.tat_ms);
+                // A known bucket is updated in place: no key copied per request.
+                match tats.get_mut(&b.key) {
+                    Some(tat) => *tat = d.tat_ms,
+                    None => {
+                        tats.insert(b.key.clone(), d.tat_ms);
+                    }
+                }
             }
         }
         Ok(decisions)

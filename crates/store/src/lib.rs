@@ -135,7 +135,28 @@ pub(crate) fn conflict_as(code: Code, detail: &'static str) -> impl Fn(DbErr) ->
     }
 }
 
-/// Lower-case hex SHA-256 of `data`.
+/// Lower-case hex SHA-256 of `data`. On every API-key request, so encoded into a buffer
+/// rather than through `hex::encode`'s per-character iterator.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, data))
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 64];
+    // 32 bytes into 64 characters: the lengths always match.
+    let _ = hex::encode_to_slice(digest.as_ref(), &mut out);
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod sha256_tests {
+    #[test]
+    fn sha256_hex_is_the_lower_case_digest() {
+        // FIPS 180-2's example.
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            super::sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 }
