@@ -197,5 +197,27 @@ async fn an_expired_cache_entry_costs_one_lookup_however_many_wait() -> Result<(
         );
     }
     assert_eq!(authn.key_lookups() - lookups, 1);
+    // Each of the 8 counts as a miss of the address: two more unknown keys reach the
+    // threshold (10), and the address is refused before any lookup within two more (a
+    // blocked address keeps one lookup a second).
+    assert_eq!(tollgate_auth::principal::KEY_MISS_THRESHOLD, 10);
+    for _ in 0..2 {
+        let other = tollgate_auth::secret::new_api_key(tollgate_core::api_key::KeyEnv::Live);
+        let r = authn.api_key(&other, Some("203.0.113.8")).await;
+        assert!(
+            matches!(r, Err(tollgate_auth::AuthError::KeyRejected)),
+            "{r:?}"
+        );
+    }
+    let mut refused_unlooked = false;
+    for _ in 0..2 {
+        let other = tollgate_auth::secret::new_api_key(tollgate_core::api_key::KeyEnv::Live);
+        let r = authn.api_key(&other, Some("203.0.113.8")).await;
+        refused_unlooked |= matches!(r, Err(tollgate_auth::AuthError::Throttled { .. }));
+    }
+    assert!(
+        refused_unlooked,
+        "the 8 shared misses were not each counted"
+    );
     srv.stop().await
 }

@@ -319,12 +319,13 @@ impl Authenticator {
             }
             return Err(AuthError::KeyRejected);
         };
-        if !looked_up.cacheable {
-            // The key was forgotten (revoked here) while this lookup ran: use what it found,
-            // but do not keep it.
-            return Ok(principal);
-        }
         if let Ok(mut cache) = self.key_cache.lock() {
+            // A key forgotten (revoked here) since this lookup started: use what it found,
+            // but do not keep it. Checked under the cache's lock, which `forget_key` takes
+            // after moving the epoch on.
+            if !self.key_lookups.current(looked_up.epoch) {
+                return Ok(principal);
+            }
             let entry = CachedKey {
                 principal: principal.clone(),
                 fetched: Instant::now(),

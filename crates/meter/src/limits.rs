@@ -108,8 +108,10 @@ impl Meter {
             .load(&(tenant, period), || self.load_limits(tenant, period, now))
             .await;
         let l = loaded.value?;
-        if loaded.cacheable {
-            if let Ok(mut cache) = self.limits.lock() {
+        if let Ok(mut cache) = self.limits.lock() {
+            // Not after `forget_limits` since the load started (checked under the cache's
+            // lock, which `forget_limits` takes after moving the epoch on).
+            if self.limit_loads.current(loaded.epoch) {
                 if cache.len() > CACHE_MAX {
                     cache.clear();
                 }

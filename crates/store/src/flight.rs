@@ -6,83 +6,133 @@
 //! herd: up to one query per concurrent request, where one would do). With it, the first
 //! caller runs the load and the others wait for its result — its value or its error.
 //!
-//! A load that is cancelled (its caller went away) is not shared: the next waiter runs its
-//! own. [`SingleFlight::forget`] is for writes the running loads may not have seen (a key
-//! revoked, a plan changed on this instance): loads started after it never join a load
-//! started before it, and the callers of that earlier load are told its value is stale, so
-//! they do not cache it.
+//! - A load that is cancelled (its caller went away) is not shared: the next waiter runs its
+//!   own, and a load no one waits for any more leaves nothing behind.
+//! - A load is joined only in its first [`JOIN_WITHIN`]: a query that hangs holds the
+//!   callers of that window, not every later one.
+//! - [`SingleFlight::forget`] is for writes the running loads may not have seen (a key
+//!   revoked, a plan changed on this instance). Loads started after it never join a load
+//!   started before it, and it moves the epoch on: a caller caches what it got only when
+//!   [`SingleFlight::current`] says the epoch its load started in is still the current one,
+//!   checked under the cache's lock (so a `forget` that clears the cache after moving the
+//!   epoch cannot be undone by an insert of an older value).
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
+
+/// A load in flight is joined only this long after it started; a later caller starts its
+/// own. Far above a healthy lookup (milliseconds), so under normal load one query per key.
+pub const JOIN_WITHIN: Duration = Duration::from_millis(500);
 
 struct Flight<V> {
     result: OnceCell<V>,
-    /// Set by `forget`: the result may predate a write, so it must not be cached.
-    stale: AtomicBool,
+    started: Instant,
 }
 
-/// What a load gave, and whether it may be cached.
+/// What a load gave, and the epoch it started in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Landed<V> {
     /// The load's result (shared by every caller that joined it).
     pub value: V,
-    /// `true` unless [`SingleFlight::forget`] picked the key while the load ran:
-    /// then the value may predate a write, and the caller should use it but not cache it.
-    pub cacheable: bool,
+    /// Pass to [`SingleFlight::current`] before caching `value`.
+    pub epoch: u64,
 }
 
 /// Loads in flight, per key.
-pub struct SingleFlight<K, V> {
+pub struct SingleFlight<K: Hash + Eq, V> {
     flights: Mutex<HashMap<K, Arc<Flight<V>>>>,
+    /// Moved on by every `forget`.
+    epoch: AtomicU64,
     /// Loads run (not joined) since this was made.
     runs: AtomicU64,
 }
 
-impl<K, V> Default for SingleFlight<K, V> {
+impl<K: Hash + Eq, V> Default for SingleFlight<K, V> {
     fn default() -> Self {
         Self {
             flights: Mutex::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
             runs: AtomicU64::new(0),
         }
     }
 }
 
-impl<K, V> std::fmt::Debug for SingleFlight<K, V> {
+impl<K: Hash + Eq, V> std::fmt::Debug for SingleFlight<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SingleFlight").finish_non_exhaustive()
     }
 }
 
-impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
+/// A caller's hold on a flight. Dropped when the caller is done or cancelled: the flight
+/// leaves the map once it has a result, or once no caller is left to wait for it.
+struct Hold<'a, K: Hash + Eq, V> {
+    sf: &'a SingleFlight<K, V>,
+    key: &'a K,
+    flight: Arc<Flight<V>>,
+}
+
+impl<K: Hash + Eq, V> Drop for Hold<'_, K, V> {
+    fn drop(&mut self) {
+        let mut flights = self.sf.flights();
+        let ours = flights
+            .get(self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight));
+        // The map's reference and this one: no other caller holds the flight. Checked under
+        // the map's lock, where new callers take theirs.
+        let last = Arc::strong_count(&self.flight) == 2;
+        if ours && (self.flight.result.initialized() || last) {
+            flights.remove(self.key);
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> SingleFlight<K, V> {
     fn flights(&self) -> MutexGuard<'_, HashMap<K, Arc<Flight<V>>>> {
         // The map holds no invariant a panic elsewhere could break.
         self.flights.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    /// `load`'s result for `key`, or the result of the load of `key` already running. A
-    /// load's error is its result too (`V` is typically a `Result`): the callers waiting for
-    /// a failed load get its error rather than each trying again in turn.
+impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
+    /// `load`'s result for `key`, or the result of the load of `key` already running (if it
+    /// started within [`JOIN_WITHIN`]). A load's error is its result too (`V` is typically a
+    /// `Result`): the callers waiting for a failed load get its error rather than each trying
+    /// again in turn.
     pub async fn load<F, Fut>(&self, key: &K, load: F) -> Landed<V>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = V>,
     {
-        let flight = self
-            .flights()
-            .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(Flight {
-                    result: OnceCell::new(),
-                    stale: AtomicBool::new(false),
-                })
-            })
-            .clone();
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let flight = {
+            let mut flights = self.flights();
+            match flights.get(key) {
+                Some(f) if f.started.elapsed() < JOIN_WITHIN => f.clone(),
+                // None, or one that has run too long to wait for: a new flight (the old one
+                // carries on for its own callers, and leaves the map as they finish).
+                _ => {
+                    let f = Arc::new(Flight {
+                        result: OnceCell::new(),
+                        started: Instant::now(),
+                    });
+                    flights.insert(key.clone(), f.clone());
+                    f
+                }
+            }
+        };
+        let hold = Hold {
+            sf: self,
+            key,
+            flight,
+        };
         // `OnceCell` runs one initialiser at a time and hands its value to every waiter; if
         // the running one is cancelled, a waiter's own takes over.
-        let value = flight
+        let value = hold
+            .flight
             .result
             .get_or_init(|| {
                 self.runs.fetch_add(1, Ordering::Relaxed);
@@ -90,29 +140,21 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
             })
             .await
             .clone();
-        {
-            let mut flights = self.flights();
-            if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                flights.remove(key);
-            }
-        }
-        Landed {
-            value,
-            cacheable: !flight.stale.load(Ordering::Acquire),
-        }
+        drop(hold);
+        Landed { value, epoch }
     }
 
-    /// Detaches the loads running for the keys `which` picks: later loads of them start
-    /// afresh, and the detached loads' callers are told not to cache what they got.
+    /// Detaches the loads running for the keys `which` picks (later loads of them start
+    /// afresh) and moves the epoch on (what any load running now returns is not cached).
     pub fn forget(&self, which: impl Fn(&K) -> bool) {
-        let mut flights = self.flights();
-        flights.retain(|k, f| {
-            let keep = !which(k);
-            if !keep {
-                f.stale.store(true, Ordering::Release);
-            }
-            keep
-        });
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.flights().retain(|k, _| !which(k));
+    }
+
+    /// Whether no `forget` has happened since the load that landed in `epoch` started: only
+    /// then may its value be cached. Call it under the lock of the cache it goes into.
+    pub fn current(&self, epoch: u64) -> bool {
+        self.epoch.load(Ordering::SeqCst) == epoch
     }
 
     /// Loads run since this was made (a load joined by others counts once).
@@ -150,9 +192,18 @@ mod tests {
         }
     }
 
+    /// Awaits `f`, failing the test (rather than hanging it) after 5 s.
+    async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(5), f)
+            .await
+            .expect("did not finish within 5 s")
+    }
+
+    type Sf = SingleFlight<u64, Result<u32, String>>;
+
     #[tokio::test]
     async fn concurrent_loads_of_one_key_run_once_and_share_the_value() {
-        let sf = Arc::new(SingleFlight::<u64, Result<u32, String>>::default());
+        let sf = Arc::new(Sf::default());
         let runs = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(Notify::new());
         let mut tasks = Vec::new();
@@ -167,14 +218,9 @@ mod tests {
         assert_eq!(sf.in_flight(), 1);
         release.notify_waiters();
         for t in tasks {
-            let landed = t.await.unwrap();
-            assert_eq!(
-                landed,
-                Landed {
-                    value: Ok(42),
-                    cacheable: true
-                }
-            );
+            let landed = within(t).await.unwrap();
+            assert_eq!(landed.value, Ok(42));
+            assert!(sf.current(landed.epoch));
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(sf.runs(), 1);
@@ -182,11 +228,12 @@ mod tests {
         // The flight is over: the next load runs again.
         let again = sf.load(&7, || async { Ok(43) }).await;
         assert_eq!(again.value, Ok(43));
+        assert_eq!(sf.runs(), 2);
     }
 
     #[tokio::test]
     async fn different_keys_do_not_wait_for_each_other() {
-        let sf = SingleFlight::<u64, Result<u32, String>>::default();
+        let sf = Sf::default();
         let runs = AtomicUsize::new(0);
         let release = Notify::new();
         let blocked = sf.load(&1, || gated(&runs, &release, Ok(1)));
@@ -195,13 +242,13 @@ mod tests {
         // Key 2 completes while key 1 is still running.
         assert_eq!(sf.load(&2, || async { Ok(2) }).await.value, Ok(2));
         release.notify_waiters();
-        assert_eq!(blocked.await.value, Ok(1));
+        assert_eq!(within(blocked).await.value, Ok(1));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
     async fn a_failed_load_fails_its_waiters_without_each_retrying() {
-        let sf = Arc::new(SingleFlight::<u64, Result<u32, String>>::default());
+        let sf = Arc::new(Sf::default());
         let runs = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(Notify::new());
         let mut tasks = Vec::new();
@@ -215,14 +262,15 @@ mod tests {
         settle().await;
         release.notify_waiters();
         for t in tasks {
-            assert_eq!(t.await.unwrap().value, Err("db down".to_owned()));
+            assert_eq!(within(t).await.unwrap().value, Err("db down".to_owned()));
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(sf.in_flight(), 0);
     }
 
     #[tokio::test]
     async fn a_cancelled_load_is_taken_over_by_a_waiter() {
-        let sf = Arc::new(SingleFlight::<u64, Result<u32, String>>::default());
+        let sf = Arc::new(Sf::default());
         let runs = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(Notify::new());
         let leader = {
@@ -238,14 +286,57 @@ mod tests {
         assert!(!follower.is_finished(), "the follower waits for the leader");
         leader.abort();
         // The follower's own load runs once the leader's is gone.
-        assert_eq!(follower.await.unwrap().value, Ok(2));
+        assert_eq!(within(follower).await.unwrap().value, Ok(2));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(sf.runs(), 2, "the leader's load and the follower's");
         assert_eq!(sf.in_flight(), 0);
     }
 
     #[tokio::test]
-    async fn forget_detaches_a_running_load_and_marks_it_stale() {
-        let sf = Arc::new(SingleFlight::<u64, Result<u32, String>>::default());
+    async fn a_load_no_one_waits_for_leaves_nothing_behind() {
+        let sf = Arc::new(Sf::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(Notify::new());
+        for key in 0..100 {
+            let (sf2, runs, release) = (sf.clone(), runs.clone(), release.clone());
+            let lone =
+                tokio::spawn(async move { sf2.load(&key, || gated(&runs, &release, Ok(1))).await });
+            settle().await;
+            assert_eq!(sf.in_flight(), 1);
+            lone.abort();
+            let _ = lone.await;
+            assert_eq!(sf.in_flight(), 0, "a cancelled lone load is gone");
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 100);
+    }
+
+    #[tokio::test]
+    async fn a_load_running_too_long_is_not_joined() {
+        let sf = Arc::new(Sf::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(Notify::new());
+        let hung = {
+            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
+            tokio::spawn(async move { sf.load(&7, || gated(&runs, &release, Ok(1))).await })
+        };
+        settle().await;
+        // `Instant`s are the real clock's: wait out the join window for real.
+        std::thread::sleep(JOIN_WITHIN + Duration::from_millis(50));
+        let later = within(sf.load(&7, || async { Ok(2) })).await;
+        assert_eq!(
+            later.value,
+            Ok(2),
+            "a later caller does not wait for the hung load"
+        );
+        assert!(!hung.is_finished());
+        release.notify_waiters();
+        assert_eq!(within(hung).await.unwrap().value, Ok(1));
+        assert_eq!(sf.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn forget_detaches_running_loads_and_ends_their_epoch() {
+        let sf = Arc::new(Sf::default());
         let runs = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(Notify::new());
         let before = {
@@ -254,33 +345,19 @@ mod tests {
         };
         settle().await;
         sf.forget(|k| *k == 7);
-        // A load after the write does not join the one before it.
+        // A load after the write does not join the one before it, and may be cached.
         let after = sf.load(&7, || async { Ok(2) }).await;
-        assert_eq!(
-            after,
-            Landed {
-                value: Ok(2),
-                cacheable: true
-            }
-        );
+        assert_eq!(after.value, Ok(2));
+        assert!(sf.current(after.epoch));
         release.notify_waiters();
-        assert_eq!(
-            before.await.unwrap(),
-            Landed {
-                value: Ok(1),
-                cacheable: false
-            }
-        );
+        let landed = within(before).await.unwrap();
+        assert_eq!(landed.value, Ok(1));
+        assert!(!sf.current(landed.epoch), "it started before the forget");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
-        // Forgetting every key does the same.
-        let before = {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tokio::spawn(async move { sf.load(&8, || gated(&runs, &release, Ok(1))).await })
-        };
-        settle().await;
+        // A load that lands before a forget, cached after it: not current either.
+        let landed = sf.load(&8, || async { Ok(3) }).await;
         sf.forget(|_| true);
+        assert!(!sf.current(landed.epoch));
         assert_eq!(sf.in_flight(), 0);
-        release.notify_waiters();
-        assert!(!before.await.unwrap().cacheable);
     }
 }

@@ -135,14 +135,17 @@ pub(crate) fn conflict_as(code: Code, detail: &'static str) -> impl Fn(DbErr) ->
     }
 }
 
-/// Lower-case hex SHA-256 of `data`. On every API-key request, so encoded into a buffer
-/// rather than through `hex::encode`'s per-character iterator.
+/// Lower-case hex SHA-256 of `data`. On every API-key request, so written digit by digit
+/// into a string of the right size rather than through `hex::encode`'s iterator.
 pub fn sha256_hex(data: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = ring::digest::digest(&ring::digest::SHA256, data);
-    let mut out = [0u8; 64];
-    // 32 bytes into 64 characters: the lengths always match.
-    let _ = hex::encode_to_slice(digest.as_ref(), &mut out);
-    std::str::from_utf8(&out).unwrap_or_default().to_owned()
+    let mut out = String::with_capacity(64);
+    for &b in digest.as_ref() {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
