@@ -6,6 +6,7 @@ pub mod bench;
 pub mod metering;
 pub mod metrics;
 pub mod middleware;
+pub mod payload;
 mod portal;
 pub mod problem;
 pub mod routes;

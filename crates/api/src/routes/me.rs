@@ -1,16 +1,16 @@
 //! `GET /v1/me`: who the API caller is.
 
 use super::Tag;
+use crate::payload::SerdeJson;
 use crate::problem::ApiResult;
 use crate::security::ApiCaller;
 use crate::state::AppState;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use std::sync::Arc;
 
 /// The authenticated API principal.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Me {
     /// The tenant the credential belongs to.
     pub tenant_id: String,
@@ -36,13 +36,31 @@ impl MeApi {
         tag = "Tag::Principal",
         operation_id = "getMe"
     )]
-    async fn me(&self, state: Data<&Arc<AppState>>, auth: ApiCaller) -> ApiResult<Json<Me>> {
+    async fn me(&self, state: Data<&Arc<AppState>>, auth: ApiCaller) -> ApiResult<SerdeJson<Me>> {
         let p = state.principal(&auth).await?;
-        Ok(Json(Me {
+        // Written with serde: this route answers every credential check (see `payload`).
+        Ok(SerdeJson(Me {
             tenant_id: p.tenant_id.to_string(),
             kind: p.kind.as_str().to_owned(),
             id: p.id.clone(),
             scopes: p.scopes.names(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poem_openapi::types::ToJSON;
+
+    #[test]
+    fn serde_and_the_schema_render_the_same_json() {
+        let me = Me {
+            tenant_id: "0190a0a0-0000-7000-8000-000000000001".into(),
+            kind: "key".into(),
+            id: "key \"quoted\" ü".into(),
+            scopes: vec!["ocr:read".into(), "usage:read".into()],
+        };
+        assert_eq!(serde_json::to_value(&me).unwrap(), me.to_json().unwrap());
     }
 }
