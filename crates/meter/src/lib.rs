@@ -336,16 +336,24 @@ impl Meter {
         quota: Option<QuotaAsk<'_>>,
     ) -> Result<Vec<PolicyState>, (Refusal, Vec<PolicyState>)> {
         // `{tenant}`: a hash tag, so both buckets (and the tenant's quota counter) share a
-        // Redis Cluster slot and one script may touch them all.
+        // Redis Cluster slot and one script may touch them all. Built without `format!`:
+        // this runs on every API call.
+        let mut uuid = uuid::Uuid::encode_buffer();
+        let tenant = caller.tenant.0.hyphenated().encode_lower(&mut uuid);
+        let key = |parts: &[&str]| {
+            let mut key = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+            parts.iter().for_each(|p| key.push_str(p));
+            key
+        };
         let buckets = [
             Bucket {
                 name: "tenant",
-                key: format!("{{{}}}:t", caller.tenant.0),
+                key: key(&["{", tenant, "}:t"]),
                 limit: limits.tenant_limit(),
             },
             Bucket {
                 name: caller.kind,
-                key: format!("{{{}}}:p:{}", caller.tenant.0, caller.id),
+                key: key(&["{", tenant, "}:p:", &caller.id]),
                 limit: limits.principal_limit(&caller.id),
             },
         ];
