@@ -5,7 +5,9 @@
 //! times a second, those allocations are most of the route's own cost. [`SerdeJson`] writes
 //! the same JSON from `T`'s `Serialize` and documents itself exactly as `Json<T>` does, so the
 //! specification does not change. `T` derives both `Object` and `Serialize`, with no renames
-//! in either, and a test per type checks that both render the same JSON.
+//! in either, and a test per type checks that both render the same JSON. One difference in
+//! the text, not the JSON: keys come in the fields' order, where the `Value` path sorted them
+//! (a JSON object is unordered; no client may depend on either).
 
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;

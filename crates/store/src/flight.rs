@@ -13,7 +13,7 @@
 //! - [`SingleFlight::forget`] is for writes the running loads may not have seen (a key
 //!   revoked, a plan changed on this instance). Loads started after it never join a load
 //!   started before it, and it moves the epoch on: a caller caches what it got only when
-//!   [`SingleFlight::current`] says the epoch its load started in is still the current one,
+//!   [`SingleFlight::current`] says the epoch its flight was made in is still the current one,
 //!   checked under the cache's lock (so a `forget` that clears the cache after moving the
 //!   epoch cannot be undone by an insert of an older value).
 
@@ -31,9 +31,11 @@ pub const JOIN_WITHIN: Duration = Duration::from_millis(500);
 struct Flight<V> {
     result: OnceCell<V>,
     started: Instant,
+    /// The epoch when the flight was made (under the map's lock, as `forget` moves it on).
+    epoch: u64,
 }
 
-/// What a load gave, and the epoch it started in.
+/// What a load gave, and the epoch its flight was made in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Landed<V> {
     /// The load's result (shared by every caller that joined it).
@@ -68,23 +70,29 @@ impl<K: Hash + Eq, V> std::fmt::Debug for SingleFlight<K, V> {
 }
 
 /// A caller's hold on a flight. Dropped when the caller is done or cancelled: the flight
-/// leaves the map once it has a result, or once no caller is left to wait for it.
+/// leaves the map once it has a result, or once no caller is left to wait for it. The hold's
+/// reference is let go under the map's lock, where new callers take theirs, so of callers
+/// cancelled at once the last always sees itself the last.
 struct Hold<'a, K: Hash + Eq, V> {
     sf: &'a SingleFlight<K, V>,
     key: &'a K,
-    flight: Arc<Flight<V>>,
+    flight: Option<Arc<Flight<V>>>,
 }
 
 impl<K: Hash + Eq, V> Drop for Hold<'_, K, V> {
     fn drop(&mut self) {
         let mut flights = self.sf.flights();
-        let ours = flights
+        let Some(mine) = self.flight.take() else {
+            return;
+        };
+        let ours = flights.get(self.key).is_some_and(|f| Arc::ptr_eq(f, &mine));
+        let done = mine.result.initialized();
+        drop(mine);
+        // Only the map's reference left: no caller waits for it.
+        let unwaited = flights
             .get(self.key)
-            .is_some_and(|f| Arc::ptr_eq(f, &self.flight));
-        // The map's reference and this one: no other caller holds the flight. Checked under
-        // the map's lock, where new callers take theirs.
-        let last = Arc::strong_count(&self.flight) == 2;
-        if ours && (self.flight.result.initialized() || last) {
+            .is_some_and(|f| Arc::strong_count(f) == 1);
+        if ours && (done || unwaited) {
             flights.remove(self.key);
         }
     }
@@ -107,7 +115,6 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = V>,
     {
-        let epoch = self.epoch.load(Ordering::SeqCst);
         let flight = {
             let mut flights = self.flights();
             match flights.get(key) {
@@ -118,28 +125,33 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
                     let f = Arc::new(Flight {
                         result: OnceCell::new(),
                         started: Instant::now(),
+                        epoch: self.epoch.load(Ordering::SeqCst),
                     });
                     flights.insert(key.clone(), f.clone());
                     f
                 }
             }
         };
+        let epoch = flight.epoch;
         let hold = Hold {
             sf: self,
             key,
-            flight,
+            flight: Some(flight),
         };
         // `OnceCell` runs one initialiser at a time and hands its value to every waiter; if
         // the running one is cancelled, a waiter's own takes over.
-        let value = hold
-            .flight
-            .result
-            .get_or_init(|| {
-                self.runs.fetch_add(1, Ordering::Relaxed);
-                load()
-            })
-            .await
-            .clone();
+        let value = match &hold.flight {
+            Some(f) => f
+                .result
+                .get_or_init(|| {
+                    self.runs.fetch_add(1, Ordering::Relaxed);
+                    load()
+                })
+                .await
+                .clone(),
+            // Not reached: the hold keeps its flight until it is dropped.
+            None => load().await,
+        };
         drop(hold);
         Landed { value, epoch }
     }
@@ -147,12 +159,15 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
     /// Detaches the loads running for the keys `which` picks (later loads of them start
     /// afresh) and moves the epoch on (what any load running now returns is not cached).
     pub fn forget(&self, which: impl Fn(&K) -> bool) {
+        // Under the map's lock: a caller joins a flight made before this, and gets its
+        // epoch, or one made after, never a flight from before with the epoch from after.
+        let mut flights = self.flights();
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.flights().retain(|k, _| !which(k));
+        flights.retain(|k, _| !which(k));
     }
 
-    /// Whether no `forget` has happened since the load that landed in `epoch` started: only
-    /// then may its value be cached. Call it under the lock of the cache it goes into.
+    /// Whether no `forget` has happened since the flight that landed in `epoch` was made:
+    /// only then may its value be cached. Call it under the lock of the cache it goes into.
     pub fn current(&self, epoch: u64) -> bool {
         self.epoch.load(Ordering::SeqCst) == epoch
     }
@@ -308,6 +323,34 @@ mod tests {
             assert_eq!(sf.in_flight(), 0, "a cancelled lone load is gone");
         }
         assert_eq!(runs.load(Ordering::SeqCst), 100);
+    }
+
+    /// Callers of one key cancelled at the same moment on two threads: the last to go
+    /// removes the flight, however their drops interleave.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_cancelled_together_leave_nothing_behind() {
+        let sf = Arc::new(Sf::default());
+        let release = Arc::new(Notify::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        for key in 0..300 {
+            let before = runs.load(Ordering::SeqCst);
+            let callers: Vec<_> = (0..3)
+                .map(|_| {
+                    let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
+                    tokio::spawn(
+                        async move { sf.load(&key, || gated(&runs, &release, Ok(1))).await },
+                    )
+                })
+                .collect();
+            while runs.load(Ordering::SeqCst) == before {
+                tokio::task::yield_now().await;
+            }
+            callers.iter().for_each(|c| c.abort());
+            for c in callers {
+                let _ = c.await;
+            }
+            assert_eq!(sf.in_flight(), 0, "key {key}");
+        }
     }
 
     #[tokio::test]
