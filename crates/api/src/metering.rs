@@ -37,8 +37,8 @@ pub fn note_units(charged: i64, left: Option<i64>) {
     note(|m| m.units = Some((charged, left)));
 }
 
-/// The `RateLimit-Policy` and `RateLimit` header values for `states`. Written on every
-/// throttled response, so without the formatting machinery.
+/// The `RateLimit-Policy` and `RateLimit` header values for `states`. On the response of
+/// every rate-limited call, so written without the formatting machinery.
 pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
     let (mut policy, mut state) = (String::with_capacity(64), String::with_capacity(64));
     let mut num = itoa::Buffer::new();
