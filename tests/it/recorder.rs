@@ -34,6 +34,16 @@ fn event(tenant: TenantId) -> UsageEvent {
     }
 }
 
+/// A SQLite database in a new temporary folder: its URL, and the folder to remove.
+fn temp_sqlite() -> Result<(String, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("tollgate-rec-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok((
+        format!("sqlite://{}?mode=rwc", dir.join("t.db").display()),
+        dir,
+    ))
+}
+
 /// Records `n` events from 8 concurrent callers; every one must be answered "written".
 async fn record_all(recorder: &Recorder, tenant: TenantId, n: usize) -> Result<()> {
     let tasks: Vec<_> = (0..8)
@@ -114,9 +124,7 @@ async fn connections_ended_by_the_database_fail_no_caller() -> Result<()> {
 /// written whole; written again with 10 new events, only those 10 are inserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_over_the_parameter_limit_is_written_whole() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("tollgate-rec-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let (sqlite, dir) = temp_sqlite()?;
     for url in [fresh_pg_database().await?, sqlite] {
         let store = Store::connect(&url).await?;
         store.migrate().await?;
@@ -153,10 +161,8 @@ async fn a_batch_over_the_parameter_limit_is_written_whole() -> Result<()> {
 /// go back. Written again once the trigger is gone, it is written whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_batch_that_fails_in_its_third_statement_writes_nothing() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("tollgate-rec-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let store =
-        Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await?;
+    let (sqlite, dir) = temp_sqlite()?;
+    let store = Store::connect(&sqlite).await?;
     store.migrate().await?;
     let tenant = TenantId::new();
     let batch: Vec<UsageEvent> = (0..5_000).map(|_| event(tenant)).collect();
@@ -199,10 +205,8 @@ async fn a_sqlite_batch_that_fails_in_its_third_statement_writes_nothing() -> Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sqlite_connection_syncs_its_commits_and_waits_for_the_lock() -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("tollgate-rec-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    let store =
-        Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await?;
+    let (sqlite, dir) = temp_sqlite()?;
+    let store = Store::connect(&sqlite).await?;
     let pool = store.conn().get_sqlite_connection_pool();
     // All four of the pool's connections at once, so none is the one set up first.
     let mut held = Vec::new();

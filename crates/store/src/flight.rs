@@ -216,28 +216,45 @@ mod tests {
 
     type Sf = SingleFlight<u64, Result<u32, String>>;
 
+    /// A single flight whose loads wait for `release`, counting their runs.
+    #[derive(Clone, Default)]
+    struct Gate {
+        sf: Arc<Sf>,
+        runs: Arc<AtomicUsize>,
+        release: Arc<Notify>,
+    }
+
+    impl Gate {
+        /// Spawns a caller of `key` whose load gives `v` once released.
+        fn spawn(
+            &self,
+            key: u64,
+            v: Result<u32, String>,
+        ) -> tokio::task::JoinHandle<Landed<Result<u32, String>>> {
+            let g = self.clone();
+            tokio::spawn(async move { g.sf.load(&key, || gated(&g.runs, &g.release, v)).await })
+        }
+
+        fn runs(&self) -> usize {
+            self.runs.load(Ordering::SeqCst)
+        }
+    }
+
     #[tokio::test]
     async fn concurrent_loads_of_one_key_run_once_and_share_the_value() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
-        let mut tasks = Vec::new();
-        for _ in 0..32 {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tasks.push(tokio::spawn(async move {
-                sf.load(&7, || gated(&runs, &release, Ok(42))).await
-            }));
-        }
+        let g = Gate::default();
+        let sf = &g.sf;
+        let tasks: Vec<_> = (0..32).map(|_| g.spawn(7, Ok(42))).collect();
         settle().await;
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(g.runs(), 1);
         assert_eq!(sf.in_flight(), 1);
-        release.notify_waiters();
+        g.release.notify_waiters();
         for t in tasks {
             let landed = within(t).await.unwrap();
             assert_eq!(landed.value, Ok(42));
             assert!(sf.current(landed.epoch));
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(g.runs(), 1);
         assert_eq!(sf.runs(), 1);
         assert_eq!(sf.in_flight(), 0);
         // The flight is over: the next load runs again.
@@ -263,35 +280,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_load_fails_its_waiters_without_each_retrying() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tasks.push(tokio::spawn(async move {
-                sf.load(&7, || gated(&runs, &release, Err("db down".into())))
-                    .await
-            }));
-        }
+        let g = Gate::default();
+        let tasks: Vec<_> = (0..8).map(|_| g.spawn(7, Err("db down".into()))).collect();
         settle().await;
-        release.notify_waiters();
+        g.release.notify_waiters();
         for t in tasks {
             assert_eq!(within(t).await.unwrap().value, Err("db down".to_owned()));
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-        assert_eq!(sf.in_flight(), 0);
+        assert_eq!(g.runs(), 1);
+        assert_eq!(g.sf.in_flight(), 0);
     }
 
     #[tokio::test]
     async fn a_cancelled_load_is_taken_over_by_a_waiter() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
-        let leader = {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tokio::spawn(async move { sf.load(&7, || gated(&runs, &release, Ok(1))).await })
-        };
+        let g = Gate::default();
+        let sf = &g.sf;
+        let leader = g.spawn(7, Ok(1));
         settle().await;
         let follower = {
             let sf = sf.clone();
@@ -302,66 +306,50 @@ mod tests {
         leader.abort();
         // The follower's own load runs once the leader's is gone.
         assert_eq!(within(follower).await.unwrap().value, Ok(2));
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(g.runs(), 1);
         assert_eq!(sf.runs(), 2, "the leader's load and the follower's");
         assert_eq!(sf.in_flight(), 0);
     }
 
     #[tokio::test]
     async fn a_load_no_one_waits_for_leaves_nothing_behind() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
+        let g = Gate::default();
+        let sf = &g.sf;
         for key in 0..100 {
-            let (sf2, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            let lone =
-                tokio::spawn(async move { sf2.load(&key, || gated(&runs, &release, Ok(1))).await });
+            let lone = g.spawn(key, Ok(1));
             settle().await;
             assert_eq!(sf.in_flight(), 1);
             lone.abort();
             let _ = lone.await;
             assert_eq!(sf.in_flight(), 0, "a cancelled lone load is gone");
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 100);
+        assert_eq!(g.runs(), 100);
     }
 
     /// Callers of one key cancelled at the same moment on two threads: the last to go
     /// removes the flight, however their drops interleave.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_cancelled_together_leave_nothing_behind() {
-        let sf = Arc::new(Sf::default());
-        let release = Arc::new(Notify::new());
-        let runs = Arc::new(AtomicUsize::new(0));
+        let g = Gate::default();
         for key in 0..300 {
-            let before = runs.load(Ordering::SeqCst);
-            let callers: Vec<_> = (0..3)
-                .map(|_| {
-                    let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-                    tokio::spawn(
-                        async move { sf.load(&key, || gated(&runs, &release, Ok(1))).await },
-                    )
-                })
-                .collect();
-            while runs.load(Ordering::SeqCst) == before {
+            let before = g.runs();
+            let callers: Vec<_> = (0..3).map(|_| g.spawn(key, Ok(1))).collect();
+            while g.runs() == before {
                 tokio::task::yield_now().await;
             }
             callers.iter().for_each(|c| c.abort());
             for c in callers {
                 let _ = c.await;
             }
-            assert_eq!(sf.in_flight(), 0, "key {key}");
+            assert_eq!(g.sf.in_flight(), 0, "key {key}");
         }
     }
 
     #[tokio::test]
     async fn a_load_running_too_long_is_not_joined() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
-        let hung = {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tokio::spawn(async move { sf.load(&7, || gated(&runs, &release, Ok(1))).await })
-        };
+        let g = Gate::default();
+        let sf = &g.sf;
+        let hung = g.spawn(7, Ok(1));
         settle().await;
         // `Instant`s are the real clock's: wait out the join window for real.
         std::thread::sleep(JOIN_WITHIN + Duration::from_millis(50));
@@ -372,31 +360,27 @@ mod tests {
             "a later caller does not wait for the hung load"
         );
         assert!(!hung.is_finished());
-        release.notify_waiters();
+        g.release.notify_waiters();
         assert_eq!(within(hung).await.unwrap().value, Ok(1));
         assert_eq!(sf.in_flight(), 0);
     }
 
     #[tokio::test]
     async fn forget_detaches_running_loads_and_ends_their_epoch() {
-        let sf = Arc::new(Sf::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let release = Arc::new(Notify::new());
-        let before = {
-            let (sf, runs, release) = (sf.clone(), runs.clone(), release.clone());
-            tokio::spawn(async move { sf.load(&7, || gated(&runs, &release, Ok(1))).await })
-        };
+        let g = Gate::default();
+        let sf = &g.sf;
+        let before = g.spawn(7, Ok(1));
         settle().await;
         sf.forget(|k| *k == 7);
         // A load after the write does not join the one before it, and may be cached.
         let after = sf.load(&7, || async { Ok(2) }).await;
         assert_eq!(after.value, Ok(2));
         assert!(sf.current(after.epoch));
-        release.notify_waiters();
+        g.release.notify_waiters();
         let landed = within(before).await.unwrap();
         assert_eq!(landed.value, Ok(1));
         assert!(!sf.current(landed.epoch), "it started before the forget");
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(g.runs(), 1);
         // A load that lands before a forget, cached after it: not current either.
         let landed = sf.load(&8, || async { Ok(3) }).await;
         sf.forget(|_| true);
