@@ -179,7 +179,7 @@ impl Meter {
         let period = Period::of(now);
         // Limits loaded in the last period (the gate ran just before it ended) price this
         // one's units with the old price: load them again.
-        let limits = if limits.period == period.key() {
+        let limits = if limits.of == period {
             limits
         } else {
             match self.limits(caller.tenant).await {

@@ -23,7 +23,7 @@ pub struct TenantLimits {
     /// The billing period (`YYYY-MM`) these were loaded for.
     pub period: String,
     /// The same period, for comparing without formatting.
-    of: Period,
+    pub(crate) of: Period,
     /// The plan's price and the tenant's spend cap and credit (`None`: no price, nothing
     /// is billed).
     pub spend: Option<Spend>,
