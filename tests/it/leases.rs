@@ -82,7 +82,7 @@ pub(crate) async fn tenant(store: &Store, f: impl FnOnce(&mut Plan)) -> Result<C
     Ok(Caller {
         tenant: TenantId(t.id),
         kind: "key",
-        id: format!("key_{}", uuid::Uuid::new_v4().simple()),
+        id: format!("key_{}", uuid::Uuid::new_v4().simple()).into(),
     })
 }
 

@@ -151,7 +151,7 @@ async fn an_expired_cache_entry_costs_one_lookup_however_many_wait() -> Result<(
     let authn = &srv.auth().authenticator;
     let meter = srv.meter();
     let p = authn.api_key(&t.key, None).await?;
-    assert_eq!(p.id, t.key_id);
+    assert_eq!(&*p.id, t.key_id);
     meter.limits(tenant).await?;
     // Both caches keep an entry for a second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -164,7 +164,7 @@ async fn an_expired_cache_entry_costs_one_lookup_however_many_wait() -> Result<(
             .await;
     let limits = futures::future::join_all((0..32).map(|_| meter.limits(tenant))).await;
     for k in keys {
-        assert_eq!(k?.id, t.key_id);
+        assert_eq!(&*k?.id, t.key_id);
     }
     for l in limits {
         assert_eq!(

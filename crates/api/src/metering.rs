@@ -5,7 +5,7 @@
 
 use crate::problem::ApiResult;
 use crate::state::AppState;
-use poem::http::HeaderValue;
+use poem::http::{HeaderName, HeaderValue};
 use poem::Response;
 use std::cell::RefCell;
 use tollgate_auth::Principal;
@@ -37,10 +37,10 @@ pub fn note_units(charged: i64, left: Option<i64>) {
     note(|m| m.units = Some((charged, left)));
 }
 
-/// The `RateLimit-Policy` and `RateLimit` header values for `states`. On the response of
-/// every rate-limited call, so written without the formatting machinery.
-pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
-    let (mut policy, mut state) = (String::with_capacity(64), String::with_capacity(64));
+/// Appends the `RateLimit-Policy` value for `states` to `policy` and the `RateLimit` value
+/// to `state` (draft-ietf-httpapi-ratelimit-headers). On the response of every rate-limited
+/// call, so written without the formatting machinery.
+fn write_rate_headers(states: &[PolicyState], policy: &mut String, state: &mut String) {
     let mut num = itoa::Buffer::new();
     for (i, s) in states.iter().enumerate() {
         if i > 0 {
@@ -48,8 +48,8 @@ pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
             state.push_str(", ");
         }
         for (out, (a, b)) in [
-            (&mut policy, (("q", u64::from(s.quota)), ("w", s.window))),
-            (&mut state, (("r", u64::from(s.remaining)), ("t", s.reset))),
+            (&mut *policy, (("q", u64::from(s.quota)), ("w", s.window))),
+            (&mut *state, (("r", u64::from(s.remaining)), ("t", s.reset))),
         ] {
             out.push('"');
             out.push_str(s.name);
@@ -62,24 +62,50 @@ pub fn rate_headers(states: &[PolicyState]) -> (String, String) {
             }
         }
     }
-    (policy, state)
+}
+
+// Names of the headers `apply` sets, made once: a name given as a `&str` is copied into a
+// new allocation on every insert.
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const TOLLGATE_UNITS: HeaderName = HeaderName::from_static("tollgate-units");
+const TOLLGATE_UNIT: HeaderName = HeaderName::from_static("tollgate-unit");
+const TOLLGATE_UNITS_REMAINING: HeaderName = HeaderName::from_static("tollgate-units-remaining");
+
+thread_local! {
+    /// Where this thread writes the rate-limit header values before they are copied into
+    /// the response: one allocation per header value, none to build it.
+    static RATE_BUFFERS: RefCell<(String, String)> =
+        RefCell::new((String::with_capacity(128), String::with_capacity(128)));
 }
 
 /// Adds the headers for `meta` to `resp`.
 pub fn apply(resp: &mut Response, meta: &ResponseMeta) {
     let headers = resp.headers_mut();
     if !meta.rate.is_empty() {
-        let (policy, state) = rate_headers(&meta.rate);
-        if let (Ok(p), Ok(s)) = (HeaderValue::try_from(policy), HeaderValue::try_from(state)) {
-            headers.insert("ratelimit-policy", p);
-            headers.insert("ratelimit", s);
+        let values = RATE_BUFFERS.with(|buffers| {
+            let mut own = Default::default();
+            // Nothing here calls back into `apply`, but should anything ever: its own buffers.
+            let mut shared = buffers.try_borrow_mut();
+            let (policy, state): &mut (String, String) = match shared.as_deref_mut() {
+                Ok(buffers) => buffers,
+                Err(_) => &mut own,
+            };
+            policy.clear();
+            state.clear();
+            write_rate_headers(&meta.rate, policy, state);
+            (HeaderValue::from_str(policy), HeaderValue::from_str(state))
+        });
+        if let (Ok(p), Ok(s)) = values {
+            headers.insert(RATELIMIT_POLICY, p);
+            headers.insert(RATELIMIT, s);
         }
     }
     if let Some((charged, left)) = meta.units {
-        headers.insert("tollgate-units", HeaderValue::from(charged));
-        headers.insert("tollgate-unit", HeaderValue::from_static(UNIT));
+        headers.insert(TOLLGATE_UNITS, HeaderValue::from(charged));
+        headers.insert(TOLLGATE_UNIT, HeaderValue::from_static(UNIT));
         if let Some(left) = left {
-            headers.insert("tollgate-units-remaining", HeaderValue::from(left));
+            headers.insert(TOLLGATE_UNITS_REMAINING, HeaderValue::from(left));
         }
     }
 }
@@ -234,8 +260,25 @@ mod tests {
                 reset: 1,
             },
         ];
-        let (policy, state) = rate_headers(&states);
-        assert_eq!(policy, "\"tenant\";q=20;w=2, \"key\";q=5;w=1");
-        assert_eq!(state, "\"tenant\";r=19;t=1, \"key\";r=0;t=1");
+        // Twice on one thread: the second response must not carry the first one's values.
+        for remaining in [19, 18] {
+            let mut resp = Response::default();
+            let mut meta = ResponseMeta {
+                rate: states.to_vec(),
+                units: Some((3, Some(97))),
+            };
+            meta.rate[0].remaining = remaining;
+            apply(&mut resp, &meta);
+            let h = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(
+                h("ratelimit-policy"),
+                Some("\"tenant\";q=20;w=2, \"key\";q=5;w=1")
+            );
+            let state = format!("\"tenant\";r={remaining};t=1, \"key\";r=0;t=1");
+            assert_eq!(h("ratelimit"), Some(state.as_str()));
+            assert_eq!(h("tollgate-units"), Some("3"));
+            assert_eq!(h("tollgate-unit"), Some(UNIT));
+            assert_eq!(h("tollgate-units-remaining"), Some("97"));
+        }
     }
 }

@@ -23,7 +23,7 @@ use tollgate_meter::Gate;
 use tracing::Instrument;
 
 /// Per-request facts extracted once, available to handlers via request extensions (and to
-/// code without the request through [`client`]).
+/// code without the request, its address, through [`caller_address`]).
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     /// Where the request came from.
@@ -39,9 +39,10 @@ tokio::task_local! {
     static CLIENT: ClientInfo;
 }
 
-/// The current request's client, if inside a request.
-pub fn client() -> Option<ClientInfo> {
-    CLIENT.try_with(Clone::clone).ok()
+/// The current request's client address, if inside a request and known (copies the address
+/// alone, not the whole [`ClientInfo`]).
+pub fn caller_address() -> Option<String> {
+    CLIENT.try_with(|c| c.ctx.ip.clone()).ok().flatten()
 }
 
 /// Whether the peer relays for someone else (any forwarding header).

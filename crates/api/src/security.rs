@@ -88,11 +88,11 @@ impl AppState {
     }
 
     async fn authenticate_now(&self, caller: &ApiCaller) -> ApiResult<Principal> {
-        let from = crate::middleware::client().and_then(|c| c.ctx.ip);
-        let from = from.as_deref();
+        // The caller's address is asked for only when a key is not in the cache.
+        let from = crate::middleware::caller_address;
         let result = match caller {
             ApiCaller::Bearer(b) => self.auth.authenticator.bearer(&b.0.token, from).await,
-            ApiCaller::ApiKey(k) => self.auth.authenticator.api_key(&k.0.key, from).await,
+            ApiCaller::ApiKey(k) => self.auth.authenticator.api_key_from(&k.0.key, from).await,
         };
         match result {
             Ok(p) => {

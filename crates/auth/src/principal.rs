@@ -45,8 +45,8 @@ pub struct Principal {
     pub tenant_id: TenantId,
     /// Client or key.
     pub kind: PrincipalKind,
-    /// Client id or key id.
-    pub id: String,
+    /// Client id or key id. Shared: a principal is copied out of a cache on every request.
+    pub id: Arc<str>,
     /// Granted scopes.
     pub scopes: ScopeSet,
 }
@@ -138,10 +138,12 @@ struct CachedKey {
     fetched: Instant,
 }
 
+type FastMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// Inserts into a map bounded at `max`: when full, drops the entries older than `ttl` first,
 /// and when none is, makes room by dropping one entry — never the whole map.
-fn bounded_insert<V>(
-    map: &mut HashMap<String, V>,
+fn bounded_insert<V, S: std::hash::BuildHasher>(
+    map: &mut HashMap<String, V, S>,
     max: usize,
     key: String,
     value: V,
@@ -164,8 +166,11 @@ pub struct Authenticator {
     denylist: Arc<Denylist>,
     store: Store,
     clock: Arc<dyn Clock>,
-    token_cache: Mutex<HashMap<String, CachedToken>>,
-    key_cache: Mutex<HashMap<String, CachedKey>>,
+    /// Verified tokens and looked-up keys, by token and by digest: filled only with
+    /// credentials that verified, so a fast hasher is safe here (the maps that unknown input
+    /// fills keep the standard one).
+    token_cache: Mutex<FastMap<CachedToken>>,
+    key_cache: Mutex<FastMap<CachedKey>>,
     /// Digests of keys found unknown, and when.
     miss_cache: Mutex<HashMap<String, Instant>>,
     /// Key lookups running, by digest.
@@ -197,8 +202,8 @@ impl Authenticator {
             denylist,
             store,
             clock,
-            token_cache: Mutex::new(HashMap::new()),
-            key_cache: Mutex::new(HashMap::new()),
+            token_cache: Mutex::new(FastMap::default()),
+            key_cache: Mutex::new(FastMap::default()),
             miss_cache: Mutex::new(HashMap::new()),
             key_lookups: SingleFlight::default(),
             blocked_lookups: Mutex::new(HashMap::new()),
@@ -207,14 +212,15 @@ impl Authenticator {
     }
 
     /// Authenticates a bearer credential: an API key if it has the key prefix, else a JWT.
-    /// `from` is the caller's address (unknown keys are counted per address).
+    /// `from` gives the caller's address, asked only for a key not cached (see
+    /// [`Self::api_key_from`]).
     pub async fn bearer(
         &self,
         credential: &str,
-        from: Option<&str>,
+        from: impl FnOnce() -> Option<String>,
     ) -> Result<Principal, AuthError> {
         if api_key::looks_like_key(credential) {
-            self.api_key(credential, from).await
+            self.api_key_from(credential, from).await
         } else {
             self.jwt(credential)
         }
@@ -247,7 +253,7 @@ impl Authenticator {
         let principal = Principal {
             tenant_id: claims.tenant_id,
             kind: PrincipalKind::Client,
-            id: claims.client_id.clone(),
+            id: claims.client_id.as_str().into(),
             scopes: ScopeSet::parse_lenient(&claims.scope).effective_in(claims.tenant_id),
         };
         if let Ok(mut cache) = self.token_cache.lock() {
@@ -271,17 +277,41 @@ impl Authenticator {
         presented: &str,
         from: Option<&str>,
     ) -> Result<Principal, AuthError> {
+        self.api_key_from(presented, || from.map(str::to_owned))
+            .await
+    }
+
+    /// [`Self::api_key`], with the caller's address asked for only when the key is not in the
+    /// cache: a cached key is the common case, and it needs no address.
+    pub async fn api_key_from(
+        &self,
+        presented: &str,
+        from: impl FnOnce() -> Option<String>,
+    ) -> Result<Principal, AuthError> {
         let (_, digest) = secret::check_api_key(presented).map_err(AuthError::KeyFormat)?;
+        let digest = digest.as_str();
         let mut known = false;
         if let Ok(cache) = self.key_cache.lock() {
-            if let Some(hit) = cache.get(&digest) {
+            if let Some(hit) = cache.get(digest) {
                 if hit.fetched.elapsed() < KEY_CACHE_TTL {
                     return Ok(hit.principal.clone());
                 }
                 known = true;
             }
         }
-        let address = address_bucket(from);
+        // Boxed: the lookup's future is large (the query's), and in line it would make every
+        // cached request's future (copied as it moves up the stack) as large.
+        Box::pin(self.api_key_uncached(digest.to_owned(), known, from())).await
+    }
+
+    /// [`Self::api_key_from`] for a key not in the cache (`known`: it was, and expired).
+    async fn api_key_uncached(
+        &self,
+        digest: String,
+        known: bool,
+        from: Option<String>,
+    ) -> Result<Principal, AuthError> {
+        let address = address_bucket(from.as_deref());
         let miss_key = format!("apikey-miss:{address}");
         if !known {
             if let Some(retry_after) = self.attempts.blocked(&miss_key).await {
@@ -368,7 +398,7 @@ impl Authenticator {
         Ok(Some(Principal {
             tenant_id: tenant,
             kind: PrincipalKind::Key,
-            id: row.id.to_string(),
+            id: row.id.to_string().into(),
             scopes: ScopeSet::parse_lenient(&row.scopes).effective_in(tenant),
         }))
     }

@@ -44,11 +44,13 @@ pub fn new_api_key(env: KeyEnv) -> String {
     api_key::assemble(env, &random_base62(api_key::RANDOM_LEN))
 }
 
-/// Parses a presented API key and returns it with its digest; no I/O happens before the
-/// checksum has been verified.
-pub fn check_api_key(presented: &str) -> Result<(ParsedKey<'_>, String), KeyFormatError> {
+/// Parses a presented API key and returns it with its digest (on the stack: this runs on
+/// every request with a key); no I/O happens before the checksum has been verified.
+pub fn check_api_key(
+    presented: &str,
+) -> Result<(ParsedKey<'_>, tollgate_store::Sha256Hex), KeyFormatError> {
     let parsed = api_key::parse(presented)?;
-    let digest = digest(parsed.full);
+    let digest = tollgate_store::Sha256Hex::of(parsed.full.as_bytes());
     Ok((parsed, digest))
 }
 
@@ -61,7 +63,7 @@ mod tests {
         let key = new_api_key(KeyEnv::Live);
         let (parsed, digest) = check_api_key(&key).unwrap();
         assert_eq!(parsed.env, KeyEnv::Live);
-        assert_eq!(digest.len(), 64);
+        assert_eq!(digest.as_str(), super::digest(&key));
         assert_ne!(new_api_key(KeyEnv::Live), key);
     }
 

@@ -90,8 +90,9 @@ pub fn parse(s: &str) -> Result<ParsedKey<'_>, KeyFormatError> {
         return Err(KeyFormatError::Malformed);
     }
     let (head, sum) = s.split_at(s.len() - CHECKSUM_LEN);
-    let expected = base62::encode_u32_padded(crc32fast::hash(head.as_bytes()), CHECKSUM_LEN);
-    if expected != sum {
+    let mut expected = [0u8; CHECKSUM_LEN];
+    base62::fill_u32_padded(crc32fast::hash(head.as_bytes()), &mut expected);
+    if expected != sum.as_bytes() {
         return Err(KeyFormatError::Checksum);
     }
     Ok(ParsedKey { env, full: s })

@@ -9,14 +9,20 @@ pub fn is_base62(s: &str) -> bool {
 }
 
 /// Encodes `value` in base62, left-padded with `0` to `width` characters.
-pub fn encode_u32_padded(mut value: u32, width: usize) -> String {
+pub fn encode_u32_padded(value: u32, width: usize) -> String {
     let mut out = vec![b'0'; width];
+    fill_u32_padded(value, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes `value` in base62 into all of `out`, left-padded with `0` (the low digits when
+/// `out` is too short; 62^6 > u32::MAX, so six characters always hold the whole value).
+/// Allocates nothing: it checks the checksum of every API key presented.
+pub fn fill_u32_padded(mut value: u32, out: &mut [u8]) {
     for slot in out.iter_mut().rev() {
         *slot = ALPHABET[(value % 62) as usize];
         value /= 62;
     }
-    // 62^6 > u32::MAX, so width 6 always holds the whole value.
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Maps uniformly random bytes to base62 characters by rejection sampling, so every
@@ -41,6 +47,9 @@ mod tests {
         assert_eq!(encode_u32_padded(61, 2), "0z");
         assert_eq!(encode_u32_padded(62, 2), "10");
         assert_eq!(encode_u32_padded(u32::MAX, 6).len(), 6);
+        let mut six = [0u8; 6];
+        fill_u32_padded(u32::MAX, &mut six);
+        assert_eq!(&six, b"4gfFC3");
     }
 
     #[test]

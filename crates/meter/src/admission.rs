@@ -318,7 +318,7 @@ impl Admission<'_> {
             tenant_id: self.caller.tenant.0,
             event_id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
             principal_kind: self.caller.kind.to_owned(),
-            principal_id: self.caller.id.clone(),
+            principal_id: self.caller.id.to_string(),
             operation: self.req.operation.to_owned(),
             units: self.units_charged(),
             status: i32::from(status),

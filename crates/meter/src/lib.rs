@@ -86,8 +86,8 @@ pub struct Caller {
     pub tenant: TenantId,
     /// `key` or `client`.
     pub kind: &'static str,
-    /// Key id or client id.
-    pub id: String,
+    /// Key id or client id (shared with the principal: no copy per call).
+    pub id: std::sync::Arc<str>,
 }
 
 /// One rate-limit policy as the `RateLimit` headers report it.

@@ -37,7 +37,8 @@ pub trait RateLimiter: Send + Sync {
 /// In-process buckets.
 pub struct LocalLimiter {
     clock: Arc<dyn Clock>,
-    tats: Mutex<HashMap<String, f64>>,
+    /// By bucket key (made by the server from tenant and credential ids, so a fast hasher).
+    tats: Mutex<HashMap<String, f64, foldhash::fast::RandomState>>,
 }
 
 impl LocalLimiter {
@@ -45,7 +46,7 @@ impl LocalLimiter {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
-            tats: Mutex::new(HashMap::new()),
+            tats: Mutex::new(HashMap::default()),
         }
     }
 }
@@ -53,6 +54,13 @@ impl LocalLimiter {
 #[async_trait]
 impl RateLimiter for LocalLimiter {
     async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+        self.decide(buckets)
+    }
+}
+
+impl LocalLimiter {
+    /// [`RateLimiter::check`] without its boxed future: nothing here waits.
+    fn decide(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
         let now = self.clock.now().timestamp_micros() as f64 / 1000.0;
         let mut tats = self
             .tats
@@ -141,10 +149,13 @@ impl Limiter {
             quota: None,
         };
         let Some(redis) = &self.redis else {
-            return self.local.check(buckets).await.map(local);
+            return self.local.decide(buckets).map(local);
         };
         if self.using_redis() {
-            match redis.acquire(buckets, quota).await {
+            // Boxed: a round trip's future is large, and in line it would make the in-process
+            // check's future (copied on every call) as large; one allocation is nothing next
+            // to the round trip.
+            match Box::pin(redis.acquire(buckets, quota)).await {
                 Ok(d) => return Ok(d),
                 // Only Redis being away is a reason to limit in-process: a database failure
                 // (seeding a quota counter) or a bug is passed up, never a looser limit.
@@ -174,7 +185,7 @@ impl Limiter {
                         ..b.clone()
                     })
                     .collect();
-                self.local.check(&local_buckets).await.map(local)
+                self.local.decide(&local_buckets).map(local)
             }
         }
     }

@@ -101,6 +101,18 @@ impl Meter {
                 }
             }
         }
+        // Boxed: the queries' future is large, and in line it would make every call's future
+        // (copied as it moves up the stack on each request) as large.
+        Box::pin(self.limits_uncached(tenant, period, now)).await
+    }
+
+    /// [`Self::limits`] when the cache has no current entry for `tenant`.
+    async fn limits_uncached(
+        &self,
+        tenant: TenantId,
+        period: Period,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<TenantLimits>, MeterError> {
         // One load per tenant at a time: when its entry expires, the requests in flight for
         // the tenant wait for one set of queries instead of each running its own.
         let loaded = self

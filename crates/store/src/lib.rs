@@ -135,17 +135,40 @@ pub(crate) fn conflict_as(code: Code, detail: &'static str) -> impl Fn(DbErr) ->
     }
 }
 
-/// Lower-case hex SHA-256 of `data`. On every API-key request, so written digit by digit
-/// into a string of the right size rather than through `hex::encode`'s iterator.
+/// Lower-case hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digest = ring::digest::digest(&ring::digest::SHA256, data);
-    let mut out = String::with_capacity(64);
-    for &b in digest.as_ref() {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    Sha256Hex::of(data).as_str().to_owned()
+}
+
+/// A lower-case hex SHA-256 digest on the stack: what [`sha256_hex`] returns, without the
+/// allocation (an API key's digest is computed on every request that presents one).
+#[derive(Clone, Copy)]
+pub struct Sha256Hex([u8; 64]);
+
+impl Sha256Hex {
+    /// The digest of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let digest = ring::digest::digest(&ring::digest::SHA256, data);
+        let mut out = [0u8; 64];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(digest.as_ref()) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        Self(out)
     }
-    out
+
+    /// The 64 hex digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Sha256Hex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +183,10 @@ mod sha256_tests {
         assert_eq!(
             super::sha256_hex(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            super::Sha256Hex::of(b"abc").as_str(),
+            super::sha256_hex(b"abc")
         );
     }
 }

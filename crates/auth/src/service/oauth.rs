@@ -204,8 +204,8 @@ impl AuthService {
                         Introspection {
                             active: true,
                             scope: Some(p.scopes.to_string()),
-                            client_id: Some(p.id.clone()),
-                            sub: Some(p.id),
+                            client_id: Some(p.id.to_string()),
+                            sub: Some(p.id.to_string()),
                             tenant_id: Some(p.tenant_id),
                             token_type: Some("api_key".into()),
                             ..Introspection::default()
