@@ -341,12 +341,14 @@ impl Authenticator {
             if let Ok(mut cache) = self.key_cache.lock() {
                 cache.remove(&digest); // revoked or expired since: no longer known
             }
-            self.attempts.failure(&miss_key, KEY_MISS_THRESHOLD).await;
+            // Remembered before the miss is counted (an await): a presentation of the same
+            // key arriving meanwhile finds it here, not a new lookup.
             if let Ok(mut misses) = self.miss_cache.lock() {
                 bounded_insert(&mut misses, MISS_CACHE_MAX, digest, Instant::now(), |at| {
                     at.elapsed() < KEY_CACHE_TTL
                 });
             }
+            self.attempts.failure(&miss_key, KEY_MISS_THRESHOLD).await;
             return Err(AuthError::KeyRejected);
         };
         if let Ok(mut cache) = self.key_cache.lock() {
