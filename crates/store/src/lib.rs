@@ -148,13 +148,10 @@ pub struct Sha256Hex([u8; 64]);
 impl Sha256Hex {
     /// The digest of `data`.
     pub fn of(data: &[u8]) -> Self {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let digest = ring::digest::digest(&ring::digest::SHA256, data);
         let mut out = [0u8; 64];
-        for (pair, &b) in out.chunks_exact_mut(2).zip(digest.as_ref()) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0x0f)];
-        }
+        // 32 bytes into 64 characters: the lengths always match.
+        let _ = hex::encode_to_slice(digest.as_ref(), &mut out);
         Self(out)
     }
 
