@@ -9,7 +9,6 @@
 
 use crate::lease::{Acquired, Leases, QuotaAsk};
 use crate::MeterError;
-use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,13 +24,6 @@ pub struct Bucket {
     pub key: String,
     /// Its limit.
     pub limit: RateLimit,
-}
-
-/// A bucket store.
-#[async_trait]
-pub trait RateLimiter: Send + Sync {
-    /// Checks every bucket; charges them all only if all allow. One decision per bucket.
-    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError>;
 }
 
 /// In-process buckets.
@@ -51,16 +43,10 @@ impl LocalLimiter {
     }
 }
 
-#[async_trait]
-impl RateLimiter for LocalLimiter {
-    async fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
-        self.decide(buckets)
-    }
-}
-
 impl LocalLimiter {
-    /// [`RateLimiter::check`] without its boxed future: nothing here waits.
-    fn decide(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
+    /// Checks every bucket; charges them all only if all allow. One decision per bucket.
+    /// Synchronous: nothing here waits.
+    fn check(&self, buckets: &[Bucket]) -> Result<Vec<GcraDecision>, MeterError> {
         let now = self.clock.now().timestamp_micros() as f64 / 1000.0;
         let mut tats = self
             .tats
@@ -149,7 +135,7 @@ impl Limiter {
             quota: None,
         };
         let Some(redis) = &self.redis else {
-            return self.local.decide(buckets).map(local);
+            return self.local.check(buckets).map(local);
         };
         if self.using_redis() {
             // Boxed: a round trip's future is large, and in line it would make the in-process
@@ -185,7 +171,7 @@ impl Limiter {
                         ..b.clone()
                     })
                     .collect();
-                self.local.decide(&local_buckets).map(local)
+                self.local.check(&local_buckets).map(local)
             }
         }
     }
@@ -204,8 +190,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn all_or_nothing_across_buckets() {
+    #[test]
+    fn all_or_nothing_across_buckets() {
         let clock = ManualClock::new(chrono::Utc::now());
         let lim = LocalLimiter::new(Arc::new(clock.clone()));
         let tenant = bucket("tenant", "t", 1.0, 3);
@@ -213,27 +199,16 @@ mod tests {
         let key = bucket("key", "k", 1.0, 1);
         assert!(lim
             .check(&[tenant.clone(), key.clone()])
-            .await
             .unwrap()
             .iter()
             .all(|d| d.allowed));
-        let refused = lim.check(&[tenant.clone(), key.clone()]).await.unwrap();
+        let refused = lim.check(&[tenant.clone(), key.clone()]).unwrap();
         assert!(!refused[1].allowed);
         // The refusal charged nothing: the tenant bucket still has two.
         let other_key = bucket("key", "k2", 1.0, 5);
-        assert!(
-            lim.check(&[tenant.clone(), other_key.clone()])
-                .await
-                .unwrap()[0]
-                .allowed
-        );
-        assert!(
-            lim.check(&[tenant.clone(), other_key.clone()])
-                .await
-                .unwrap()[0]
-                .allowed
-        );
-        assert!(!lim.check(&[tenant, other_key]).await.unwrap()[0].allowed);
+        assert!(lim.check(&[tenant.clone(), other_key.clone()]).unwrap()[0].allowed);
+        assert!(lim.check(&[tenant.clone(), other_key.clone()]).unwrap()[0].allowed);
+        assert!(!lim.check(&[tenant, other_key]).unwrap()[0].allowed);
     }
 
     /// A `redis-server` of the test's own on a free port (killed on drop).
